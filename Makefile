@@ -1,0 +1,51 @@
+# The README's commands. Each target sets up what it needs, so a fresh clone runs any of them.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+INSTALLED := $(VENV)/.installed
+TEMPLATE := cdk.out/OrderShop.template.json
+SOURCES := app.py cdk.json $(shell find shop templates requirements -type f -not -path '*/__pycache__/*' 2>/dev/null)
+export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+
+.PHONY: help setup synth run test lint seed deploy clean
+
+help:
+	@echo "make run     start the whole shop locally on 127.0.0.1 (no AWS account, no Docker)"
+	@echo "make test    run every test"
+	@echo "make synth   synthesize the CDK app into cdk.out/"
+	@echo "make deploy  deploy to your AWS account with the pinned CDK CLI"
+	@echo "make lint    ruff"
+
+setup: $(INSTALLED)
+
+$(INSTALLED): requirements/dev.txt requirements/lambda.txt requirements/constraints.txt pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else "Python 3.11 is required (set PYTHON=...)")'
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet -r requirements/dev.txt -c requirements/constraints.txt
+	$(PY) -m pip install --quiet --no-deps -e .
+	@touch $@
+
+synth: $(TEMPLATE)
+
+$(TEMPLATE): $(INSTALLED) $(SOURCES)
+	$(PY) app.py
+
+run: $(TEMPLATE)
+	$(PY) -m shop.local
+
+test: $(INSTALLED)
+	$(PY) -m pytest
+
+lint: $(INSTALLED)
+	$(VENV)/bin/ruff check shop tests app.py
+
+seed: $(INSTALLED)
+	$(PY) -m shop.seed $(or $(FILE),data/demo-catalog.json)
+
+deploy: $(TEMPLATE)
+	npm ci --no-audit --no-fund
+	npx cdk deploy
+
+clean:
+	rm -rf cdk.out .pytest_cache .ruff_cache

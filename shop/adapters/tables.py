@@ -1,0 +1,181 @@
+"""DynamoDB access for orders and products."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any, Iterable, Iterator
+
+from shop.adapters.aws import client, error_code
+from shop.domain.catalog import Product
+from shop.domain.orders import Order
+from shop.settings import STATUS_AWAITING_APPROVAL
+
+_BATCH_GET_LIMIT = 100
+_BATCH_WRITE_LIMIT = 25
+
+
+def _serializer():
+    from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+
+    return TypeSerializer(), TypeDeserializer()
+
+
+def to_item(data: dict[str, Any]) -> dict[str, Any]:
+    serializer, _ = _serializer()
+    return {key: serializer.serialize(value) for key, value in data.items() if value is not None}
+
+
+def from_item(item: dict[str, Any]) -> dict[str, Any]:
+    _, deserializer = _serializer()
+    return {key: deserializer.deserialize(value) for key, value in item.items()}
+
+
+def _plain(value: Any) -> Any:
+    """DynamoDB numbers come back as Decimal; integers become int again."""
+    if isinstance(value, Decimal) and value == value.to_integral_value():
+        return int(value)
+    if isinstance(value, dict):
+        return {key: _plain(inner) for key, inner in value.items()}
+    if isinstance(value, list):
+        return [_plain(inner) for inner in value]
+    return value
+
+
+class DecisionConflict(Exception):
+    """The order is not awaiting approval: someone decided it already, or it moved on."""
+
+
+class OrdersTable:
+    """Orders keyed by `orderId`. Amounts are stored as strings, exactly as the API shows them."""
+
+    def __init__(self, table_name: str, dynamodb: Any = None):
+        self.table_name = table_name
+        self._dynamodb = dynamodb
+
+    @property
+    def dynamodb(self) -> Any:
+        return self._dynamodb or client("dynamodb")
+
+    def put_new(self, order: Order) -> None:
+        """Store a new order; never overwrites one with the same id."""
+        self.dynamodb.put_item(
+            TableName=self.table_name,
+            Item=to_item(order.to_public()),
+            ConditionExpression="attribute_not_exists(orderId)",
+        )
+
+    def get(self, order_id: str) -> dict[str, Any] | None:
+        response = self.dynamodb.get_item(
+            TableName=self.table_name, Key={"orderId": {"S": order_id}}, ConsistentRead=True
+        )
+        item = response.get("Item")
+        return _plain(from_item(item)) if item else None
+
+    def delete(self, order_id: str) -> None:
+        self.dynamodb.delete_item(TableName=self.table_name, Key={"orderId": {"S": order_id}})
+
+    def mark_awaiting_approval(self, order_id: str, *, token_fingerprint: str, deadline: str) -> None:
+        """Record that the owner was asked, and which token the links carry (its hash only)."""
+        self.dynamodb.update_item(
+            TableName=self.table_name,
+            Key={"orderId": {"S": order_id}},
+            UpdateExpression="SET #status = :status, approvalTokenSha256 = :fingerprint, "
+            "approvalDeadline = :deadline",
+            ConditionExpression="attribute_exists(orderId)",
+            ExpressionAttributeNames={"#status": "status"},
+            ExpressionAttributeValues={
+                ":status": {"S": STATUS_AWAITING_APPROVAL},
+                ":fingerprint": {"S": token_fingerprint},
+                ":deadline": {"S": deadline},
+            },
+        )
+
+    def record_decision(self, order_id: str, *, decision: str, status: str, decided_at: str) -> None:
+        """Conditional write: only an order still awaiting approval can be decided, once."""
+        try:
+            self.dynamodb.update_item(
+                TableName=self.table_name,
+                Key={"orderId": {"S": order_id}},
+                UpdateExpression="SET #status = :status, decision = :decision, decidedAt = :decided_at",
+                ConditionExpression="#status = :awaiting",
+                ExpressionAttributeNames={"#status": "status"},
+                ExpressionAttributeValues={
+                    ":status": {"S": status},
+                    ":awaiting": {"S": STATUS_AWAITING_APPROVAL},
+                    ":decided_at": {"S": decided_at},
+                    ":decision": {"S": decision},
+                },
+            )
+        except Exception as error:
+            if error_code(error) == "ConditionalCheckFailedException":
+                raise DecisionConflict(order_id) from None
+            raise
+
+
+class ProductsTable:
+    """The catalog, keyed by `productId`."""
+
+    def __init__(self, table_name: str, dynamodb: Any = None):
+        self.table_name = table_name
+        self._dynamodb = dynamodb
+
+    @property
+    def dynamodb(self) -> Any:
+        return self._dynamodb or client("dynamodb")
+
+    @staticmethod
+    def _to_product(item: dict[str, Any]) -> Product:
+        data = from_item(item)
+        weight = data.get("weight")
+        return Product(
+            product_id=data["productId"],
+            name=data["name"],
+            price=Decimal(str(data["price"])),
+            currency=data["currency"],
+            description=data.get("description", ""),
+            weight=int(weight) if weight is not None else None,
+            image_url=data.get("imageUrl", ""),
+            supplier=data.get("supplier", ""),
+            category=data.get("category", ""),
+        )
+
+    def get_many(self, product_ids: Iterable[str]) -> dict[str, Product]:
+        """Products by id; ids not in the catalog are simply absent from the result."""
+        wanted = list(dict.fromkeys(product_ids))
+        found: dict[str, Product] = {}
+        for start in range(0, len(wanted), _BATCH_GET_LIMIT):
+            keys = [{"productId": {"S": pid}} for pid in wanted[start : start + _BATCH_GET_LIMIT]]
+            request = {self.table_name: {"Keys": keys, "ConsistentRead": True}}
+            while request:
+                response = self.dynamodb.batch_get_item(RequestItems=request)
+                for item in response.get("Responses", {}).get(self.table_name, []):
+                    product = self._to_product(item)
+                    found[product.product_id] = product
+                request = response.get("UnprocessedKeys") or {}
+        return found
+
+    def scan(self) -> Iterator[Product]:
+        paginator = self.dynamodb.get_paginator("scan")
+        for page in paginator.paginate(TableName=self.table_name):
+            for item in page.get("Items", []):
+                yield self._to_product(item)
+
+    def put_all(self, products: Iterable[Product]) -> int:
+        """Load products (replacing any with the same id); returns how many were written."""
+        count = 0
+        batch: list[dict[str, Any]] = []
+        for product in products:
+            batch.append({"PutRequest": {"Item": to_item(product.to_public())}})
+            count += 1
+            if len(batch) == _BATCH_WRITE_LIMIT:
+                self._write(batch)
+                batch = []
+        if batch:
+            self._write(batch)
+        return count
+
+    def _write(self, requests: list[dict[str, Any]]) -> None:
+        pending = {self.table_name: requests}
+        while pending:
+            response = self.dynamodb.batch_write_item(RequestItems=pending)
+            pending = response.get("UnprocessedItems") or {}

@@ -1,0 +1,60 @@
+"""Step Functions: starting an order's execution and resuming its approval task."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from shop.adapters.aws import client, error_code
+
+# What Step Functions answers when a token can no longer be used: already answered, timed out,
+# or never existed. moto says InvalidToken where AWS says TaskTimedOut; both mean the same here.
+_TASK_GONE = {"InvalidToken", "TaskDoesNotExist", "TaskTimedOut"}
+
+
+class TaskGone(Exception):
+    """The approval task no longer accepts an answer."""
+
+
+class Workflow:
+    def __init__(self, state_machine_arn: str, stepfunctions: Any = None):
+        self.state_machine_arn = state_machine_arn
+        self._sfn = stepfunctions
+
+    @property
+    def sfn(self) -> Any:
+        return self._sfn or client("stepfunctions")
+
+    def start(self, *, name: str, payload: dict[str, Any]) -> str:
+        """Start one execution named `name`. Starting the same name again is a no-op: a retried
+        request can never create a second execution."""
+        try:
+            response = self.sfn.start_execution(
+                stateMachineArn=self.state_machine_arn, name=name, input=json.dumps(payload)
+            )
+            return response["executionArn"]
+        except Exception as error:
+            if error_code(error) == "ExecutionAlreadyExists":
+                return self.execution_arn(name)
+            raise
+
+    def execution_arn(self, name: str) -> str:
+        prefix, _, machine = self.state_machine_arn.rpartition(":stateMachine:")
+        return f"{prefix}:execution:{machine}:{name}"
+
+    def approve(self, task_token: str, output: dict[str, Any]) -> None:
+        self._answer(lambda: self.sfn.send_task_success(taskToken=task_token, output=json.dumps(output)))
+
+    def reject(self, task_token: str, *, error: str, cause: str) -> None:
+        self._answer(
+            lambda: self.sfn.send_task_failure(taskToken=task_token, error=error, cause=cause)
+        )
+
+    @staticmethod
+    def _answer(call) -> None:
+        try:
+            call()
+        except Exception as error:
+            if error_code(error) in _TASK_GONE:
+                raise TaskGone(error_code(error)) from None
+            raise

@@ -1,0 +1,50 @@
+"""Domain errors. Handlers map each kind to one HTTP status in one place."""
+
+from __future__ import annotations
+
+
+class ShopError(Exception):
+    """Base of every error a caller can cause; `field` names the offending input when known."""
+
+    def __init__(self, message: str, *, field: str | None = None):
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+
+class InvalidRequest(ShopError):
+    """The request is malformed: bad JSON, wrong shape or types (HTTP 400)."""
+
+
+class UnprocessableOrder(ShopError):
+    """The request is well formed but cannot become an order, e.g. unknown product (HTTP 422)."""
+
+
+class NotFound(ShopError):
+    """The thing asked for does not exist (HTTP 404)."""
+
+
+class InvalidCatalog(ShopError):
+    """A catalog file that cannot be loaded."""
+
+
+class LinkRefused(ShopError):
+    """An approval link that cannot decide anything. `status` is the HTTP status to answer."""
+
+    status = 400
+    title = "This link cannot be used"
+
+
+class LinkForged(LinkRefused):
+    status = 403
+    title = "This link is not valid"
+
+
+class LinkExpired(LinkRefused):
+    status = 410
+    title = "This link has expired"
+
+
+class AlreadyDecided(LinkRefused):
+    status = 409
+    title = "This order was already decided"

@@ -1,0 +1,233 @@
+"""Orders: validating a customer's request and pricing it against the catalog."""
+
+from __future__ import annotations
+
+import re
+
+from dataclasses import dataclass, field, replace
+from decimal import Decimal
+from typing import Any
+
+from aws_lambda_powertools.utilities.validation import SchemaValidationError, validate
+
+from shop.domain.catalog import Product
+from shop.domain.errors import InvalidRequest, UnprocessableOrder
+from shop.domain.money import round_amount
+from shop.settings import STATUS_RECEIVED
+
+MAX_ITEMS_PER_ORDER = 50
+MAX_QUANTITY_PER_ITEM = 1000
+_TEXT = {"type": "string", "minLength": 1, "maxLength": 200, "pattern": r"\S"}
+
+ORDER_REQUEST_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["customerEmail", "customerName", "shippingAddress", "items"],
+    "properties": {
+        "customerEmail": {
+            "type": "string",
+            "maxLength": 254,
+            # One @, no spaces, a dot in the domain: what a mail server will accept in practice.
+            "pattern": r"^[^@\s]+@[^@\s]+\.[^@\s]+$",
+        },
+        "customerName": _TEXT,
+        "shippingAddress": {
+            "type": "object",
+            "additionalProperties": False,
+            "required": ["country", "city", "county", "streetAddress"],
+            "properties": {
+                "country": _TEXT,
+                "city": _TEXT,
+                "county": _TEXT,
+                "streetAddress": _TEXT,
+            },
+        },
+        "items": {
+            "type": "array",
+            "minItems": 1,
+            "maxItems": MAX_ITEMS_PER_ORDER,
+            "items": {
+                "type": "object",
+                "additionalProperties": False,
+                "required": ["productId", "quantity"],
+                "properties": {
+                    "productId": {"type": "string", "pattern": r"^[0-9A-HJKMNP-TV-Z]{26}$"},
+                    "quantity": {"type": "integer", "minimum": 1, "maximum": MAX_QUANTITY_PER_ITEM},
+                },
+            },
+        },
+    },
+}
+
+
+@dataclass(frozen=True)
+class OrderRequest:
+    customer_email: str
+    customer_name: str
+    shipping_address: dict[str, str]
+    items: list[tuple[str, int]]  # (product id, quantity), in the customer's order
+
+
+def _field_of(error: SchemaValidationError) -> str:
+    """`data.items[0].quantity` -> `items[0].quantity`; a missing property names itself."""
+    name = (error.name or "data").removeprefix("data").lstrip(".")
+    if error.rule == "required" and isinstance(error.rule_definition, list):
+        present = error.value if isinstance(error.value, dict) else {}
+        missing = [key for key in error.rule_definition if key not in present]
+        if missing:
+            return f"{name}.{missing[0]}" if name else missing[0]
+    return name or "body"
+
+
+def parse_order_request(body: Any) -> OrderRequest:
+    """Validate a decoded JSON body; raises InvalidRequest naming the first bad field."""
+    try:
+        validate(event=body, schema=ORDER_REQUEST_SCHEMA)
+    except SchemaValidationError as error:
+        field_name = _field_of(error)
+        if error.rule == "required":
+            message = f"{field_name} is required"
+        else:
+            message = re.sub(r"^data\.?", "", error.validation_message or "is invalid").strip()
+            message = message if message.startswith(field_name) else f"{field_name} {message}"
+        raise InvalidRequest(message, field=field_name) from None
+    seen: set[str] = set()
+    for index, item in enumerate(body["items"]):
+        if item["productId"] in seen:
+            raise InvalidRequest(
+                f"items[{index}].productId: product listed twice; add the quantities instead",
+                field=f"items[{index}].productId",
+            )
+        seen.add(item["productId"])
+    return OrderRequest(
+        customer_email=body["customerEmail"].strip(),
+        customer_name=body["customerName"].strip(),
+        shipping_address={key: value.strip() for key, value in body["shippingAddress"].items()},
+        items=[(item["productId"], item["quantity"]) for item in body["items"]],
+    )
+
+
+@dataclass(frozen=True)
+class OrderLine:
+    product_id: str
+    name: str
+    quantity: int
+    unit_price: Decimal
+    line_total: Decimal
+
+
+@dataclass(frozen=True)
+class Order:
+    order_id: str
+    created_at: str
+    customer_name: str
+    customer_email: str
+    shipping_address: dict[str, str]
+    lines: tuple[OrderLine, ...]
+    currency: str
+    total: Decimal
+    status: str = STATUS_RECEIVED
+    extra: dict[str, Any] = field(default_factory=dict)  # workflow bookkeeping, e.g. decision
+
+    def to_public(self) -> dict[str, Any]:
+        """The order as the API returns it and the workflow carries it: JSON-safe, amounts as
+        strings."""
+        return {
+            "orderId": self.order_id,
+            "createdAt": self.created_at,
+            "status": self.status,
+            "customerName": self.customer_name,
+            "customerEmail": self.customer_email,
+            "shippingAddress": dict(self.shipping_address),
+            "items": [
+                {
+                    "productId": line.product_id,
+                    "name": line.name,
+                    "quantity": line.quantity,
+                    "unitPrice": str(line.unit_price),
+                    "lineTotal": str(line.line_total),
+                }
+                for line in self.lines
+            ],
+            "currency": self.currency,
+            "total": str(self.total),
+        }
+
+    @classmethod
+    def from_public(cls, data: dict[str, Any]) -> Order:
+        """Inverse of `to_public`; extra keys (decision, deadline...) are kept in `extra`."""
+        return cls(
+            order_id=data["orderId"],
+            created_at=data["createdAt"],
+            status=data.get("status", STATUS_RECEIVED),
+            customer_name=data["customerName"],
+            customer_email=data["customerEmail"],
+            shipping_address=dict(data["shippingAddress"]),
+            lines=tuple(
+                OrderLine(
+                    product_id=item["productId"],
+                    name=item["name"],
+                    quantity=int(item["quantity"]),
+                    unit_price=Decimal(str(item["unitPrice"])),
+                    line_total=Decimal(str(item["lineTotal"])),
+                )
+                for item in data["items"]
+            ),
+            currency=data["currency"],
+            total=Decimal(str(data["total"])),
+            extra={key: value for key, value in data.items() if key not in _PUBLIC_KEYS},
+        )
+
+    def with_status(self, status: str) -> Order:
+        return replace(self, status=status)
+
+
+_PUBLIC_KEYS = frozenset(
+    {"orderId", "createdAt", "status", "customerName", "customerEmail", "shippingAddress",
+     "items", "currency", "total"}
+)
+
+
+def price_order(
+    request: OrderRequest, catalog: dict[str, Product], *, order_id: str, created_at: str
+) -> Order:
+    """Turn a request into an order with names and prices from the catalog.
+
+    An order has one currency: the catalog prices products in many, and we hold no exchange
+    rates, so an order mixing currencies is refused (422) rather than given a meaningless total.
+    """
+    lines: list[OrderLine] = []
+    currency: str | None = None
+    for index, (product_id, quantity) in enumerate(request.items):
+        product = catalog.get(product_id)
+        where = f"items[{index}].productId"
+        if product is None:
+            raise UnprocessableOrder(f"{where}: no product with id {product_id}", field=where)
+        if currency is None:
+            currency = product.currency
+        elif product.currency != currency:
+            raise UnprocessableOrder(
+                f"{where}: priced in {product.currency} but the order is in {currency}; "
+                "place one order per currency",
+                field=where,
+            )
+        lines.append(
+            OrderLine(
+                product_id=product_id,
+                name=product.name,
+                quantity=quantity,
+                unit_price=product.price,
+                line_total=round_amount(product.price * quantity, product.currency),
+            )
+        )
+    assert currency is not None  # the schema guarantees at least one item
+    return Order(
+        order_id=order_id,
+        created_at=created_at,
+        customer_name=request.customer_name,
+        customer_email=request.customer_email,
+        shipping_address=request.shipping_address,
+        lines=tuple(lines),
+        currency=currency,
+        total=round_amount(sum((line.line_total for line in lines), Decimal(0)), currency),
+    )

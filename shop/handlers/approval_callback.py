@@ -1,0 +1,89 @@
+"""Approval callback (Lambda Function URL): the owner's approve/reject links land here.
+
+GET and HEAD only show a confirmation page: mail security scanners open every link in an
+email, so a link must never decide by being opened. The page's button POSTs to the same URL, and
+only that POST resumes the workflow.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.event_handler import LambdaFunctionUrlResolver, Response, content_types
+
+from shop.adapters.tables import OrdersTable
+from shop.adapters.workflow import Workflow
+from shop.domain.approval import Decision, parse_callback
+from shop.domain.errors import LinkRefused, ShopError
+from shop.logic import approvals
+from shop.logic.clock import utc_now
+from shop.rendering import render
+from shop.settings import runtime_settings
+
+logger = Logger(service="approval-callback")
+app = LambdaFunctionUrlResolver()
+
+# The token is in the page's URL: no referrer may carry it away, no cache may keep it.
+_PAGE_HEADERS = {
+    "Cache-Control": "no-store",
+    "Referrer-Policy": "no-referrer",
+    "X-Content-Type-Options": "nosniff",
+    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; "
+    "form-action 'self'; frame-ancestors 'none'",
+}
+
+
+def _page(status: int, template: str, **context: Any) -> Response:
+    body = render(f"pages/{template}", **context).body
+    if app.current_event.request_context.http.method == "HEAD":
+        body = ""
+    return Response(status_code=status, content_type=content_types.TEXT_HTML, body=body, headers=_PAGE_HEADERS)
+
+
+def _request():
+    request = parse_callback(app.current_event.query_string_parameters)
+    logger.append_keys(order_id=request.order_id, decision=request.decision.value)
+    return request
+
+
+@app.route("/", method=["GET", "HEAD"])
+def confirm_page() -> Response:
+    review = approvals.review(
+        _request(), orders=OrdersTable(runtime_settings().orders_table), now=utc_now()
+    )
+    return _page(200, "approval_review.html", order=review.order,
+                 approve=review.decision is Decision.APPROVE, deadline=review.deadline)
+
+
+@app.post("/")
+def decide() -> Response:
+    request = _request()
+    settings = runtime_settings()
+    order = approvals.decide(
+        request,
+        orders=OrdersTable(settings.orders_table),
+        workflow=Workflow(settings.state_machine_arn),
+        now=utc_now(),
+    )
+    logger.info("order decided")
+    return _page(200, "approval_done.html", order=order, approve=request.decision is Decision.APPROVE)
+
+
+@app.exception_handler(ShopError)
+def refused(error: ShopError) -> Response:
+    status = error.status if isinstance(error, LinkRefused) else 400
+    title = error.title if isinstance(error, LinkRefused) else "This link is incomplete"
+    logger.info("link refused", status=status, reason=error.message)
+    return _page(status, "message.html", title=title, message=error.message)
+
+
+@app.not_found
+def no_route(_: Exception) -> Response:
+    return _page(405, "message.html", title="Not here",
+                 message="Open the approve or reject link from the email.")
+
+
+@logger.inject_lambda_context(clear_state=True)
+def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    return app.resolve(event, context)

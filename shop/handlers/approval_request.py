@@ -1,0 +1,38 @@
+"""Workflow step (.waitForTaskToken): send the owner the approve and reject links.
+
+Event: {"taskToken": "...", "order": {...}, "approvalTimeoutSeconds": 86400}. The event is never
+logged: its task token lets anyone who holds it decide the order.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools import Logger
+
+from shop.adapters.messaging import publish_notification
+from shop.adapters.tables import OrdersTable
+from shop.logic.clock import utc_now
+from shop.logic.notifications import request_approval
+from shop.settings import runtime_settings
+
+logger = Logger(service="approval-request")
+
+
+@logger.inject_lambda_context(clear_state=True)
+def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, str]:
+    order = event["order"]
+    logger.append_keys(order_id=order.get("orderId"))
+    settings = runtime_settings()
+    message_id = request_approval(
+        order,
+        event["taskToken"],
+        timeout_seconds=int(event["approvalTimeoutSeconds"]),
+        approval_url=settings.approval_url,
+        topic_arn=settings.owner_topic_arn,
+        orders=OrdersTable(settings.orders_table),
+        publish=publish_notification,
+        now=utc_now(),
+    )
+    logger.info("owner asked for a decision")
+    return {"messageId": message_id}

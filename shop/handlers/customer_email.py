@@ -1,0 +1,32 @@
+"""Workflow step: send the customer one of the order emails.
+
+Event: {"template": "order_received" | "shipment_confirmed" | "shipment_cancelled" |
+"feedback_request", "order": {...}, "outcome": "REJECTED" | "TIMED_OUT" (cancellations only)}.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools import Logger
+
+from shop.adapters.messaging import send_email
+from shop.logic.notifications import send_customer_email
+from shop.settings import runtime_settings
+
+logger = Logger(service="customer-email")
+
+
+@logger.inject_lambda_context(clear_state=True)
+def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, str]:
+    order = event["order"]
+    logger.append_keys(order_id=order.get("orderId"), template=event.get("template"))
+    message_id = send_customer_email(
+        event["template"],
+        order,
+        sender=runtime_settings().sender_email,
+        send_email=send_email,
+        outcome=event.get("outcome"),
+    )
+    logger.info("customer emailed")
+    return {"messageId": message_id}

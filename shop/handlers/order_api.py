@@ -1,0 +1,77 @@
+"""Order API (API Gateway HTTP API, payload v2): POST /orders, GET /orders/{orderId}, GET /products."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
+from ulid import ULID
+
+from shop.adapters.tables import OrdersTable, ProductsTable
+from shop.adapters.workflow import Workflow
+from shop.domain.errors import InvalidRequest, NotFound, ShopError, UnprocessableOrder
+from shop.logic import orders as logic
+from shop.logic.clock import utc_now
+from shop.settings import runtime_settings
+
+logger = Logger(service="order-api")
+app = APIGatewayHttpResolver()
+
+_STATUS_FOR_ERROR = {InvalidRequest: 400, NotFound: 404, UnprocessableOrder: 422}
+
+
+def _json(status: int, body: Any, headers: dict[str, str] | None = None) -> Response:
+    return Response(
+        status_code=status,
+        content_type=content_types.APPLICATION_JSON,
+        body=json.dumps(body),
+        headers=headers,
+    )
+
+
+@app.post("/orders")
+def create_order() -> Response:
+    settings = runtime_settings()
+    order = logic.place_order(
+        logic.decode_json_body(app.current_event.decoded_body),
+        products=ProductsTable(settings.products_table),
+        orders=OrdersTable(settings.orders_table),
+        workflow=Workflow(settings.state_machine_arn),
+        order_id=str(ULID()),
+        now=utc_now(),
+        approval_timeout_seconds=settings.approval_timeout_seconds,
+        feedback_delay_seconds=settings.feedback_delay_seconds,
+    )
+    logger.info("order placed", order_id=order.order_id, total=str(order.total), currency=order.currency)
+    return _json(201, order.to_public(), {"Location": f"/orders/{order.order_id}"})
+
+
+@app.get("/orders/<order_id>")
+def read_order(order_id: str) -> Response:
+    return _json(200, logic.get_order(order_id, orders=OrdersTable(runtime_settings().orders_table)))
+
+
+@app.get("/products")
+def read_products() -> Response:
+    products = logic.list_products(products=ProductsTable(runtime_settings().products_table))
+    return _json(200, {"products": products})
+
+
+@app.exception_handler(ShopError)
+def client_error(error: ShopError) -> Response:
+    status = next((code for kind, code in _STATUS_FOR_ERROR.items() if isinstance(error, kind)), 400)
+    logger.info("request refused", status=status, field=error.field, reason=error.message)
+    return _json(status, {"message": error.message, "field": error.field})
+
+
+@app.not_found
+def no_route(_: Exception) -> Response:
+    event = app.current_event
+    return _json(404, {"message": f"no route for {event.request_context.http.method} {event.raw_path}"})
+
+
+@logger.inject_lambda_context(clear_state=True)
+def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    return app.resolve(event, context)

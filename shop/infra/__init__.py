@@ -1,0 +1,1 @@
+"""The CDK stack and its constructs: one construct per capability, wired in `stack.py`."""

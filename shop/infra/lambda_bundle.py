@@ -1,0 +1,116 @@
+"""How the functions are packaged: our code in one asset, its dependencies in one layer.
+
+Both are built by copying files at synth time, with no Docker and no network: the code asset is
+`shop/` (minus infrastructure and local-mode code) plus `templates/`; the layer holds the
+distributions pinned in `requirements/lambda.txt`, copied from the environment that synthesizes.
+boto3 is never bundled: the Lambda runtime provides it.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+from importlib import metadata
+from pathlib import Path
+
+import aws_cdk as cdk
+import jsii
+from aws_cdk import aws_lambda as lambda_
+from constructs import Construct
+
+ROOT = Path(__file__).resolve().parents[2]
+LAMBDA_REQUIREMENTS = ROOT / "requirements" / "lambda.txt"
+_NOT_DEPLOYED = shutil.ignore_patterns("__pycache__", "*.pyc", "infra", "local")
+_COMPILED = (".so", ".pyd", ".c")
+
+
+def lambda_requirements() -> list[str]:
+    """Distribution names from requirements/lambda.txt (pins are checked by the tests)."""
+    names = []
+    for line in LAMBDA_REQUIREMENTS.read_text().splitlines():
+        line = line.split("#", 1)[0].strip()
+        if line:
+            names.append(re.split(r"[=<>!~\[ ]", line, maxsplit=1)[0])
+    return names
+
+
+@jsii.implements(cdk.ILocalBundling)
+class _CopyCode:
+    def try_bundle(self, output_dir: str, options: object = None) -> bool:
+        shutil.copytree(ROOT / "shop", Path(output_dir) / "shop", ignore=_NOT_DEPLOYED)
+        shutil.copytree(ROOT / "templates", Path(output_dir) / "templates")
+        return True
+
+
+@jsii.implements(cdk.ILocalBundling)
+class _CopyDependencies:
+    def try_bundle(self, output_dir: str, options: object = None) -> bool:
+        target = Path(output_dir) / "python"
+        for name in lambda_requirements():
+            distribution = metadata.distribution(name)
+            for file in distribution.files or ():
+                source = Path(distribution.locate_file(file))
+                if file.suffix in _COMPILED or "__pycache__" in file.parts or ".." in file.parts:
+                    continue
+                if source.is_file():
+                    destination = target / file
+                    destination.parent.mkdir(parents=True, exist_ok=True)
+                    shutil.copyfile(source, destination)
+        return True
+
+
+def _copied_asset(source: Path, local: object) -> lambda_.Code:
+    return lambda_.Code.from_asset(
+        str(source),
+        asset_hash_type=cdk.AssetHashType.OUTPUT,
+        bundling=cdk.BundlingOptions(
+            # Never pulled: local bundling always succeeds. CDK requires an image to be named.
+            image=cdk.DockerImage.from_registry("public.ecr.aws/sam/build-python3.11"),
+            local=local,
+        ),
+    )
+
+
+class ShopCode(Construct):
+    """The code asset and dependency layer every function of the shop shares."""
+
+    RUNTIME = lambda_.Runtime.PYTHON_3_11
+    ARCHITECTURE = lambda_.Architecture.ARM_64
+
+    def __init__(self, scope: Construct, construct_id: str) -> None:
+        super().__init__(scope, construct_id)
+        self.code = _copied_asset(ROOT / "shop", _CopyCode())
+        self.dependencies = lambda_.LayerVersion(
+            self,
+            "Dependencies",
+            code=_copied_asset(ROOT / "requirements", _CopyDependencies()),
+            compatible_runtimes=[self.RUNTIME],
+            compatible_architectures=[self.ARCHITECTURE],
+            description="Powertools, Jinja2 and the other pinned runtime dependencies of the shop",
+        )
+
+    def function(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        handler: str,
+        description: str,
+        environment: dict[str, str],
+        timeout: cdk.Duration = cdk.Duration.seconds(10),
+    ) -> lambda_.Function:
+        """A function of the shop: `handler` is a module path under `shop.handlers`."""
+        return lambda_.Function(
+            scope,
+            construct_id,
+            runtime=self.RUNTIME,
+            architecture=self.ARCHITECTURE,
+            code=self.code,
+            handler=f"shop.handlers.{handler}.lambda_handler",
+            layers=[self.dependencies],
+            description=description,
+            memory_size=256,
+            timeout=timeout,
+            environment={"POWERTOOLS_LOG_LEVEL": "INFO", **environment},
+        )
+

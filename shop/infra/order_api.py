@@ -1,0 +1,54 @@
+"""The customer-facing order API: API Gateway HTTP API in front of one Lambda."""
+
+from __future__ import annotations
+
+from aws_cdk import aws_apigatewayv2 as apigw
+from aws_cdk import aws_apigatewayv2_integrations as integrations
+from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_stepfunctions as sfn
+from constructs import Construct
+
+from shop.infra.lambda_bundle import ShopCode
+from shop.settings import DeployParameters, Env
+
+
+class OrderApi(Construct):
+    ROUTES = (
+        (apigw.HttpMethod.POST, "/orders"),
+        (apigw.HttpMethod.GET, "/orders/{orderId}"),
+        (apigw.HttpMethod.GET, "/products"),
+    )
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        code: ShopCode,
+        orders: dynamodb.ITable,
+        products: dynamodb.ITable,
+        state_machine: sfn.IStateMachine,
+        params: DeployParameters,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        self.function = code.function(
+            self,
+            "Function",
+            handler="order_api",
+            description="Order API: place orders, read orders and the catalog",
+            environment={
+                Env.ORDERS_TABLE: orders.table_name,
+                Env.PRODUCTS_TABLE: products.table_name,
+                Env.STATE_MACHINE_ARN: state_machine.state_machine_arn,
+                Env.APPROVAL_TIMEOUT: str(params.approval_timeout_seconds),
+                Env.FEEDBACK_DELAY: str(params.feedback_delay_seconds),
+            },
+        )
+        orders.grant(self.function, "dynamodb:PutItem", "dynamodb:GetItem")
+        products.grant_read_data(self.function)
+        state_machine.grant_start_execution(self.function)
+
+        self.http_api = apigw.HttpApi(self, "HttpApi", description="Order shop API")
+        integration = integrations.HttpLambdaIntegration("OrderApiIntegration", self.function)
+        for method, path in self.ROUTES:
+            self.http_api.add_routes(path=path, methods=[method], integration=integration)

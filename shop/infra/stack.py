@@ -1,0 +1,77 @@
+"""The shop's stack: creates each capability and wires grants and outputs between them."""
+
+from __future__ import annotations
+
+import aws_cdk as cdk
+from constructs import Construct
+
+from shop.infra.approval import ApprovalCallback
+from shop.infra.lambda_bundle import ShopCode
+from shop.infra.notifications import OwnerNotifications
+from shop.infra.order_api import OrderApi
+from shop.infra.storage import Storage
+from shop.infra.workflow import OrderWorkflow
+from shop.settings import DeployParameters
+
+
+class ShopStack(cdk.Stack):
+    def __init__(self, scope: Construct, construct_id: str, *, params: DeployParameters, **kwargs) -> None:
+        super().__init__(scope, construct_id, **kwargs)
+        code = ShopCode(self, "Code")
+        storage = Storage(self, "Storage")
+        notifications = OwnerNotifications(self, "OwnerNotifications", owner_email=params.owner_email)
+
+        # Named, so the callback can be granted SendTask* on its ARN before the machine exists.
+        state_machine_name = f"{self.stack_name}-OrderWorkflow"
+        approval = ApprovalCallback(
+            self,
+            "ApprovalCallback",
+            code=code,
+            orders=storage.orders,
+            state_machine_arn=self.format_arn(
+                service="states",
+                resource="stateMachine",
+                resource_name=state_machine_name,
+                arn_format=cdk.ArnFormat.COLON_RESOURCE_NAME,
+            ),
+        )
+        workflow = OrderWorkflow(
+            self,
+            "Workflow",
+            code=code,
+            orders=storage.orders,
+            owner_topic=notifications.topic,
+            sender_email=params.sender_email,
+            approval_url=approval.url.url,
+            state_machine_name=state_machine_name,
+        )
+        api = OrderApi(
+            self,
+            "OrderApi",
+            code=code,
+            orders=storage.orders,
+            products=storage.products,
+            state_machine=workflow.state_machine,
+            params=params,
+        )
+
+        for name, value in {
+            "ApiUrl": api.http_api.api_endpoint,
+            "ApprovalUrl": approval.url.url,
+            "OrdersTableName": storage.orders.table_name,
+            "ProductsTableName": storage.products.table_name,
+            "StateMachineArn": workflow.state_machine.state_machine_arn,
+            "OwnerTopicArn": notifications.topic.topic_arn,
+        }.items():
+            cdk.CfnOutput(self, name, value=value)
+
+
+def build_app(outdir: str, context: dict | None = None) -> tuple[cdk.App, ShopStack]:
+    """The CDK app, for `app.py`, the tests and local mode alike."""
+    from shop.settings import STACK_NAME
+
+    # Path metadata names each resource's construct (local mode routes Function URLs by it);
+    # the CDK CLI turns it on, a plain `python app.py` must ask for it.
+    app = cdk.App(outdir=outdir, context={"aws:cdk:enable-path-metadata": True, **(context or {})})
+    stack = ShopStack(app, STACK_NAME, params=DeployParameters.from_context(app.node.try_get_context))
+    return app, stack

@@ -1,0 +1,199 @@
+"""The order workflow: a Standard state machine, its two Lambda steps and direct integrations.
+
+Approved:  OrderReceivedEmail -> RequestApproval (waits for the owner) -> MarkShipped ->
+           ShipmentEmail -> WaitBeforeFeedback -> FeedbackEmail -> MarkFeedbackRequested -> done
+Rejected or no answer in time: -> Rejected | TimedOut -> DeleteOrder -> CancellationEmail -> done
+
+Emails need templates, so they are a Lambda; status changes and the deletion are direct
+DynamoDB integrations (no Lambda to pay for). Durations come from the execution input, which the
+order API fills from its configuration, so one definition serves a 24-hour deployment and a
+two-second test.
+"""
+
+from __future__ import annotations
+
+import aws_cdk as cdk
+from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_sns as sns
+from aws_cdk import aws_stepfunctions as sfn
+from aws_cdk import aws_stepfunctions_tasks as tasks
+from constructs import Construct
+
+from shop.infra.lambda_bundle import ShopCode
+from shop.settings import (
+    OUTCOME_APPROVED,
+    OUTCOME_REJECTED,
+    OUTCOME_TIMED_OUT,
+    REJECTION_ERROR,
+    STATUS_FEEDBACK_REQUESTED,
+    STATUS_SHIPPED,
+    Env,
+)
+
+ORDER_ID = sfn.JsonPath.string_at("$.order.orderId")
+# DynamoDB errors worth retrying: throttling and AWS-side faults; a failed condition is not one.
+DYNAMODB_TRANSIENT_ERRORS = [
+    "DynamoDB.ProvisionedThroughputExceededException",
+    "DynamoDB.ThrottlingException",
+    "DynamoDB.RequestLimitExceeded",
+    "DynamoDB.InternalServerErrorException",
+    "DynamoDB.AmazonDynamoDBException",
+]
+
+
+class OrderWorkflow(Construct):
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        code: ShopCode,
+        orders: dynamodb.ITable,
+        owner_topic: sns.ITopic,
+        sender_email: str,
+        approval_url: str,
+        state_machine_name: str,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        self.customer_email = code.function(
+            self,
+            "CustomerEmail",
+            handler="customer_email",
+            description="Renders and sends the customer's order emails",
+            environment={Env.SENDER_EMAIL: sender_email},
+        )
+        sender_domain = sender_email.rpartition("@")[2]
+        self.customer_email.add_to_role_policy(
+            iam.PolicyStatement(
+                actions=["ses:SendEmail"],
+                # The sender may be verified as an address or as its whole domain.
+                resources=[
+                    cdk.Stack.of(self).format_arn(service="ses", resource="identity", resource_name=identity)
+                    for identity in (sender_email, sender_domain)
+                ],
+            )
+        )
+        self.approval_request = code.function(
+            self,
+            "ApprovalRequest",
+            handler="approval_request",
+            description="Sends the owner the approve/reject links for an order",
+            environment={
+                Env.ORDERS_TABLE: orders.table_name,
+                Env.OWNER_TOPIC_ARN: owner_topic.topic_arn,
+                Env.APPROVAL_URL: approval_url,
+            },
+        )
+        orders.grant(self.approval_request, "dynamodb:UpdateItem")
+        owner_topic.grant_publish(self.approval_request)
+
+        self.state_machine = sfn.StateMachine(
+            self,
+            "StateMachine",
+            state_machine_name=state_machine_name,
+            state_machine_type=sfn.StateMachineType.STANDARD,
+            definition_body=sfn.DefinitionBody.from_chainable(self._definition(orders)),
+            logs=sfn.LogOptions(
+                destination=logs.LogGroup(self, "Logs", retention=logs.RetentionDays.ONE_MONTH),
+                level=sfn.LogLevel.ERROR,
+                # Execution data holds the task token: keep it out of the logs.
+                include_execution_data=False,
+            ),
+            tracing_enabled=True,
+        )
+
+    def _email(self, state_id: str, template: str, **extra: str) -> tasks.LambdaInvoke:
+        return tasks.LambdaInvoke(
+            self,
+            state_id,
+            lambda_function=self.customer_email,
+            payload=sfn.TaskInput.from_object(
+                {"template": template, "order": sfn.JsonPath.object_at("$.order"), **extra}
+            ),
+            result_path=sfn.JsonPath.DISCARD,
+        )
+
+    def _set_status(self, state_id: str, orders: dynamodb.ITable, status: str) -> tasks.DynamoUpdateItem:
+        update = tasks.DynamoUpdateItem(
+            self,
+            state_id,
+            table=orders,
+            key={"orderId": tasks.DynamoAttributeValue.from_string(ORDER_ID)},
+            update_expression="SET #status = :status, updatedAt = :now",
+            # Never resurrect a deleted order: UpdateItem would create it.
+            condition_expression="attribute_exists(orderId)",
+            expression_attribute_names={"#status": "status"},
+            expression_attribute_values={
+                ":status": tasks.DynamoAttributeValue.from_string(status),
+                ":now": tasks.DynamoAttributeValue.from_string(sfn.JsonPath.state_entered_time),
+            },
+            result_path=sfn.JsonPath.DISCARD,
+        )
+        return update.add_retry(errors=DYNAMODB_TRANSIENT_ERRORS, max_attempts=4, backoff_rate=2)
+
+    def _definition(self, orders: dynamodb.ITable) -> sfn.IChainable:
+        request_approval = tasks.LambdaInvoke(
+            self,
+            "RequestApproval",
+            lambda_function=self.approval_request,
+            integration_pattern=sfn.IntegrationPattern.WAIT_FOR_TASK_TOKEN,
+            payload=sfn.TaskInput.from_object(
+                {
+                    "taskToken": sfn.JsonPath.task_token,
+                    "order": sfn.JsonPath.object_at("$.order"),
+                    "approvalTimeoutSeconds": sfn.JsonPath.number_at("$.approvalTimeoutSeconds"),
+                }
+            ),
+            task_timeout=sfn.Timeout.at("$.approvalTimeoutSeconds"),
+            result_path="$.approval",
+        )
+
+        cancel = (
+            tasks.DynamoDeleteItem(
+                self,
+                "DeleteOrder",
+                table=orders,
+                key={"orderId": tasks.DynamoAttributeValue.from_string(ORDER_ID)},
+                result_path=sfn.JsonPath.DISCARD,
+            )
+            .add_retry(errors=DYNAMODB_TRANSIENT_ERRORS, max_attempts=4, backoff_rate=2)
+            .next(self._email("CancellationEmail", "shipment_cancelled", outcome=sfn.JsonPath.string_at("$.outcome")))
+            .next(
+                sfn.Pass(
+                    self,
+                    "OrderCancelled",
+                    parameters={"orderId": ORDER_ID, "outcome": sfn.JsonPath.string_at("$.outcome")},
+                )
+            )
+        )
+        rejected = sfn.Pass(
+            self, "Rejected", result=sfn.Result.from_string(OUTCOME_REJECTED), result_path="$.outcome"
+        ).next(cancel)
+        timed_out = sfn.Pass(
+            self, "TimedOut", result=sfn.Result.from_string(OUTCOME_TIMED_OUT), result_path="$.outcome"
+        ).next(cancel)  # both outcomes share the cancellation path
+        request_approval.add_catch(rejected, errors=[REJECTION_ERROR], result_path=sfn.JsonPath.DISCARD)
+        request_approval.add_catch(timed_out, errors=[sfn.Errors.TIMEOUT], result_path=sfn.JsonPath.DISCARD)
+
+        return (
+            self._email("OrderReceivedEmail", "order_received")
+            .next(request_approval)
+            .next(self._set_status("MarkShipped", orders, STATUS_SHIPPED))
+            .next(self._email("ShipmentEmail", "shipment_confirmed"))
+            .next(
+                sfn.Wait(
+                    self, "WaitBeforeFeedback", time=sfn.WaitTime.seconds_path("$.feedbackDelaySeconds")
+                )
+            )
+            .next(self._email("FeedbackEmail", "feedback_request"))
+            .next(self._set_status("MarkFeedbackRequested", orders, STATUS_FEEDBACK_REQUESTED))
+            .next(
+                sfn.Pass(
+                    self,
+                    "OrderCompleted",
+                    parameters={"orderId": ORDER_ID, "outcome": OUTCOME_APPROVED},
+                )
+            )
+        )

@@ -1,0 +1,34 @@
+"""`make run`: the whole shop on 127.0.0.1 until Ctrl-C."""
+
+from __future__ import annotations
+
+import logging
+import signal
+import sys
+import threading
+
+from shop.local.runtime import LocalConfig, LocalShop
+
+
+def main() -> None:
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
+    config = LocalConfig.from_environment()
+    stopping = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stopping.set())
+    try:
+        shop = LocalShop(config).start()
+    except OSError as error:
+        sys.exit(f"could not start: {error} (is PORT={config.port} free? set PORT=...)")
+    print(shop.banner(), flush=True)
+    try:
+        stopping.wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        print("stopping...", flush=True)
+        shop.stop()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,107 @@
+"""The one place local mode reaches into moto's internals. Pinned moto; tested in
+tests/integration/test_moto_hooks.py so an upgrade that moves these fails loudly.
+
+1. moto runs Lambda code in Docker (absent here). `LambdaFunction._invoke_lambda` is replaced
+   with an in-process call of the function's own handler (its `Handler` from the template).
+2. moto keeps sent emails and notifications without timestamps. `SESBackend.send_email` and
+   `Topic.publish` are wrapped to copy each message into the outbox as it is sent.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import traceback
+import uuid
+from dataclasses import dataclass
+from functools import wraps
+from typing import Any, Callable
+
+from shop.local.outbox import Outbox
+
+HANDLER_PACKAGE = "shop.handlers."
+
+
+@dataclass
+class LocalLambdaContext:
+    """The attributes of AWS's LambdaContext that Powertools and our handlers read."""
+
+    function_name: str
+    memory_limit_in_mb: int = 256
+    function_version: str = "$LATEST"
+
+    def __post_init__(self) -> None:
+        self.aws_request_id = str(uuid.uuid4())
+        self.invoked_function_arn = f"arn:aws:lambda:us-east-1:123456789012:function:{self.function_name}"
+        self.log_group_name = f"/aws/lambda/{self.function_name}"
+        self.log_stream_name = "local"
+
+    def get_remaining_time_in_millis(self) -> int:
+        return 10_000
+
+
+def load_handler(handler_path: str) -> Callable[[Any, Any], Any]:
+    """`shop.handlers.order_api.lambda_handler` -> the function. Only the shop's handlers."""
+    if not handler_path.startswith(HANDLER_PACKAGE):
+        raise ValueError(f"local mode only runs handlers under {HANDLER_PACKAGE}: {handler_path}")
+    module_name, _, attribute = handler_path.rpartition(".")
+    return getattr(importlib.import_module(module_name), attribute)
+
+
+def invoke_handler(handler_path: str, event: Any, function_name: str) -> Any:
+    return load_handler(handler_path)(event, LocalLambdaContext(function_name=function_name))
+
+
+def _invoke_in_process(self: Any, event: Any = None) -> tuple[str, bool, str]:
+    """Stands in for moto's `LambdaFunction._invoke_lambda(event) -> (payload, errored, logs)`."""
+    if isinstance(event, (str, bytes)):
+        event = json.loads(event or "{}")
+    try:
+        result = invoke_handler(self.handler, event if event is not None else {}, self.function_name)
+        return json.dumps(result), False, ""
+    except Exception as error:  # reported to the caller as a Lambda function error, as AWS does
+        payload = {
+            "errorType": type(error).__name__,
+            "errorMessage": str(error),
+            "stackTrace": traceback.format_tb(error.__traceback__),
+        }
+        return json.dumps(payload), True, ""
+
+
+def install(outbox: Outbox) -> Callable[[], None]:
+    """Patch moto; returns a function that undoes it."""
+    from moto.awslambda.models import LambdaFunction
+    from moto.ses.models import SESBackend
+    from moto.sns.models import Topic
+
+    originals = {
+        (LambdaFunction, "_invoke_lambda"): LambdaFunction._invoke_lambda,
+        (SESBackend, "send_email"): SESBackend.send_email,
+        (Topic, "publish"): Topic.publish,
+    }
+    send_email, publish = SESBackend.send_email, Topic.publish
+
+    @wraps(send_email)
+    def recording_send_email(self, source, subject, body, destinations):
+        message = send_email(self, source, subject, body, destinations)
+        recipients = [address for addresses in destinations.values() for address in addresses]
+        outbox.record(channel="email", to=recipients, subject=subject, body=body)
+        return message
+
+    @wraps(publish)
+    def recording_publish(self, message, subject=None, *args, **kwargs):
+        message_id = publish(self, message, subject, *args, **kwargs)
+        subscriptions, _ = self.sns_backend.list_subscriptions_by_topic(topic_arn=self.arn)
+        recipients = [s.endpoint for s in subscriptions] or [self.arn]
+        outbox.record(channel="sns", to=recipients, subject=subject or "", body=message)
+        return message_id
+
+    LambdaFunction._invoke_lambda = _invoke_in_process
+    SESBackend.send_email = recording_send_email
+    Topic.publish = recording_publish
+
+    def uninstall() -> None:
+        for (owner, name), original in originals.items():
+            setattr(owner, name, original)
+
+    return uninstall

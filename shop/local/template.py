@@ -1,0 +1,116 @@
+"""A synthesized CloudFormation template, with its intrinsic functions resolved locally.
+
+Only the intrinsics CDK emits for this stack are supported; anything else fails loudly, so a
+change to the stack that local mode cannot follow is caught by the tests, not by a user.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+ACCOUNT_ID = "123456789012"  # moto's default account
+REGION = "us-east-1"
+
+
+class UnsupportedTemplate(Exception):
+    pass
+
+
+@dataclass
+class Template:
+    stack_name: str
+    resources: dict[str, dict[str, Any]]
+    outputs: dict[str, dict[str, Any]]
+
+    @classmethod
+    def load(cls, path: Path) -> Template:
+        body = json.loads(Path(path).read_text())
+        return cls(
+            stack_name=Path(path).name.removesuffix(".template.json"),
+            resources=body.get("Resources", {}),
+            outputs=body.get("Outputs", {}),
+        )
+
+    def of_type(self, resource_type: str) -> dict[str, dict[str, Any]]:
+        return {lid: r for lid, r in self.resources.items() if r["Type"] == resource_type}
+
+    def construct_path(self, logical_id: str) -> str:
+        """`OrderShop/ApprovalCallback/Function/Resource`, from CDK's metadata."""
+        return self.resources[logical_id].get("Metadata", {}).get("aws:cdk:path", logical_id)
+
+
+@dataclass
+class Resolver:
+    """Resolves Ref, Fn::GetAtt, Fn::Join, Fn::Select, Fn::Split and Fn::Sub against local values."""
+
+    stack_name: str
+    refs: dict[str, str] = field(default_factory=dict)
+    attributes: dict[tuple[str, str], str] = field(default_factory=dict)
+
+    PSEUDO = {
+        "AWS::Partition": "aws",
+        "AWS::Region": REGION,
+        "AWS::AccountId": ACCOUNT_ID,
+        "AWS::URLSuffix": "amazonaws.com",
+        "AWS::NoValue": None,
+    }
+
+    def resolve(self, value: Any) -> Any:
+        if isinstance(value, list):
+            return [self.resolve(item) for item in value]
+        if not isinstance(value, dict):
+            return value
+        if len(value) == 1:
+            (key, argument), = value.items()
+            if key == "Ref":
+                return self._ref(argument)
+            if key == "Fn::GetAtt":
+                logical_id, attribute = argument if isinstance(argument, list) else argument.split(".", 1)
+                try:
+                    return self.attributes[(logical_id, attribute)]
+                except KeyError:
+                    raise UnsupportedTemplate(f"no local value for {logical_id}.{attribute}") from None
+            if key == "Fn::Join":
+                separator, parts = argument
+                return separator.join(str(self.resolve(part)) for part in self.resolve(parts))
+            if key == "Fn::Select":
+                index, items = argument
+                return self.resolve(items)[int(self.resolve(index))]
+            if key == "Fn::Split":
+                separator, text = argument
+                return str(self.resolve(text)).split(separator)
+            if key == "Fn::Sub":
+                return self._sub(argument)
+            if key.startswith("Fn::") or key == "Condition":
+                raise UnsupportedTemplate(f"intrinsic {key} is not supported locally")
+        return {key: self.resolve(inner) for key, inner in value.items()}
+
+    def _sub(self, argument: Any) -> str:
+        text, variables = (argument, {}) if isinstance(argument, str) else argument
+        variables = {name: self.resolve(value) for name, value in variables.items()}
+
+        def replace(match: re.Match) -> str:
+            name = match.group(1)
+            if name.startswith("!"):
+                return "${" + name[1:] + "}"
+            if name in variables:
+                return str(variables[name])
+            if "." in name:
+                return str(self.resolve({"Fn::GetAtt": name.split(".", 1)}))
+            return str(self._ref(name))
+
+        return re.sub(r"\$\{([^}]+)\}", replace, text)
+
+    def _ref(self, name: str) -> Any:
+        if name == "AWS::StackName":
+            return self.stack_name
+        if name in self.PSEUDO:
+            return self.PSEUDO[name]
+        try:
+            return self.refs[name]
+        except KeyError:
+            raise UnsupportedTemplate(f"no local value for Ref {name}") from None

@@ -1,0 +1,1 @@
+"""Use cases: what each handler does, with its collaborators passed in (tests pass fakes or moto)."""

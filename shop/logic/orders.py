@@ -1,0 +1,78 @@
+"""Placing and reading orders."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any
+
+from shop.adapters.tables import OrdersTable, ProductsTable
+from shop.adapters.workflow import Workflow
+from shop.domain.errors import InvalidRequest, NotFound
+from shop.domain.orders import Order, parse_order_request, price_order
+from shop.logic.clock import iso
+
+MAX_BODY_BYTES = 64 * 1024
+
+
+def decode_json_body(raw: str | bytes | None) -> Any:
+    """The request body as JSON, with the errors a client can act on."""
+    if raw is None or raw == "" or raw == b"":
+        raise InvalidRequest("body: a JSON object is required", field="body")
+    if len(raw) > MAX_BODY_BYTES:
+        raise InvalidRequest(f"body: larger than {MAX_BODY_BYTES} bytes", field="body")
+    try:
+        return json.loads(raw)
+    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+        raise InvalidRequest(f"body: not valid JSON ({error})", field="body") from None
+
+
+def workflow_input(order: Order, *, approval_timeout_seconds: int, feedback_delay_seconds: int) -> dict[str, Any]:
+    """The execution's input: the order snapshot every step renders from, and its durations."""
+    return {
+        "order": order.to_public(),
+        "approvalTimeoutSeconds": approval_timeout_seconds,
+        "feedbackDelaySeconds": feedback_delay_seconds,
+    }
+
+
+def place_order(
+    body: Any,
+    *,
+    products: ProductsTable,
+    orders: OrdersTable,
+    workflow: Workflow,
+    order_id: str,
+    now: datetime,
+    approval_timeout_seconds: int,
+    feedback_delay_seconds: int,
+) -> Order:
+    """Validate, price, store and start the workflow. Nothing is written for a bad request."""
+    request = parse_order_request(body)
+    catalog = products.get_many(product_id for product_id, _ in request.items)
+    order = price_order(request, catalog, order_id=order_id, created_at=iso(now))
+    orders.put_new(order)
+    workflow.start(
+        name=order.order_id,
+        payload=workflow_input(
+            order,
+            approval_timeout_seconds=approval_timeout_seconds,
+            feedback_delay_seconds=feedback_delay_seconds,
+        ),
+    )
+    return order
+
+
+# Workflow bookkeeping that is nobody's business outside the shop.
+_PRIVATE_FIELDS = {"approvalTokenSha256"}
+
+
+def get_order(order_id: str, *, orders: OrdersTable) -> dict[str, Any]:
+    item = orders.get(order_id)
+    if item is None:
+        raise NotFound(f"no order with id {order_id}", field="orderId")
+    return {key: value for key, value in item.items() if key not in _PRIVATE_FIELDS}
+
+
+def list_products(*, products: ProductsTable) -> list[dict[str, Any]]:
+    return sorted((p.to_public() for p in products.scan()), key=lambda p: (p["name"], p["productId"]))

@@ -1,0 +1,114 @@
+"""Every name, duration and environment variable of the shop, declared once.
+
+The CDK stack reads the deploy-parameter defaults from here and writes the values into each
+Lambda's environment; handlers read them back through `RuntimeSettings`. Local mode overrides the
+same environment variables, so AWS and local runs differ only in values, never in code.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from functools import lru_cache
+
+STACK_NAME = "OrderShop"
+
+# Order statuses, in the order the workflow moves through them.
+STATUS_RECEIVED = "RECEIVED"
+STATUS_AWAITING_APPROVAL = "AWAITING_APPROVAL"
+STATUS_APPROVED = "APPROVED"
+STATUS_REJECTED = "REJECTED"
+STATUS_SHIPPED = "SHIPPED"
+STATUS_FEEDBACK_REQUESTED = "FEEDBACK_REQUESTED"
+
+# Outcomes written to the execution's output: a rejection or a timeout is a business result.
+OUTCOME_APPROVED = "APPROVED"
+OUTCOME_REJECTED = "REJECTED"
+OUTCOME_TIMED_OUT = "TIMED_OUT"
+
+# The error name the approval callback gives SendTaskFailure; the state machine catches it.
+REJECTION_ERROR = "OrderRejected"
+
+
+@dataclass(frozen=True)
+class DeployParameters:
+    """Deploy-time parameters; `cdk.json` context keys of the same name override the defaults."""
+
+    owner_email: str = "owner@example.com"
+    sender_email: str = "shop@example.com"
+    approval_timeout_seconds: int = 24 * 60 * 60
+    feedback_delay_seconds: int = 24 * 60 * 60
+
+    CONTEXT_KEYS = {
+        "ownerEmail": "owner_email",
+        "senderEmail": "sender_email",
+        "approvalTimeoutSeconds": "approval_timeout_seconds",
+        "feedbackDelaySeconds": "feedback_delay_seconds",
+    }
+
+    @classmethod
+    def from_context(cls, get_context) -> DeployParameters:
+        """Build from a CDK `node.try_get_context`-like callable; missing keys keep defaults."""
+        values = {}
+        for key, field in cls.CONTEXT_KEYS.items():
+            value = get_context(key)
+            if value is not None:
+                values[field] = int(value) if field.endswith("_seconds") else str(value)
+        params = cls(**values)
+        for field in ("approval_timeout_seconds", "feedback_delay_seconds"):
+            if getattr(params, field) <= 0:
+                raise ValueError(f"{field} must be a positive number of seconds")
+        return params
+
+
+# Local mode: short durations so a person can watch a whole order go through.
+LOCAL_DEFAULT_APPROVAL_TIMEOUT_SECONDS = 300
+LOCAL_DEFAULT_FEEDBACK_DELAY_SECONDS = 30
+LOCAL_DEFAULT_PORT = 8000
+
+
+class Env:
+    """Names of the environment variables the stack gives the Lambda functions."""
+
+    ORDERS_TABLE = "ORDERS_TABLE_NAME"
+    PRODUCTS_TABLE = "PRODUCTS_TABLE_NAME"
+    STATE_MACHINE_ARN = "ORDER_WORKFLOW_ARN"
+    OWNER_TOPIC_ARN = "OWNER_TOPIC_ARN"
+    SENDER_EMAIL = "SENDER_EMAIL"
+    APPROVAL_URL = "APPROVAL_URL"
+    APPROVAL_TIMEOUT = "APPROVAL_TIMEOUT_SECONDS"
+    FEEDBACK_DELAY = "FEEDBACK_DELAY_SECONDS"
+
+
+@dataclass(frozen=True)
+class RuntimeSettings:
+    """What a handler needs at run time, read from its environment once per container."""
+
+    orders_table: str
+    products_table: str
+    state_machine_arn: str
+    owner_topic_arn: str
+    sender_email: str
+    approval_url: str
+    approval_timeout_seconds: int
+    feedback_delay_seconds: int
+
+
+def _env(name: str, default: str = "") -> str:
+    return os.environ.get(name, default)
+
+
+@lru_cache(maxsize=1)
+def runtime_settings() -> RuntimeSettings:
+    """Settings for the running handler. Each function only gets the variables it uses, so
+    absent ones read as empty; a handler touching one it was not given fails on first use."""
+    return RuntimeSettings(
+        orders_table=_env(Env.ORDERS_TABLE),
+        products_table=_env(Env.PRODUCTS_TABLE),
+        state_machine_arn=_env(Env.STATE_MACHINE_ARN),
+        owner_topic_arn=_env(Env.OWNER_TOPIC_ARN),
+        sender_email=_env(Env.SENDER_EMAIL),
+        approval_url=_env(Env.APPROVAL_URL),
+        approval_timeout_seconds=int(_env(Env.APPROVAL_TIMEOUT, "0") or 0),
+        feedback_delay_seconds=int(_env(Env.FEEDBACK_DELAY, "0") or 0),
+    )
