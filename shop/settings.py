@@ -32,12 +32,13 @@ REJECTION_ERROR = "OrderRejected"
 
 @dataclass(frozen=True)
 class DeployParameters:
-    """Deploy-time parameters; `cdk.json` context keys of the same name override the defaults."""
+    """Deploy-time parameters. Their values live in one place: the `context` of `cdk.json`,
+    overridable per deploy with `cdk deploy -c ownerEmail=...`."""
 
-    owner_email: str = "owner@example.com"
-    sender_email: str = "shop@example.com"
-    approval_timeout_seconds: int = 24 * 60 * 60
-    feedback_delay_seconds: int = 24 * 60 * 60
+    owner_email: str
+    sender_email: str
+    approval_timeout_seconds: int
+    feedback_delay_seconds: int
 
     CONTEXT_KEYS = {
         "ownerEmail": "owner_email",
@@ -48,17 +49,21 @@ class DeployParameters:
 
     @classmethod
     def from_context(cls, get_context) -> DeployParameters:
-        """Build from a CDK `node.try_get_context`-like callable; missing keys keep defaults."""
+        """Build from a CDK `node.try_get_context`-like callable; every key is required."""
         values = {}
         for key, field in cls.CONTEXT_KEYS.items():
             value = get_context(key)
-            if value is not None:
-                values[field] = int(value) if field.endswith("_seconds") else str(value)
-        params = cls(**values)
-        for field in ("approval_timeout_seconds", "feedback_delay_seconds"):
-            if getattr(params, field) <= 0:
-                raise ValueError(f"{field} must be a positive number of seconds")
-        return params
+            if value is None or str(value).strip() == "":
+                raise ValueError(f"deploy parameter {key} is missing: set it in cdk.json or with -c {key}=...")
+            if field.endswith("_seconds"):
+                try:
+                    value = int(value)
+                except (TypeError, ValueError):
+                    raise ValueError(f"deploy parameter {key} must be a whole number of seconds") from None
+                if value <= 0:
+                    raise ValueError(f"deploy parameter {key} must be a positive number of seconds")
+            values[field] = value if field.endswith("_seconds") else str(value).strip()
+        return cls(**values)
 
 
 # Local mode: short durations so a person can watch a whole order go through.

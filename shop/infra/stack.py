@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import json
+import os
+from pathlib import Path
+
 import aws_cdk as cdk
 from constructs import Construct
 
@@ -66,12 +70,20 @@ class ShopStack(cdk.Stack):
             cdk.CfnOutput(self, name, value=value)
 
 
+CDK_JSON = Path(__file__).resolve().parents[2] / "cdk.json"
+
+
 def build_app(outdir: str, context: dict | None = None) -> tuple[cdk.App, ShopStack]:
-    """The CDK app, for `app.py`, the tests and local mode alike."""
+    """The CDK app, for `app.py`, the tests and local mode alike; `context` overrides cdk.json."""
     from shop.settings import STACK_NAME
 
-    # Path metadata names each resource's construct (local mode routes Function URLs by it);
-    # the CDK CLI turns it on, a plain `python app.py` must ask for it.
-    app = cdk.App(outdir=outdir, context={"aws:cdk:enable-path-metadata": True, **(context or {})})
+    # The CDK CLI passes cdk.json's context itself (and its -c overrides win); a plain
+    # `python app.py` must read it. Path metadata names each resource's construct (local mode
+    # routes Function URLs by it); the CLI turns it on, a plain synth must ask for it.
+    from_file = {} if "CDK_OUTDIR" in os.environ else json.loads(CDK_JSON.read_text())["context"]
+    app = cdk.App(
+        outdir=outdir,
+        context={"aws:cdk:enable-path-metadata": True, **from_file, **(context or {})},
+    )
     stack = ShopStack(app, STACK_NAME, params=DeployParameters.from_context(app.node.try_get_context))
     return app, stack

@@ -5,6 +5,9 @@ tests/integration/test_moto_hooks.py so an upgrade that moves these fails loudly
    with an in-process call of the function's own handler (its `Handler` from the template).
 2. moto keeps sent emails and notifications without timestamps. `SESBackend.send_email` and
    `Topic.publish` are wrapped to copy each message into the outbox as it is sent.
+3. StopExecution does not wake a task waiting for its token: its thread would sleep until the
+   approval timeout and then act on whatever emulator is running. `release_waiting_tasks` fails
+   those waits so the threads of stopped executions end at once.
 """
 
 from __future__ import annotations
@@ -105,3 +108,24 @@ def install(outbox: Outbox) -> Callable[[], None]:
             setattr(owner, name, original)
 
     return uninstall
+
+
+def release_waiting_tasks() -> int:
+    """Fail every task token still awaited in moto's Step Functions; returns how many."""
+    from moto.stepfunctions.parser.asl.eval.callback.callback import CallbackOutcomeFailure
+    from moto.stepfunctions.parser.models import stepfunctions_parser_backends
+
+    released = 0
+    for regions in list(stepfunctions_parser_backends.values()):
+        for backend in list(regions.values()):
+            for machine in list(backend.state_machines):
+                for execution in list(machine.executions):
+                    worker = getattr(execution, "exec_worker", None)
+                    if worker is None:
+                        continue
+                    pool = worker.env.callback_pool_manager._pool
+                    for callback_id, endpoint in list(pool.items()):
+                        if endpoint.get_outcome() is None:
+                            endpoint.notify(CallbackOutcomeFailure(callback_id, "ShopStopped", "local shop stopped"))
+                            released += 1
+    return released

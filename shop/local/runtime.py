@@ -31,6 +31,19 @@ HOST = "127.0.0.1"  # never another interface: the shop has no authentication lo
 logger = logging.getLogger(__name__)
 
 
+class _ShortStateErrors(logging.Filter):
+    """moto logs every failure event inside a state machine (a rejection included) with a
+    multi-kilobyte dump of the state's parse tree; keep the error and its details only."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple) and len(record.args) == 2:
+            record.msg, record.args = "state machine event: %s", (record.args[0],)
+        return True
+
+
+_MOTO_STATE_LOGGER = "moto.stepfunctions.parser.asl.component.eval_component"
+
+
 @dataclass
 class LocalConfig:
     port: int = LOCAL_DEFAULT_PORT  # 0: any free port
@@ -43,7 +56,8 @@ class LocalConfig:
 
     @classmethod
     def from_environment(cls, environ: dict[str, str] | None = None) -> LocalConfig:
-        """`PORT`, `AWS_PORT`, `APPROVAL_TIMEOUT` and `FEEDBACK_DELAY` (seconds)."""
+        """`PORT`, `AWS_PORT`, `APPROVAL_TIMEOUT`, `FEEDBACK_DELAY` (seconds) and `SHOP_TEMPLATE`
+        (another synthesized template, e.g. the one the test session built)."""
         environ = os.environ if environ is None else environ
 
         def number(name: str, default: int | None) -> int | None:
@@ -59,6 +73,7 @@ class LocalConfig:
             aws_port=number("AWS_PORT", None),
             approval_timeout_seconds=number("APPROVAL_TIMEOUT", LOCAL_DEFAULT_APPROVAL_TIMEOUT_SECONDS),
             feedback_delay_seconds=number("FEEDBACK_DELAY", LOCAL_DEFAULT_FEEDBACK_DELAY_SECONDS),
+            template_path=Path(environ.get("SHOP_TEMPLATE") or DEFAULT_TEMPLATE),
         )
         if config.approval_timeout_seconds < 1:
             raise SystemExit("APPROVAL_TIMEOUT must be at least 1 second")
@@ -66,6 +81,9 @@ class LocalConfig:
 
 
 class LocalShop:
+    # moto's backends and the handlers' environment are process-wide: one shop at a time.
+    _running_lock = threading.Lock()
+
     def __init__(self, config: LocalConfig) -> None:
         from shop.local.outbox import Outbox
 
@@ -78,6 +96,9 @@ class LocalShop:
     def start(self) -> LocalShop:
         if not self.config.template_path.exists():
             raise SystemExit(f"{self.config.template_path} is missing: run `make synth` first")
+        if not LocalShop._running_lock.acquire(blocking=False):
+            raise RuntimeError("a local shop is already running in this process; stop it first")
+        self._stops.append(LocalShop._running_lock.release)
         try:
             self._start()
         except BaseException:
@@ -95,6 +116,10 @@ class LocalShop:
         from shop.local.deployer import deploy
         from shop.local.http_adapter import HttpAdapter
         from shop.local.template import REGION, Template
+
+        state_logger = logging.getLogger(_MOTO_STATE_LOGGER)
+        if not any(isinstance(f, _ShortStateErrors) for f in state_logger.filters):
+            state_logger.addFilter(_ShortStateErrors())
 
         # Credentials and region for every client in this process; moto accepts any.
         os.environ.setdefault("AWS_DEFAULT_REGION", REGION)
@@ -127,6 +152,7 @@ class LocalShop:
         )
         os.environ.update(self.stack.environment)
         runtime_settings.cache_clear()
+        self._stops.append(self._stop_running_executions)
 
         # What the README asks AWS users to do by hand: SES only sends from verified senders.
         boto3.client("ses", region_name=REGION).verify_email_identity(
@@ -148,6 +174,22 @@ class LocalShop:
         products = parse_catalog(self.config.catalog_path.read_text())
         self._first_product = products[0] if products else None
         return ProductsTable(self.stack.environment[Env.PRODUCTS_TABLE]).put_all(products)
+
+    def _stop_running_executions(self) -> None:
+        """moto runs each execution in a thread that would outlive the emulator: end them."""
+        import boto3
+
+        from shop.local.lambda_hook import release_waiting_tasks
+
+        sfn = boto3.client("stepfunctions")
+        for machine in sfn.list_state_machines()["stateMachines"]:
+            pages = sfn.get_paginator("list_executions").paginate(
+                stateMachineArn=machine["stateMachineArn"], statusFilter="RUNNING"
+            )
+            for page in pages:
+                for execution in page["executions"]:
+                    sfn.stop_execution(executionArn=execution["executionArn"], cause="local shop stopped")
+        release_waiting_tasks()
 
     def stop(self) -> None:
         """Stop in reverse order of start; safe to call twice."""

@@ -1,0 +1,168 @@
+"""An order's whole life through the local HTTP interface: approve, reject, second clicks, bad links."""
+
+from __future__ import annotations
+
+import re
+
+import requests
+
+from tests.support import DEMO_PRODUCT, DEMO_PRODUCT_2, subjects
+
+
+def test_an_approved_order_ships_then_asks_for_feedback(shop):
+    # Given a placed order
+    response = shop.place(items=[{"productId": DEMO_PRODUCT, "quantity": 2}, {"productId": DEMO_PRODUCT_2, "quantity": 1}])
+    assert response.status_code == 201
+    order = response.json()
+    order_id = order["orderId"]
+    assert response.headers["Location"] == f"/orders/{order_id}"
+    assert [(i["name"], i["quantity"], i["unitPrice"], i["lineTotal"]) for i in order["items"]] == [
+        ("Stoneware mug", 2, "14.90", "29.80"),
+        ("Linen tea towel", 1, "9.50", "9.50"),
+    ]
+    assert (order["total"], order["currency"]) == ("39.30", "EUR")
+
+    # The customer hears at once; the owner gets both links.
+    received = shop.wait_for_email(order_id, "We have your order")
+    assert received["channel"] == "email" and received["to"] == ["ada@example.com"]
+    for text in ("Ada Lovelace", "Stoneware mug", "Linen tea towel", "39.30 EUR", "12 St James Square", "ada@example.com"):
+        assert text in received["body"]
+    links = shop.links(order_id)
+    assert set(links) == {"approve", "reject"}
+    notification = next(e for e in shop.outbox() if e["channel"] == "sns" and order_id in e["subject"])
+    assert notification["to"] == ["owner@shop.test"]
+    shop.wait_for_status(order_id, "AWAITING_APPROVAL")
+
+    # When the owner opens the approve link, they see a page, and nothing is decided yet
+    page = requests.get(links["approve"], timeout=10)
+    assert page.status_code == 200 and "Approve order" in page.text and "Stoneware mug" in page.text
+    assert page.headers["Referrer-Policy"] == "no-referrer"
+    assert shop.status(order_id) == "AWAITING_APPROVAL"
+
+    # ...and the button decides
+    done = requests.post(links["approve"], timeout=10)
+    assert done.status_code == 200 and "Order approved" in done.text
+
+    # Then: shipment email, then after the delay the feedback request, and the statuses follow
+    shop.wait_for_email(order_id, "is on its way")
+    shop.wait_for_email(order_id, "How was your order")
+    shop.wait_for_status(order_id, "FEEDBACK_REQUESTED")
+    assert subjects(shop.outbox(), order_id) == [
+        f"We have your order {order_id}",
+        f"Approve order {order_id} (39.30 EUR)?",
+        f"Your order {order_id} is on its way",
+        f"How was your order {order_id}?",
+    ]
+    execution = shop.finished_execution(order_id)
+    assert execution["status"] == "SUCCEEDED"
+    assert execution["output"] == {"orderId": order_id, "outcome": "APPROVED"}
+
+
+def test_a_rejected_order_is_deleted_and_the_customer_told(shop):
+    order_id = shop.place_ok()["orderId"]
+    links = shop.links(order_id)
+
+    response = requests.post(links["reject"], timeout=10)
+    assert response.status_code == 200 and "Order rejected" in response.text
+
+    cancelled = shop.wait_for_email(order_id, "was cancelled")
+    assert "could not accept your order" in cancelled["body"]
+    shop.wait_for_status(order_id, None)
+    assert shop.order(order_id).status_code == 404
+    execution = shop.finished_execution(order_id)
+    assert execution["status"] == "SUCCEEDED"
+    assert execution["output"] == {"orderId": order_id, "outcome": "REJECTED"}
+    assert not any("is on its way" in s for s in subjects(shop.outbox(), order_id))
+
+
+def test_a_second_click_shows_what_was_decided_and_changes_nothing(shop):
+    order_id = shop.place_ok()["orderId"]
+    links = shop.links(order_id)
+    assert requests.post(links["approve"], timeout=10).status_code == 200
+
+    again = requests.post(links["approve"], timeout=10)
+    assert again.status_code == 409
+    assert re.search(r"already approved at \d{4}-\d\d-\d\dT", again.text)
+    other = requests.post(links["reject"], timeout=10)
+    assert other.status_code == 409 and "already approved" in other.text
+    assert requests.get(links["approve"], timeout=10).status_code == 409
+
+    shop.wait_for_status(order_id, "FEEDBACK_REQUESTED")
+    assert subjects(shop.outbox(), order_id).count(f"Your order {order_id} is on its way") == 1
+    assert shop.finished_execution(order_id)["output"]["outcome"] == "APPROVED"
+
+
+def test_opening_a_link_never_decides(shop):
+    order_id = shop.place_ok()["orderId"]
+    links = shop.links(order_id)
+    shop.wait_for_status(order_id, "AWAITING_APPROVAL")
+
+    for _ in range(3):  # what a mail security scanner does
+        assert requests.get(links["approve"], timeout=10).status_code == 200
+        assert requests.get(links["reject"], timeout=10).status_code == 200
+        head = requests.head(links["approve"], timeout=10)
+        assert head.status_code == 200 and head.text == ""
+
+    assert shop.status(order_id) == "AWAITING_APPROVAL"
+    assert shop.execution(order_id)["status"] == "RUNNING"
+    assert subjects(shop.outbox(), order_id) == [f"We have your order {order_id}", f"Approve order {order_id} (29.80 EUR)?"]
+
+
+def test_a_garbage_or_foreign_token_is_refused_and_changes_nothing(shop):
+    order_id = shop.place_ok()["orderId"]
+    other_id = shop.place_ok()["orderId"]
+    links, other_links = shop.links(order_id), shop.links(other_id)
+    shop.wait_for_status(order_id, "AWAITING_APPROVAL")
+
+    garbage = re.sub(r"token=[^&]+", "token=not-a-real-token%2B%2F%3D", links["approve"])
+    foreign = re.sub(r"token=[^&]+", re.search(r"token=[^&]+", other_links["approve"]).group(0), links["approve"])
+    for link in (garbage, foreign):
+        for method in ("GET", "POST"):
+            response = requests.request(method, link, timeout=10)
+            assert response.status_code == 403, (method, link)
+            assert "not valid" in response.text and "<!DOCTYPE html>" in response.text
+            assert "not-a-real-token" not in response.text  # the page never echoes a token
+
+    missing = requests.post(links["approve"].split("&token=")[0], timeout=10)
+    assert missing.status_code == 400 and "approval token" in missing.text
+    wrong_result = requests.get(links["approve"].replace("result=approve", "result=maybe"), timeout=10)
+    assert wrong_result.status_code == 400
+    unknown = requests.get(links["approve"].replace(order_id, "01ZZZZZZZZZZZZZZZZZZZZZZZZ"), timeout=10)
+    assert unknown.status_code == 410
+
+    for oid in (order_id, other_id):
+        assert shop.status(oid) == "AWAITING_APPROVAL"
+        assert shop.execution(oid)["status"] == "RUNNING"
+
+
+def test_bad_orders_get_a_clear_error_and_start_nothing(shop):
+    before = len(shop.outbox())
+    cases = [
+        (requests.post(f"{shop.url}/orders", data="{not json", timeout=10), 400, "body"),
+        (shop.place(items=[]), 400, "items"),
+        (shop.place(items=[{"productId": DEMO_PRODUCT, "quantity": 0}]), 400, "items[0].quantity"),
+        (shop.place(customerEmail="not-an-email"), 400, "customerEmail"),
+        (shop.place(items=[{"productId": "01ZZZZZZZZZZZZZZZZZZZZZZZZ", "quantity": 1}]), 422, "items[0].productId"),
+    ]
+    for response, status, field in cases:
+        assert response.status_code == status, response.text
+        assert response.headers["Content-Type"].startswith("application/json")
+        assert response.json()["field"] == field
+    assert requests.get(f"{shop.url}/orders/01ZZZZZZZZZZZZZZZZZZZZZZZZ", timeout=10).status_code == 404
+    assert len(shop.outbox()) == before  # no execution sent anything
+
+
+def test_products_and_the_outbox_pages(shop):
+    products = requests.get(f"{shop.url}/products", timeout=10).json()["products"]
+    assert len(products) == 8 and all(p["currency"] == "EUR" for p in products)
+
+    order_id = shop.place_ok()["orderId"]
+    links = shop.links(order_id)
+    entries = shop.outbox()
+    assert all(set(e) == {"channel", "to", "subject", "body", "sentAt"} for e in entries)
+    assert all(re.match(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$", e["sentAt"]) for e in entries)
+
+    page = requests.get(f"{shop.url}/outbox", timeout=10).text
+    assert f'href="{links["approve"].replace("&", "&amp;")}"' in page  # the owner's links are clickable
+    newest, oldest = entries[-1]["subject"], entries[0]["subject"]
+    assert page.index(newest) < page.index(oldest)  # newest first

@@ -1,0 +1,167 @@
+"""CDK assertions on the synthesized template: what `cdk deploy` would create."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aws_cdk.assertions import Match, Template
+
+from tests.conftest import TEST_CONTEXT
+
+
+@pytest.fixture(scope="module")
+def template(synthesized) -> Template:
+    return Template.from_json(synthesized.template)
+
+
+def _flatten(value: Any) -> str:
+    """A `Fn::Join` of the definition with every reference replaced by a placeholder."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, dict) and "Fn::Join" in value:
+        separator, parts = value["Fn::Join"]
+        return separator.join(_flatten(part) for part in parts)
+    return "REF"
+
+
+@pytest.fixture(scope="module")
+def definition(synthesized) -> dict[str, Any]:
+    machines = [r for r in synthesized.template["Resources"].values() if r["Type"] == "AWS::StepFunctions::StateMachine"]
+    assert len(machines) == 1
+    return json.loads(_flatten(machines[0]["Properties"]["DefinitionString"]))
+
+
+def _statements(synthesized) -> list[dict[str, Any]]:
+    return [
+        statement
+        for resource in synthesized.template["Resources"].values()
+        if resource["Type"] == "AWS::IAM::Policy"
+        for statement in resource["Properties"]["PolicyDocument"]["Statement"]
+    ]
+
+
+def test_the_workflow_is_a_standard_state_machine(template):
+    template.resource_count_is("AWS::StepFunctions::StateMachine", 1)
+    template.has_resource_properties("AWS::StepFunctions::StateMachine", {"StateMachineType": "STANDARD"})
+
+
+def test_the_approval_step_waits_for_a_task_token_with_a_timeout(definition):
+    waiting = {name: s for name, s in definition["States"].items() if s.get("Resource", "").endswith(".waitForTaskToken")}
+    assert list(waiting) == ["RequestApproval"]
+    state = waiting["RequestApproval"]
+    assert state.get("TimeoutSecondsPath") == "$.approvalTimeoutSeconds" or state.get("TimeoutSeconds")
+    assert state["Parameters"]["Payload"]["taskToken.$"] == "$$.Task.Token"
+
+
+def test_rejection_and_timeout_are_caught_and_lead_to_the_cancellation_path(definition):
+    states = definition["States"]
+    catches = {error: catch["Next"] for catch in states["RequestApproval"]["Catch"] for error in catch["ErrorEquals"]}
+    assert set(catches) == {"OrderRejected", "States.Timeout"}
+
+    def path_from(name: str) -> list[str]:
+        visited = []
+        while name:
+            visited.append(name)
+            name = states[name].get("Next")
+        return visited
+
+    for error, first in catches.items():
+        path = path_from(first)
+        assert "DeleteOrder" in path and "CancellationEmail" in path, (error, path)
+        assert path.index("DeleteOrder") < path.index("CancellationEmail")
+        assert states[path[-1]]["Type"] == "Pass" and states[path[-1]].get("End")
+
+
+def test_the_approved_path_ships_waits_then_asks_for_feedback(definition):
+    states, name, path = definition["States"], definition["StartAt"], []
+    while name:
+        path.append(name)
+        name = states[name].get("Next")
+    assert path == [
+        "OrderReceivedEmail", "RequestApproval", "MarkShipped", "ShipmentEmail",
+        "WaitBeforeFeedback", "FeedbackEmail", "MarkFeedbackRequested", "OrderCompleted",
+    ]
+    assert states["WaitBeforeFeedback"]["SecondsPath"] == "$.feedbackDelaySeconds"
+    # At most 12 transitions for an approved order: one per state on this path.
+    assert len(path) <= 12
+
+
+def test_every_task_retries_transient_errors(definition):
+    for name, state in definition["States"].items():
+        if state["Type"] == "Task":
+            assert state.get("Retry"), f"{name} has no Retry"
+
+
+def test_the_function_url_is_public_and_can_be_invoked(template):
+    template.has_resource_properties("AWS::Lambda::Url", {"AuthType": "NONE"})
+    # Since late 2025 a public Function URL needs both permissions for the public principal.
+    template.has_resource_properties(
+        "AWS::Lambda::Permission",
+        {"Action": "lambda:InvokeFunctionUrl", "Principal": "*", "FunctionUrlAuthType": "NONE"},
+    )
+    template.has_resource_properties(
+        "AWS::Lambda::Permission",
+        {"Action": "lambda:InvokeFunction", "Principal": "*", "InvokedViaFunctionUrl": True},
+    )
+
+
+def test_http_api_routes(template):
+    for route in ("POST /orders", "GET /orders/{orderId}", "GET /products"):
+        template.has_resource_properties("AWS::ApiGatewayV2::Route", {"RouteKey": route})
+
+
+def test_grants_are_scoped_to_this_stacks_resources(synthesized):
+    logical_ids = set(synthesized.template["Resources"])
+    # Actions AWS only grants on "*" (X-Ray tracing and the log-delivery API of Step Functions).
+    resource_less = ("xray:", "logs:CreateLogDelivery", "logs:GetLogDelivery", "logs:UpdateLogDelivery",
+                     "logs:DeleteLogDelivery", "logs:ListLogDeliveries", "logs:PutResourcePolicy",
+                     "logs:DescribeResourcePolicies", "logs:DescribeLogGroups")
+    for statement in _statements(synthesized):
+        actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+        resources = statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
+        if "*" in resources:
+            assert all(action.startswith(resource_less) for action in actions), statement
+            continue
+        for resource in resources:
+            text = json.dumps(resource)
+            referenced = any(f'"{logical_id}"' in text for logical_id in logical_ids)
+            named = "OrderShop-OrderWorkflow" in text or TEST_CONTEXT["senderEmail"] in text or "shop.test" in text
+            assert referenced or named, f"{actions} granted on {text}"
+
+
+def test_the_callback_may_only_answer_this_state_machine(synthesized):
+    statements = [s for s in _statements(synthesized) if "states:SendTaskSuccess" in json.dumps(s["Action"])]
+    assert len(statements) == 1
+    assert set(statements[0]["Action"]) == {"states:SendTaskSuccess", "states:SendTaskFailure"}
+    assert "stateMachine:OrderShop-OrderWorkflow" in json.dumps(statements[0]["Resource"])
+
+
+def test_deploy_parameters_reach_the_functions(template):
+    template.has_resource_properties("AWS::Lambda::Function", {
+        "Environment": {"Variables": Match.object_like({
+            "APPROVAL_TIMEOUT_SECONDS": str(TEST_CONTEXT["approvalTimeoutSeconds"]),
+            "FEEDBACK_DELAY_SECONDS": str(TEST_CONTEXT["feedbackDelaySeconds"]),
+        })},
+    })
+    template.has_resource_properties("AWS::Lambda::Function", {
+        "Environment": {"Variables": Match.object_like({"SENDER_EMAIL": TEST_CONTEXT["senderEmail"]})},
+    })
+    template.has_resource_properties(
+        "AWS::SNS::Subscription", {"Protocol": "email", "Endpoint": TEST_CONTEXT["ownerEmail"]}
+    )
+
+
+def test_no_function_bundle_contains_boto3_and_templates_are_bundled(synthesized):
+    assets = [p for p in Path(synthesized.outdir).iterdir() if p.name.startswith("asset.") and p.is_dir()]
+    assert assets, "no bundled assets"
+    names = {path.name for asset in assets for path in asset.rglob("*")}
+    assert "boto3" not in names and "botocore" not in names
+    code = next(a for a in assets if (a / "shop" / "handlers").is_dir())
+    assert (code / "templates" / "emails" / "order_received.html").is_file()
+    assert not (code / "shop" / "infra").exists() and not (code / "shop" / "local").exists()
+    layer = next(a for a in assets if (a / "python").is_dir())
+    for package in ("aws_lambda_powertools", "jinja2", "markupsafe", "fastjsonschema", "ulid"):
+        assert (layer / "python" / package).is_dir(), package
