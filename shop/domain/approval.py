@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import enum
 import hashlib
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Mapping
-from urllib.parse import urlencode, quote
+from urllib.parse import quote, urlencode
 
 from shop.domain.errors import InvalidRequest
 
@@ -14,7 +14,7 @@ MAX_TOKEN_LENGTH = 8192  # Step Functions task tokens are up to 1024 chars today
 MAX_ORDER_ID_LENGTH = 64
 
 
-class Decision(str, enum.Enum):
+class Decision(enum.StrEnum):
     APPROVE = "approve"
     REJECT = "reject"
 

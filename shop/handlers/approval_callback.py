@@ -78,6 +78,15 @@ def refused(error: ShopError) -> Response:
     return _page(status, "message.html", title=title, message=error.message)
 
 
+@app.exception_handler(Exception)
+def failed(error: Exception) -> Response:
+    # An AWS fault, not the link: say so, and let the owner try the same link again.
+    logger.exception("approval failed")
+    return _page(503, "message.html", title="Please try again",
+                 message="The shop could not record your decision just now. Nothing was decided; "
+                 "open the link again in a minute.")
+
+
 @app.not_found
 def no_route(_: Exception) -> Response:
     return _page(405, "message.html", title="Not here",

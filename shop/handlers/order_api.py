@@ -66,6 +66,12 @@ def client_error(error: ShopError) -> Response:
     return _json(status, {"message": error.message, "field": error.field})
 
 
+@app.exception_handler(Exception)
+def failed(error: Exception) -> Response:
+    logger.exception("request failed")
+    return _json(503, {"message": "The shop cannot answer right now; please try again.", "field": None})
+
+
 @app.not_found
 def no_route(_: Exception) -> Response:
     event = app.current_event

@@ -97,7 +97,7 @@ class ShopCode(Construct):
         handler: str,
         description: str,
         environment: dict[str, str],
-        timeout: cdk.Duration = cdk.Duration.seconds(10),
+        timeout_seconds: int = 10,
     ) -> lambda_.Function:
         """A function of the shop: `handler` is a module path under `shop.handlers`."""
         return lambda_.Function(
@@ -110,7 +110,7 @@ class ShopCode(Construct):
             layers=[self.dependencies],
             description=description,
             memory_size=256,
-            timeout=timeout,
+            timeout=cdk.Duration.seconds(timeout_seconds),
             environment={"POWERTOOLS_LOG_LEVEL": "INFO", **environment},
         )
 

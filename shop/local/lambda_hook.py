@@ -16,9 +16,10 @@ import importlib
 import json
 import traceback
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import wraps
-from typing import Any, Callable
+from typing import Any
 
 from shop.local.outbox import Outbox
 

@@ -56,8 +56,9 @@ class LocalConfig:
 
     @classmethod
     def from_environment(cls, environ: dict[str, str] | None = None) -> LocalConfig:
-        """`PORT`, `AWS_PORT`, `APPROVAL_TIMEOUT`, `FEEDBACK_DELAY` (seconds) and `SHOP_TEMPLATE`
-        (another synthesized template, e.g. the one the test session built)."""
+        """`PORT`, `AWS_PORT`, `APPROVAL_TIMEOUT`, `FEEDBACK_DELAY` (seconds), `CATALOG` (a catalog
+        file to load instead of the demo one) and `SHOP_TEMPLATE` (another synthesized template,
+        e.g. the one the test session built)."""
         environ = os.environ if environ is None else environ
 
         def number(name: str, default: int | None) -> int | None:
@@ -74,6 +75,7 @@ class LocalConfig:
             approval_timeout_seconds=number("APPROVAL_TIMEOUT", LOCAL_DEFAULT_APPROVAL_TIMEOUT_SECONDS),
             feedback_delay_seconds=number("FEEDBACK_DELAY", LOCAL_DEFAULT_FEEDBACK_DELAY_SECONDS),
             template_path=Path(environ.get("SHOP_TEMPLATE") or DEFAULT_TEMPLATE),
+            catalog_path=Path(environ.get("CATALOG") or DEFAULT_CATALOG),
         )
         if config.approval_timeout_seconds < 1:
             raise SystemExit("APPROVAL_TIMEOUT must be at least 1 second")

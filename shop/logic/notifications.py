@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import Any, Callable
+from typing import Any
 
 from shop.adapters.tables import OrdersTable
-from shop.domain.approval import approval_links, Decision, token_fingerprint
+from shop.domain.approval import Decision, approval_links, token_fingerprint
 from shop.logic.clock import iso
 from shop.rendering import render
 

@@ -29,9 +29,8 @@ def test_stopping_the_shop_ends_the_threads_of_waiting_executions(synthesized):
 
 
 def test_only_one_shop_runs_per_process(synthesized):
-    with LocalShop(_config(synthesized)):
-        with pytest.raises(RuntimeError, match="already running"):
-            LocalShop(_config(synthesized)).start()
+    with LocalShop(_config(synthesized)), pytest.raises(RuntimeError, match="already running"):
+        LocalShop(_config(synthesized)).start()
     # and once stopped, a new one starts cleanly
     with LocalShop(_config(synthesized)) as again:
         assert requests.get(f"{again.base_url}/products", timeout=10).status_code == 200

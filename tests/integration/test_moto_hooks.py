@@ -4,6 +4,7 @@ they patch must fail here first."""
 from __future__ import annotations
 
 import json
+
 import boto3
 import pytest
 
