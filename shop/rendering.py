@@ -25,6 +25,11 @@ class Rendered:
     body: str
 
 
+def format_utc(moment: str) -> str:
+    """`2026-11-24T16:13:46Z` -> `2026-11-24 16:13:46 UTC`, for people."""
+    return moment.replace("T", " ").removesuffix("Z") + " UTC" if moment.endswith("Z") else moment
+
+
 @lru_cache(maxsize=1)
 def environment():
     from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
@@ -38,6 +43,7 @@ def environment():
         keep_trailing_newline=True,
     )
     env.filters["money"] = lambda amount, currency: format_amount(Decimal(str(amount)), currency)
+    env.filters["utc"] = format_utc
     return env
 
 

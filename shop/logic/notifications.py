@@ -58,6 +58,6 @@ def request_approval(
         order=order,
         approve_url=links[Decision.APPROVE],
         reject_url=links[Decision.REJECT],
-        deadline=deadline.replace("T", " ").replace("Z", " UTC"),
+        deadline=deadline,
     )
     return publish(topic_arn=topic_arn, subject=rendered.subject, message=rendered.body)
