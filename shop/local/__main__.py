@@ -15,7 +15,9 @@ def main() -> None:
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
     config = LocalConfig.from_environment()
     stopping = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stopping.set())
+    # Both set explicitly: a shell that starts us in the background hands us SIGINT ignored.
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stopping.set())
     try:
         shop = LocalShop(config).start()
     except OSError as error:
@@ -23,8 +25,6 @@ def main() -> None:
     print(shop.banner(), flush=True)
     try:
         stopping.wait()
-    except KeyboardInterrupt:
-        pass
     finally:
         print("stopping...", flush=True)
         shop.stop()
