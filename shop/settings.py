@@ -20,6 +20,7 @@ STATUS_APPROVED = "APPROVED"
 STATUS_REJECTED = "REJECTED"
 STATUS_SHIPPED = "SHIPPED"
 STATUS_FEEDBACK_REQUESTED = "FEEDBACK_REQUESTED"
+STATUS_FAILED = "FAILED"  # a step kept failing after its retries; the owner must look
 
 # Outcomes written to the execution's output: a rejection or a timeout is a business result.
 OUTCOME_APPROVED = "APPROVED"
@@ -28,6 +29,9 @@ OUTCOME_TIMED_OUT = "TIMED_OUT"
 
 # The error name the approval callback gives SendTaskFailure; the state machine catches it.
 REJECTION_ERROR = "OrderRejected"
+# The error a Lambda step raises when AWS throttled or failed it after the SDK's own retries;
+# the state machine retries it with backoff.
+TRANSIENT_ERROR = "TransientError"
 
 
 @dataclass(frozen=True)
@@ -77,6 +81,9 @@ class Env:
 
     ORDERS_TABLE = "ORDERS_TABLE_NAME"
     PRODUCTS_TABLE = "PRODUCTS_TABLE_NAME"
+    DECISIONS_TABLE = "DECISIONS_TABLE_NAME"
+    IDEMPOTENCY_TABLE = "IDEMPOTENCY_TABLE_NAME"
+    LINK_SIGNING_SECRET = "LINK_SIGNING_SECRET_ID"
     STATE_MACHINE_ARN = "ORDER_WORKFLOW_ARN"
     OWNER_TOPIC_ARN = "OWNER_TOPIC_ARN"
     SENDER_EMAIL = "SENDER_EMAIL"
@@ -91,6 +98,9 @@ class RuntimeSettings:
 
     orders_table: str
     products_table: str
+    decisions_table: str
+    idempotency_table: str
+    link_signing_secret: str
     state_machine_arn: str
     owner_topic_arn: str
     sender_email: str
@@ -110,6 +120,9 @@ def runtime_settings() -> RuntimeSettings:
     return RuntimeSettings(
         orders_table=_env(Env.ORDERS_TABLE),
         products_table=_env(Env.PRODUCTS_TABLE),
+        decisions_table=_env(Env.DECISIONS_TABLE),
+        idempotency_table=_env(Env.IDEMPOTENCY_TABLE),
+        link_signing_secret=_env(Env.LINK_SIGNING_SECRET),
         state_machine_arn=_env(Env.STATE_MACHINE_ARN),
         owner_topic_arn=_env(Env.OWNER_TOPIC_ARN),
         sender_email=_env(Env.SENDER_EMAIL),

@@ -1,4 +1,4 @@
-"""boto3 clients, created on first use and shared per container.
+"""boto3 clients, created on first use and shared per container, and AWS error classification.
 
 Created lazily so importing a handler stays cheap (cold starts), and configured once: standard
 retry mode with backoff for throttling. Endpoints come from the environment (`AWS_ENDPOINT_URL`)
@@ -16,7 +16,9 @@ def client(service: str) -> Any:
     import boto3
     from botocore.config import Config
 
-    return boto3.client(service, config=Config(retries={"mode": "standard", "max_attempts": 4}))
+    # Standard retry mode; the attempt count is AWS_MAX_ATTEMPTS (default 3), so local fault
+    # tests can hand retries to the state machine through configuration.
+    return boto3.client(service, config=Config(retries={"mode": "standard"}))
 
 
 def error_code(error: Exception) -> str:
@@ -25,3 +27,28 @@ def error_code(error: Exception) -> str:
     if isinstance(response, dict):
         return str(response.get("Error", {}).get("Code", ""))
     return ""
+
+
+# Codes that mean "try again later": throttling and AWS-side faults.
+_TRANSIENT_CODES = {
+    "Throttling", "ThrottlingException", "ThrottledException", "TooManyRequestsException",
+    "RequestLimitExceeded", "ProvisionedThroughputExceededException", "ServiceUnavailable",
+    "ServiceUnavailableException", "InternalFailure", "InternalServerError", "InternalError",
+    "RequestTimeout", "RequestTimeoutException", "SlowDown",
+}
+
+
+class TransientError(Exception):
+    """An AWS call still failing after the SDK's retries, for a reason that may pass. Lambda
+    steps raise it so the state machine retries them with backoff (its name is the contract)."""
+
+
+def is_transient(error: Exception) -> bool:
+    if error_code(error) in _TRANSIENT_CODES:
+        return True
+    status = getattr(error, "response", {}).get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
+    if isinstance(status, int) and status >= 500:
+        return True
+    from botocore.exceptions import ConnectionError as BotocoreConnectionError
+
+    return isinstance(error, BotocoreConnectionError)

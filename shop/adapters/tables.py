@@ -42,10 +42,6 @@ def _plain(value: Any) -> Any:
     return value
 
 
-class DecisionConflict(Exception):
-    """The order is not awaiting approval: someone decided it already, or it moved on."""
-
-
 class OrdersTable:
     """Orders keyed by `orderId`. Amounts are stored as strings, exactly as the API shows them."""
 
@@ -91,25 +87,110 @@ class OrdersTable:
             },
         )
 
-    def record_decision(self, order_id: str, *, decision: str, status: str, decided_at: str) -> None:
-        """Conditional write: only an order still awaiting approval can be decided, once."""
+    def set_decided(self, order_id: str, *, status: str, decided_at: str) -> None:
+        """Show the decision on the order while the workflow moves on; never resurrects one."""
         try:
             self.dynamodb.update_item(
                 TableName=self.table_name,
                 Key={"orderId": {"S": order_id}},
-                UpdateExpression="SET #status = :status, decision = :decision, decidedAt = :decided_at",
+                UpdateExpression="SET #status = :status, decidedAt = :decided_at",
                 ConditionExpression="#status = :awaiting",
                 ExpressionAttributeNames={"#status": "status"},
                 ExpressionAttributeValues={
                     ":status": {"S": status},
                     ":awaiting": {"S": STATUS_AWAITING_APPROVAL},
                     ":decided_at": {"S": decided_at},
-                    ":decision": {"S": decision},
                 },
+            )
+        except Exception as error:
+            if error_code(error) != "ConditionalCheckFailedException":
+                raise  # the workflow already moved the order on: nothing to show
+
+
+class DecisionConflict(Exception):
+    """Someone decided this order first."""
+
+
+class DecisionsTable:
+    """One item per decided order: the decision, when, and whether Step Functions has it.
+
+    The conditional put is what makes a decision happen once, from any link or console.
+    """
+
+    def __init__(self, table_name: str, dynamodb: Any = None):
+        self.table_name = table_name
+        self._dynamodb = dynamodb
+
+    @property
+    def dynamodb(self) -> Any:
+        return self._dynamodb or client("dynamodb")
+
+    def get(self, order_id: str) -> dict[str, Any] | None:
+        response = self.dynamodb.get_item(
+            TableName=self.table_name, Key={"orderId": {"S": order_id}}, ConsistentRead=True
+        )
+        item = response.get("Item")
+        return _plain(from_item(item)) if item else None
+
+    def record(self, order_id: str, *, decision: str, decided_at: str, expires_at: int) -> None:
+        try:
+            self.dynamodb.put_item(
+                TableName=self.table_name,
+                Item=to_item({"orderId": order_id, "decision": decision, "decidedAt": decided_at,
+                              "delivered": False, "expiresAt": expires_at}),
+                ConditionExpression="attribute_not_exists(orderId)",
             )
         except Exception as error:
             if error_code(error) == "ConditionalCheckFailedException":
                 raise DecisionConflict(order_id) from None
+            raise
+
+    def mark_delivered(self, order_id: str) -> None:
+        self.dynamodb.update_item(
+            TableName=self.table_name,
+            Key={"orderId": {"S": order_id}},
+            UpdateExpression="SET delivered = :yes",
+            ExpressionAttributeValues={":yes": {"BOOL": True}},
+        )
+
+    def forget(self, order_id: str) -> None:
+        """Drop a decision that never took effect (the task had timed out)."""
+        self.dynamodb.delete_item(TableName=self.table_name, Key={"orderId": {"S": order_id}})
+
+
+class IdempotencyConflict(Exception):
+    """The key was used before; `.record` holds what it was used for."""
+
+    def __init__(self, record: dict[str, Any]):
+        super().__init__(record.get("idempotencyKey"))
+        self.record = record
+
+
+class IdempotencyKeys:
+    """`Idempotency-Key` header -> the order it created (and the request's hash)."""
+
+    def __init__(self, table_name: str, dynamodb: Any = None):
+        self.table_name = table_name
+        self._dynamodb = dynamodb
+
+    @property
+    def dynamodb(self) -> Any:
+        return self._dynamodb or client("dynamodb")
+
+    def claim(self, key: str, *, order_id: str, request_hash: str, expires_at: int) -> None:
+        item = {"idempotencyKey": key, "orderId": order_id, "requestHash": request_hash, "expiresAt": expires_at}
+        try:
+            self.dynamodb.put_item(
+                TableName=self.table_name,
+                Item=to_item(item),
+                ConditionExpression="attribute_not_exists(idempotencyKey)",
+            )
+        except Exception as error:
+            if error_code(error) == "ConditionalCheckFailedException":
+                response = self.dynamodb.get_item(
+                    TableName=self.table_name, Key={"idempotencyKey": {"S": key}}, ConsistentRead=True
+                )
+                raise IdempotencyConflict(_plain(from_item(response["Item"]))) from None
             raise
 
 

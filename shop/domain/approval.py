@@ -1,14 +1,16 @@
-"""The owner's approve/reject links and the rules for deciding an order once."""
+"""The owner's approve/reject links: built, signed with an HMAC key, parsed and verified."""
 
 from __future__ import annotations
 
+import base64
 import enum
 import hashlib
+import hmac
 from collections.abc import Mapping
 from dataclasses import dataclass
 from urllib.parse import quote, urlencode
 
-from shop.domain.errors import InvalidRequest
+from shop.domain.errors import InvalidRequest, LinkExpired, LinkForged
 
 MAX_TOKEN_LENGTH = 8192  # Step Functions task tokens are up to 1024 chars today; leave room.
 MAX_ORDER_ID_LENGTH = 64
@@ -24,21 +26,48 @@ class CallbackRequest:
     order_id: str
     task_token: str
     decision: Decision
+    expires: int  # epoch seconds: the approval deadline
+    signature: str
 
 
-def approval_links(base_url: str, order_id: str, task_token: str) -> dict[Decision, str]:
-    """One link per decision. The token is URL-encoded exactly once (`+`, `/`, `=` escaped)."""
+def sign(key: bytes, *, order_id: str, decision: Decision, task_token: str, expires: int) -> str:
+    """HMAC-SHA256 over everything a link asserts, URL-safe base64 without padding."""
+    message = "\n".join(["approval-link/v1", order_id, decision.value, task_token, str(expires)])
+    digest = hmac.new(key, message.encode(), hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+
+
+def approval_links(
+    base_url: str, order_id: str, task_token: str, *, key: bytes, expires: int
+) -> dict[Decision, str]:
+    """One signed link per decision. The token is URL-encoded exactly once (`+`, `/`, `=`)."""
     separator = "&" if "?" in base_url else "?"
-    return {
-        decision: base_url
-        + separator
-        + urlencode(
-            {"orderId": order_id, "token": task_token, "result": decision.value},
-            quote_via=quote,
-            safe="",
-        )
-        for decision in Decision
-    }
+    links = {}
+    for decision in Decision:
+        query = {
+            "orderId": order_id,
+            "result": decision.value,
+            "expires": str(expires),
+            "token": task_token,
+            "sig": sign(key, order_id=order_id, decision=decision, task_token=task_token, expires=expires),
+        }
+        links[decision] = base_url + separator + urlencode(query, quote_via=quote, safe="")
+    return links
+
+
+def verify(request: CallbackRequest, *, key: bytes, now: float) -> None:
+    """Refuse a link we did not sign (403) or whose deadline passed (410), before any I/O."""
+    expected = sign(
+        key,
+        order_id=request.order_id,
+        decision=request.decision,
+        task_token=request.task_token,
+        expires=request.expires,
+    )
+    if not request.signature or not hmac.compare_digest(expected, request.signature):
+        raise LinkForged("This link was not issued by the shop, or was changed. Use the link from the email.")
+    if now >= request.expires:
+        raise LinkExpired("The time to decide on this order ran out; it is being cancelled.")
 
 
 def parse_callback(params: Mapping[str, str] | None) -> CallbackRequest:
@@ -47,6 +76,8 @@ def parse_callback(params: Mapping[str, str] | None) -> CallbackRequest:
     order_id = (params.get("orderId") or "").strip()
     token = params.get("token") or ""
     result = (params.get("result") or "").strip()
+    expires = (params.get("expires") or "").strip()
+    signature = (params.get("sig") or "").strip()
     if not order_id or len(order_id) > MAX_ORDER_ID_LENGTH:
         raise InvalidRequest("The link has no valid order id.", field="orderId")
     if not token or len(token) > MAX_TOKEN_LENGTH:
@@ -55,7 +86,13 @@ def parse_callback(params: Mapping[str, str] | None) -> CallbackRequest:
         decision = Decision(result)
     except ValueError:
         raise InvalidRequest("The link must say approve or reject.", field="result") from None
-    return CallbackRequest(order_id=order_id, task_token=token, decision=decision)
+    if not expires.isdigit() or len(expires) > 12:
+        raise InvalidRequest("The link has no valid expiry.", field="expires")
+    if len(signature) > 128:
+        raise InvalidRequest("The link has no valid signature.", field="sig")
+    return CallbackRequest(
+        order_id=order_id, task_token=token, decision=decision, expires=int(expires), signature=signature
+    )
 
 
 def token_fingerprint(task_token: str) -> str:

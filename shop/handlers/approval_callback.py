@@ -12,7 +12,8 @@ from typing import Any
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import LambdaFunctionUrlResolver, Response, content_types
 
-from shop.adapters.tables import OrdersTable
+from shop.adapters.secrets import signing_key
+from shop.adapters.tables import DecisionsTable, OrdersTable
 from shop.adapters.workflow import Workflow
 from shop.domain.approval import Decision, parse_callback
 from shop.domain.errors import LinkRefused, ShopError
@@ -49,8 +50,13 @@ def _request():
 
 @app.route("/", method=["GET", "HEAD"])
 def confirm_page() -> Response:
+    settings = runtime_settings()
     review = approvals.review(
-        _request(), orders=OrdersTable(runtime_settings().orders_table), now=utc_now()
+        _request(),
+        key=signing_key(settings.link_signing_secret),
+        orders=OrdersTable(settings.orders_table),
+        decisions=DecisionsTable(settings.decisions_table),
+        now=utc_now(),
     )
     return _page(200, "approval_review.html", order=review.order,
                  approve=review.decision is Decision.APPROVE, deadline=review.deadline)
@@ -62,7 +68,9 @@ def decide() -> Response:
     settings = runtime_settings()
     order = approvals.decide(
         request,
+        key=signing_key(settings.link_signing_secret),
         orders=OrdersTable(settings.orders_table),
+        decisions=DecisionsTable(settings.decisions_table),
         workflow=Workflow(settings.state_machine_arn),
         now=utc_now(),
     )

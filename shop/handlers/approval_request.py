@@ -10,7 +10,9 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 
+from shop.adapters.aws import TransientError, is_transient
 from shop.adapters.messaging import publish_notification
+from shop.adapters.secrets import signing_key
 from shop.adapters.tables import OrdersTable
 from shop.logic.clock import utc_now
 from shop.logic.notifications import request_approval
@@ -24,15 +26,21 @@ def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, str]:
     order = event["order"]
     logger.append_keys(order_id=order.get("orderId"))
     settings = runtime_settings()
-    message_id = request_approval(
-        order,
-        event["taskToken"],
-        timeout_seconds=int(event["approvalTimeoutSeconds"]),
-        approval_url=settings.approval_url,
-        topic_arn=settings.owner_topic_arn,
-        orders=OrdersTable(settings.orders_table),
-        publish=publish_notification,
-        now=utc_now(),
-    )
+    try:
+        message_id = request_approval(
+            order,
+            event["taskToken"],
+            timeout_seconds=int(event["approvalTimeoutSeconds"]),
+            approval_url=settings.approval_url,
+            topic_arn=settings.owner_topic_arn,
+            key=signing_key(settings.link_signing_secret),
+            orders=OrdersTable(settings.orders_table),
+            publish=publish_notification,
+            now=utc_now(),
+        )
+    except Exception as error:
+        if is_transient(error):
+            raise TransientError(f"AWS call failed: {type(error).__name__}") from error
+        raise
     logger.info("owner asked for a decision")
     return {"messageId": message_id}

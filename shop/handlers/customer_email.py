@@ -10,6 +10,7 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 
+from shop.adapters.aws import TransientError, is_transient
 from shop.adapters.messaging import send_email
 from shop.logic.notifications import send_customer_email
 from shop.settings import runtime_settings
@@ -21,12 +22,17 @@ logger = Logger(service="customer-email")
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, str]:
     order = event["order"]
     logger.append_keys(order_id=order.get("orderId"), template=event.get("template"))
-    message_id = send_customer_email(
-        event["template"],
-        order,
-        sender=runtime_settings().sender_email,
-        send_email=send_email,
-        outcome=event.get("outcome"),
-    )
+    try:
+        message_id = send_customer_email(
+            event["template"],
+            order,
+            sender=runtime_settings().sender_email,
+            send_email=send_email,
+            outcome=event.get("outcome"),
+        )
+    except Exception as error:
+        if is_transient(error):
+            raise TransientError(f"AWS call failed: {type(error).__name__}") from error
+        raise
     logger.info("customer emailed")
     return {"messageId": message_id}

@@ -9,7 +9,7 @@ from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
 from ulid import ULID
 
-from shop.adapters.tables import OrdersTable, ProductsTable
+from shop.adapters.tables import IdempotencyKeys, OrdersTable, ProductsTable
 from shop.adapters.workflow import Workflow
 from shop.domain.errors import InvalidRequest, NotFound, ShopError, UnprocessableOrder
 from shop.logic import orders as logic
@@ -34,7 +34,7 @@ def _json(status: int, body: Any, headers: dict[str, str] | None = None) -> Resp
 @app.post("/orders")
 def create_order() -> Response:
     settings = runtime_settings()
-    order = logic.place_order(
+    order, created = logic.place_order(
         logic.decode_json_body(app.current_event.decoded_body),
         products=ProductsTable(settings.products_table),
         orders=OrdersTable(settings.orders_table),
@@ -43,9 +43,15 @@ def create_order() -> Response:
         now=utc_now(),
         approval_timeout_seconds=settings.approval_timeout_seconds,
         feedback_delay_seconds=settings.feedback_delay_seconds,
+        idempotency=IdempotencyKeys(settings.idempotency_table),
+        idempotency_key=app.current_event.headers.get("idempotency-key"),
     )
-    logger.info("order placed", order_id=order.order_id, total=str(order.total), currency=order.currency)
-    return _json(201, order.to_public(), {"Location": f"/orders/{order.order_id}"})
+    logger.info("order placed" if created else "order replayed", order_id=order.order_id,
+                total=str(order.total), currency=order.currency)
+    headers = {"Location": f"/orders/{order.order_id}"}
+    if not created:
+        headers["Idempotent-Replayed"] = "true"
+    return _json(201, order.to_public(), headers)
 
 
 @app.get("/orders/<order_id>")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
 
 from shop.infra.lambda_bundle import ShopCode
@@ -19,9 +20,19 @@ class ApprovalCallback(Construct):
         *,
         code: ShopCode,
         orders: dynamodb.ITable,
+        decisions: dynamodb.ITable,
         state_machine_arn: str,
     ) -> None:
         super().__init__(scope, construct_id)
+        # The HMAC key approval links are signed with: the workflow signs, this function checks.
+        self.signing_key = secretsmanager.Secret(
+            self,
+            "LinkSigningKey",
+            description="HMAC key that signs the owner's approve/reject links",
+            generate_secret_string=secretsmanager.SecretStringGenerator(
+                password_length=64, exclude_punctuation=True
+            ),
+        )
         self.function = code.function(
             self,
             "Function",
@@ -29,10 +40,16 @@ class ApprovalCallback(Construct):
             description="Shows the owner's approve/reject page and resumes the order workflow",
             environment={
                 Env.ORDERS_TABLE: orders.table_name,
+                Env.DECISIONS_TABLE: decisions.table_name,
                 Env.STATE_MACHINE_ARN: state_machine_arn,
+                Env.LINK_SIGNING_SECRET: self.signing_key.secret_arn,
             },
         )
-        orders.grant_read_write_data(self.function)
+        orders.grant(self.function, "dynamodb:GetItem", "dynamodb:UpdateItem")
+        decisions.grant(
+            self.function, "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"
+        )
+        self.signing_key.grant_read(self.function)
         # Granted by ARN, not with `grant_task_response(state_machine)`: the workflow's
         # approval step needs this function's URL, and a reference back would be a cycle.
         self.function.add_to_role_policy(
@@ -42,5 +59,5 @@ class ApprovalCallback(Construct):
             )
         )
         # Public on purpose: the links are opened from an email client. The page decides
-        # nothing on GET, and a POST needs the task token that only the owner's email carries.
+        # nothing on GET, and a POST needs a link signed with the key above.
         self.url = self.function.add_function_url(auth_type=lambda_.FunctionUrlAuthType.NONE)

@@ -27,6 +27,7 @@ class OrderApi(Construct):
         code: ShopCode,
         orders: dynamodb.ITable,
         products: dynamodb.ITable,
+        idempotency: dynamodb.ITable,
         state_machine: sfn.IStateMachine,
         params: DeployParameters,
     ) -> None:
@@ -39,6 +40,7 @@ class OrderApi(Construct):
             environment={
                 Env.ORDERS_TABLE: orders.table_name,
                 Env.PRODUCTS_TABLE: products.table_name,
+                Env.IDEMPOTENCY_TABLE: idempotency.table_name,
                 Env.STATE_MACHINE_ARN: state_machine.state_machine_arn,
                 Env.APPROVAL_TIMEOUT: str(params.approval_timeout_seconds),
                 Env.FEEDBACK_DELAY: str(params.feedback_delay_seconds),
@@ -46,6 +48,7 @@ class OrderApi(Construct):
         )
         orders.grant(self.function, "dynamodb:PutItem", "dynamodb:GetItem")
         products.grant_read_data(self.function)
+        idempotency.grant(self.function, "dynamodb:GetItem", "dynamodb:PutItem")
         state_machine.grant_start_execution(self.function)
 
         self.http_api = apigw.HttpApi(self, "HttpApi", description="Order shop API")

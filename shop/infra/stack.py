@@ -32,6 +32,7 @@ class ShopStack(cdk.Stack):
             "ApprovalCallback",
             code=code,
             orders=storage.orders,
+            decisions=storage.decisions,
             state_machine_arn=self.format_arn(
                 service="states",
                 resource="stateMachine",
@@ -45,6 +46,7 @@ class ShopStack(cdk.Stack):
             code=code,
             orders=storage.orders,
             owner_topic=notifications.topic,
+            signing_key=approval.signing_key,
             sender_email=params.sender_email,
             approval_url=approval.url.url,
             state_machine_name=state_machine_name,
@@ -55,6 +57,7 @@ class ShopStack(cdk.Stack):
             code=code,
             orders=storage.orders,
             products=storage.products,
+            idempotency=storage.idempotency,
             state_machine=workflow.state_machine,
             params=params,
         )

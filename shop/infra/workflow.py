@@ -3,6 +3,7 @@
 Approved:  OrderReceivedEmail -> RequestApproval (waits for the owner) -> MarkShipped ->
            ShipmentEmail -> WaitBeforeFeedback -> FeedbackEmail -> MarkFeedbackRequested -> done
 Rejected or no answer in time: -> Rejected | TimedOut -> DeleteOrder -> CancellationEmail -> done
+A step still failing after its retries: -> RecordFailure (status FAILED) -> OrderFailed
 
 Emails need templates, so they are a Lambda; status changes and the deletion are direct
 DynamoDB integrations (no Lambda to pay for). Durations come from the execution input, which the
@@ -13,9 +14,12 @@ two-second test.
 from __future__ import annotations
 
 import aws_cdk as cdk
+from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_cloudwatch_actions as cloudwatch_actions
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_logs as logs
+from aws_cdk import aws_secretsmanager as secretsmanager
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk import aws_stepfunctions_tasks as tasks
@@ -27,8 +31,10 @@ from shop.settings import (
     OUTCOME_REJECTED,
     OUTCOME_TIMED_OUT,
     REJECTION_ERROR,
+    STATUS_FAILED,
     STATUS_FEEDBACK_REQUESTED,
     STATUS_SHIPPED,
+    TRANSIENT_ERROR,
     Env,
 )
 
@@ -41,6 +47,17 @@ DYNAMODB_TRANSIENT_ERRORS = [
     "DynamoDB.InternalServerErrorException",
     "DynamoDB.AmazonDynamoDBException",
 ]
+# Lambda steps: the service's own transient faults and throttling, plus our handlers'
+# TransientError (AWS throttled or failed a call after the SDK's retries). Never States.ALL:
+# that would retry a rejection or the approval timeout.
+LAMBDA_TRANSIENT_ERRORS = [
+    "Lambda.ClientExecutionTimeoutException",
+    "Lambda.ServiceException",
+    "Lambda.AWSLambdaException",
+    "Lambda.SdkClientException",
+    "Lambda.TooManyRequestsException",
+    TRANSIENT_ERROR,
+]
 
 
 class OrderWorkflow(Construct):
@@ -52,6 +69,7 @@ class OrderWorkflow(Construct):
         code: ShopCode,
         orders: dynamodb.ITable,
         owner_topic: sns.ITopic,
+        signing_key: secretsmanager.ISecret,
         sender_email: str,
         approval_url: str,
         state_machine_name: str,
@@ -84,10 +102,12 @@ class OrderWorkflow(Construct):
                 Env.ORDERS_TABLE: orders.table_name,
                 Env.OWNER_TOPIC_ARN: owner_topic.topic_arn,
                 Env.APPROVAL_URL: approval_url,
+                Env.LINK_SIGNING_SECRET: signing_key.secret_arn,
             },
         )
         orders.grant(self.approval_request, "dynamodb:UpdateItem")
         owner_topic.grant_publish(self.approval_request)
+        signing_key.grant_read(self.approval_request)
 
         self.state_machine = sfn.StateMachine(
             self,
@@ -103,6 +123,18 @@ class OrderWorkflow(Construct):
             ),
             tracing_enabled=True,
         )
+        # Retries exhausted: the order is marked FAILED and the execution fails; tell the owner.
+        self.failures_alarm = cloudwatch.Alarm(
+            self,
+            "FailedExecutions",
+            alarm_description="An order's workflow failed after its retries; see orders with status FAILED",
+            metric=self.state_machine.metric_failed(period=cdk.Duration.minutes(5), statistic="Sum"),
+            threshold=1,
+            evaluation_periods=1,
+            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+        )
+        self.failures_alarm.add_alarm_action(cloudwatch_actions.SnsAction(owner_topic))
 
     def _email(self, state_id: str, template: str, **extra: str) -> tasks.LambdaInvoke:
         return tasks.LambdaInvoke(
@@ -113,7 +145,8 @@ class OrderWorkflow(Construct):
                 {"template": template, "order": sfn.JsonPath.object_at("$.order"), **extra}
             ),
             result_path=sfn.JsonPath.DISCARD,
-        )
+            retry_on_service_exceptions=False,
+        ).add_retry(errors=LAMBDA_TRANSIENT_ERRORS, interval=cdk.Duration.seconds(2), max_attempts=4, backoff_rate=2)
 
     def _set_status(self, state_id: str, orders: dynamodb.ITable, status: str) -> tasks.DynamoUpdateItem:
         update = tasks.DynamoUpdateItem(
@@ -134,6 +167,15 @@ class OrderWorkflow(Construct):
         return update.add_retry(errors=DYNAMODB_TRANSIENT_ERRORS, max_attempts=4, backoff_rate=2)
 
     def _definition(self, orders: dynamodb.ITable) -> sfn.IChainable:
+        # Retries exhausted anywhere: mark the order FAILED (visible to the owner), then fail.
+        failed = self._set_status("RecordFailure", orders, STATUS_FAILED).next(
+            sfn.Fail(self, "OrderFailed", error="OrderFailed",
+                     cause="A step kept failing after its retries; the order is marked FAILED")
+        )
+
+        def guarded(task: sfn.TaskStateBase) -> sfn.TaskStateBase:
+            return task.add_catch(failed, errors=[sfn.Errors.ALL], result_path="$.failure")
+
         request_approval = tasks.LambdaInvoke(
             self,
             "RequestApproval",
@@ -148,18 +190,20 @@ class OrderWorkflow(Construct):
             ),
             task_timeout=sfn.Timeout.at("$.approvalTimeoutSeconds"),
             result_path="$.approval",
-        )
+            retry_on_service_exceptions=False,
+        ).add_retry(errors=LAMBDA_TRANSIENT_ERRORS, interval=cdk.Duration.seconds(2), max_attempts=4, backoff_rate=2)
 
+        delete_order = tasks.DynamoDeleteItem(
+            self,
+            "DeleteOrder",
+            table=orders,
+            key={"orderId": tasks.DynamoAttributeValue.from_string(ORDER_ID)},
+            result_path=sfn.JsonPath.DISCARD,
+        ).add_retry(errors=DYNAMODB_TRANSIENT_ERRORS, max_attempts=4, backoff_rate=2)
         cancel = (
-            tasks.DynamoDeleteItem(
-                self,
-                "DeleteOrder",
-                table=orders,
-                key={"orderId": tasks.DynamoAttributeValue.from_string(ORDER_ID)},
-                result_path=sfn.JsonPath.DISCARD,
-            )
-            .add_retry(errors=DYNAMODB_TRANSIENT_ERRORS, max_attempts=4, backoff_rate=2)
-            .next(self._email("CancellationEmail", "shipment_cancelled", outcome=sfn.JsonPath.string_at("$.outcome")))
+            guarded(delete_order)
+            .next(guarded(self._email("CancellationEmail", "shipment_cancelled",
+                                      outcome=sfn.JsonPath.string_at("$.outcome"))))
             .next(
                 sfn.Pass(
                     self,
@@ -174,21 +218,22 @@ class OrderWorkflow(Construct):
         timed_out = sfn.Pass(
             self, "TimedOut", result=sfn.Result.from_string(OUTCOME_TIMED_OUT), result_path="$.outcome"
         ).next(cancel)  # both outcomes share the cancellation path
+        # Order matters: the business outcomes first, then anything else as a failure.
         request_approval.add_catch(rejected, errors=[REJECTION_ERROR], result_path=sfn.JsonPath.DISCARD)
         request_approval.add_catch(timed_out, errors=[sfn.Errors.TIMEOUT], result_path=sfn.JsonPath.DISCARD)
 
         return (
-            self._email("OrderReceivedEmail", "order_received")
-            .next(request_approval)
-            .next(self._set_status("MarkShipped", orders, STATUS_SHIPPED))
-            .next(self._email("ShipmentEmail", "shipment_confirmed"))
+            guarded(self._email("OrderReceivedEmail", "order_received"))
+            .next(guarded(request_approval))
+            .next(guarded(self._set_status("MarkShipped", orders, STATUS_SHIPPED)))
+            .next(guarded(self._email("ShipmentEmail", "shipment_confirmed")))
             .next(
                 sfn.Wait(
                     self, "WaitBeforeFeedback", time=sfn.WaitTime.seconds_path("$.feedbackDelaySeconds")
                 )
             )
-            .next(self._email("FeedbackEmail", "feedback_request"))
-            .next(self._set_status("MarkFeedbackRequested", orders, STATUS_FEEDBACK_REQUESTED))
+            .next(guarded(self._email("FeedbackEmail", "feedback_request")))
+            .next(guarded(self._set_status("MarkFeedbackRequested", orders, STATUS_FEEDBACK_REQUESTED)))
             .next(
                 sfn.Pass(
                     self,

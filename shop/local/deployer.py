@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 import json
 import re
+import secrets
 import zipfile
 from dataclasses import dataclass, field
 from typing import Any
@@ -27,6 +28,7 @@ _SKIPPED = {
     "AWS::ApiGatewayV2::Stage",
     "AWS::ApiGatewayV2::Integration",
     "AWS::CDK::Metadata",
+    "AWS::CloudWatch::Alarm",  # no CloudWatch metrics locally: failed orders show as FAILED
 }
 
 
@@ -114,6 +116,11 @@ def _plan(template: Template, base_url: str) -> tuple[Resolver, dict[str, str]]:
         elif kind == "AWS::ApiGatewayV2::Api":
             resolver.refs[logical_id] = logical_id
             resolver.attributes[(logical_id, "ApiEndpoint")] = base_url
+        elif kind == "AWS::SecretsManager::Secret":
+            # Secrets Manager takes a name wherever it takes an ARN; moto adds a random suffix
+            # to ARNs, so the name is what the functions get.
+            name = props.get("Name") or default_name
+            resolver.refs[logical_id] = name
         elif kind == "AWS::IAM::Role":
             resolver.refs[logical_id] = default_name
             resolver.attributes[(logical_id, "Arn")] = f"arn:aws:iam::{ACCOUNT_ID}:role/{default_name}"
@@ -138,7 +145,7 @@ def deploy(
     known = _SKIPPED | {
         "AWS::DynamoDB::Table", "AWS::SNS::Topic", "AWS::SNS::Subscription", "AWS::Lambda::Function",
         "AWS::Lambda::Url", "AWS::StepFunctions::StateMachine", "AWS::ApiGatewayV2::Api",
-        "AWS::ApiGatewayV2::Route",
+        "AWS::ApiGatewayV2::Route", "AWS::SecretsManager::Secret",
     }
     unknown = {r["Type"] for r in template.resources.values()} - known
     if unknown:
@@ -163,6 +170,10 @@ def deploy(
         if props.get("GlobalSecondaryIndexes"):
             create["GlobalSecondaryIndexes"] = props["GlobalSecondaryIndexes"]
         clients("dynamodb").create_table(**create)
+
+    for logical_id, resource in template.of_type("AWS::SecretsManager::Secret").items():
+        length = resource["Properties"].get("GenerateSecretString", {}).get("PasswordLength", 64)
+        clients("secretsmanager").create_secret(Name=names[logical_id], SecretString=secrets.token_urlsafe(length))
 
     for logical_id in template.of_type("AWS::SNS::Topic"):
         clients("sns").create_topic(Name=names[logical_id])

@@ -40,19 +40,23 @@ def request_approval(
     timeout_seconds: int,
     approval_url: str,
     topic_arn: str,
+    key: bytes,
     orders: OrdersTable,
     publish: Callable[..., str],
     now: datetime,
 ) -> str:
-    """Mark the order as awaiting approval and send the owner the approve and reject links.
+    """Mark the order as awaiting approval and send the owner signed approve and reject links,
+    valid until the approval deadline.
 
-    Only the token's hash is stored: enough for the callback to recognise the link's token.
+    Only the token's hash is stored: enough for the callback to know the latest link's token.
     """
-    deadline = iso(now + timedelta(seconds=timeout_seconds))
+    deadline_at = now + timedelta(seconds=timeout_seconds)
+    deadline = iso(deadline_at)
     orders.mark_awaiting_approval(
         order["orderId"], token_fingerprint=token_fingerprint(task_token), deadline=deadline
     )
-    links = approval_links(approval_url, order["orderId"], task_token)
+    links = approval_links(approval_url, order["orderId"], task_token, key=key,
+                           expires=int(deadline_at.timestamp()))
     rendered = render(
         "notifications/approval_request.txt",
         order=order,

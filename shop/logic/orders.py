@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
-from datetime import datetime
+import re
+from dataclasses import replace
+from datetime import datetime, timedelta
 from typing import Any
 
-from shop.adapters.tables import OrdersTable, ProductsTable
+from shop.adapters.tables import IdempotencyConflict, IdempotencyKeys, OrdersTable, ProductsTable
 from shop.adapters.workflow import Workflow
-from shop.domain.errors import InvalidRequest, NotFound
+from shop.domain.errors import InvalidRequest, NotFound, UnprocessableOrder
 from shop.domain.orders import Order, parse_order_request, price_order
 from shop.logic.clock import iso
 
 MAX_BODY_BYTES = 64 * 1024
+IDEMPOTENCY_KEY_LIFETIME = timedelta(hours=24)
+_IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,128}$")  # printable ASCII, no spaces
 
 
 def decode_json_body(raw: str | bytes | None) -> Any:
@@ -46,12 +51,42 @@ def place_order(
     now: datetime,
     approval_timeout_seconds: int,
     feedback_delay_seconds: int,
-) -> Order:
-    """Validate, price, store and start the workflow. Nothing is written for a bad request."""
+    idempotency: IdempotencyKeys | None = None,
+    idempotency_key: str | None = None,
+) -> tuple[Order, bool]:
+    """Validate, price, store and start the workflow; returns the order and whether this call
+    created it (False: an `Idempotency-Key` replay of an earlier request).
+
+    Nothing is written for a bad request. With an idempotency key, the key is claimed before the
+    order is stored, so a retry after a crash at any point finishes the same order, and the
+    execution, named after the order id, can never start twice.
+    """
     request = parse_order_request(body)
     catalog = products.get_many(product_id for product_id, _ in request.items)
     order = price_order(request, catalog, order_id=order_id, created_at=iso(now))
-    orders.put_new(order)
+    created = store = True
+    if idempotency_key is not None:
+        if not _IDEMPOTENCY_KEY.match(idempotency_key):
+            raise InvalidRequest("Idempotency-Key must be 1 to 128 printable characters", field="Idempotency-Key")
+        request_hash = hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
+        try:
+            idempotency.claim(
+                idempotency_key, order_id=order.order_id, request_hash=request_hash,
+                expires_at=int((now + IDEMPOTENCY_KEY_LIFETIME).timestamp()),
+            )
+        except IdempotencyConflict as conflict:
+            if conflict.record.get("requestHash") != request_hash:
+                raise UnprocessableOrder(
+                    "Idempotency-Key was already used for a different order", field="Idempotency-Key"
+                ) from None
+            created = False
+            stored = orders.get(conflict.record["orderId"])
+            if stored:
+                order, store = Order.from_public(stored), False
+            else:  # the first attempt claimed the key and stopped there: finish it
+                order = replace(order, order_id=conflict.record["orderId"])
+    if store:
+        orders.put_new(order)
     workflow.start(
         name=order.order_id,
         payload=workflow_input(
@@ -60,7 +95,7 @@ def place_order(
             feedback_delay_seconds=feedback_delay_seconds,
         ),
     )
-    return order
+    return order, created
 
 
 # Workflow bookkeeping that is nobody's business outside the shop.

@@ -21,6 +21,6 @@ def test_an_unanswered_order_times_out_into_the_cancellation_path(synthesized):
         assert shop.order(order_id).status_code == 404
 
         late = requests.post(links["approve"], timeout=10)
-        assert late.status_code == 410 and "closed" in late.text
+        assert late.status_code == 410 and "ran out" in late.text
     finally:
         shop.shop.stop()

@@ -59,7 +59,8 @@ def test_the_approval_step_waits_for_a_task_token_with_a_timeout(definition):
 def test_rejection_and_timeout_are_caught_and_lead_to_the_cancellation_path(definition):
     states = definition["States"]
     catches = {error: catch["Next"] for catch in states["RequestApproval"]["Catch"] for error in catch["ErrorEquals"]}
-    assert set(catches) == {"OrderRejected", "States.Timeout"}
+    assert list(catches) == ["OrderRejected", "States.Timeout", "States.ALL"]  # order matters
+    assert catches.pop("States.ALL") == "RecordFailure"
 
     def path_from(name: str) -> list[str]:
         visited = []
@@ -89,10 +90,28 @@ def test_the_approved_path_ships_waits_then_asks_for_feedback(definition):
     assert len(path) <= 12
 
 
-def test_every_task_retries_transient_errors(definition):
-    for name, state in definition["States"].items():
-        if state["Type"] == "Task":
-            assert state.get("Retry"), f"{name} has no Retry"
+def test_every_task_retries_transient_errors_and_records_a_failure(definition):
+    states = definition["States"]
+    for name, state in states.items():
+        if state["Type"] != "Task":
+            continue
+        retried = {error for retrier in state.get("Retry", []) for error in retrier["ErrorEquals"]}
+        assert retried, f"{name} has no Retry"
+        # Retrying everything would retry a rejection or the approval timeout.
+        assert not retried & {"States.ALL", "States.Timeout", "OrderRejected"}, name
+        assert all(r.get("BackoffRate", 1) > 1 for r in state["Retry"]), name
+        if name != "RecordFailure":
+            final = state["Catch"][-1]
+            assert (final["ErrorEquals"], final["Next"]) == (["States.ALL"], "RecordFailure"), name
+    assert states["RecordFailure"]["Next"] == "OrderFailed"
+    assert states["OrderFailed"]["Type"] == "Fail"
+
+
+def test_a_failed_execution_alarms_the_owner(template):
+    template.has_resource_properties("AWS::CloudWatch::Alarm", {
+        "MetricName": "ExecutionsFailed", "Namespace": "AWS/States", "Threshold": 1,
+        "AlarmActions": [Match.object_like({"Ref": Match.string_like_regexp("OwnerNotificationsTopic")})],
+    })
 
 
 def test_the_function_url_is_public_and_can_be_invoked(template):

@@ -1,0 +1,14 @@
+"""The approval-link signing key, read from Secrets Manager once per Lambda container."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from shop.adapters.aws import client
+
+
+@lru_cache(maxsize=4)
+def signing_key(secret_id: str) -> bytes:
+    if not secret_id:
+        raise RuntimeError("no link signing secret configured")
+    return client("secretsmanager").get_secret_value(SecretId=secret_id)["SecretString"].encode()
