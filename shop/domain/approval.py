@@ -6,6 +6,7 @@ import base64
 import enum
 import hashlib
 import hmac
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from urllib.parse import quote, urlencode
@@ -86,7 +87,7 @@ def parse_callback(params: Mapping[str, str] | None) -> CallbackRequest:
         decision = Decision(result)
     except ValueError:
         raise InvalidRequest("The link must say approve or reject.", field="result") from None
-    if not expires.isdigit() or len(expires) > 12:
+    if not re.fullmatch(r"[0-9]{1,12}", expires):  # ASCII digits only: int() refuses "²"
         raise InvalidRequest("The link has no valid expiry.", field="expires")
     if len(signature) > 128:
         raise InvalidRequest("The link has no valid signature.", field="sig")

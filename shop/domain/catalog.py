@@ -11,8 +11,9 @@ from typing import Any
 from shop.domain.errors import InvalidCatalog
 from shop.domain.money import round_amount, to_decimal
 
-_ULID = re.compile(r"^[0-9A-HJKMNP-TV-Z]{26}$")
-_CURRENCY = re.compile(r"^[A-Z]{3}$")
+_ULID = re.compile(r"[0-9A-HJKMNP-TV-Z]{26}")  # used with fullmatch: no trailing newline slips in
+_CURRENCY = re.compile(r"[A-Z]{3}")
+MAX_PRICE = Decimal("1e12")
 
 
 @dataclass(frozen=True)
@@ -52,13 +53,13 @@ def product_from_catalog_entry(entry: Any, position: int) -> Product:
     if not isinstance(entry, dict):
         raise InvalidCatalog(f"catalog entry {where} is not an object", field=where)
     product_id = entry.get("Id")
-    if not isinstance(product_id, str) or not _ULID.match(product_id):
+    if not isinstance(product_id, str) or not _ULID.fullmatch(product_id):
         raise InvalidCatalog(f"catalog entry {where}: Id must be a ULID", field=f"{where}.Id")
     name = entry.get("Name")
     if not isinstance(name, str) or not name.strip():
         raise InvalidCatalog(f"catalog entry {where}: Name is required", field=f"{where}.Name")
     currency = entry.get("Currency")
-    if not isinstance(currency, str) or not _CURRENCY.match(currency):
+    if not isinstance(currency, str) or not _CURRENCY.fullmatch(currency):
         raise InvalidCatalog(
             f"catalog entry {where}: Currency must be a 3-letter code", field=f"{where}.Currency"
         )
@@ -66,8 +67,8 @@ def product_from_catalog_entry(entry: Any, position: int) -> Product:
         price = to_decimal(entry.get("Price"))
     except ValueError as error:
         raise InvalidCatalog(f"catalog entry {where}: {error}", field=f"{where}.Price") from None
-    if price < 0:
-        raise InvalidCatalog(f"catalog entry {where}: Price is negative", field=f"{where}.Price")
+    if price < 0 or price >= MAX_PRICE:
+        raise InvalidCatalog(f"catalog entry {where}: Price must be from 0 to {MAX_PRICE:,}", field=f"{where}.Price")
     weight = entry.get("Weight")
     return Product(
         product_id=product_id,

@@ -32,8 +32,9 @@ def to_decimal(value: object) -> Decimal:
 
 
 def round_amount(amount: Decimal, currency: str) -> Decimal:
-    """Round half-even (banker's rounding) to the currency's minor unit."""
-    return amount.quantize(Decimal(1).scaleb(-minor_units(currency)), rounding=ROUND_HALF_EVEN)
+    """Round half-even (banker's rounding) to the currency's minor unit; never "-0.00"."""
+    rounded = amount.quantize(Decimal(1).scaleb(-minor_units(currency)), rounding=ROUND_HALF_EVEN)
+    return abs(rounded) if rounded.is_zero() else rounded
 
 
 def format_amount(amount: Decimal, currency: str) -> str:

@@ -92,6 +92,8 @@ def parse_order_request(body: Any) -> OrderRequest:
         raise InvalidRequest(message, field=field_name) from None
     seen: set[str] = set()
     for index, item in enumerate(body["items"]):
+        if not isinstance(item["quantity"], int):  # the schema's "integer" lets 2.0 through
+            raise InvalidRequest(f"items[{index}].quantity must be integer", field=f"items[{index}].quantity")
         if item["productId"] in seen:
             raise InvalidRequest(
                 f"items[{index}].productId: product listed twice; add the quantities instead",

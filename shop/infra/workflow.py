@@ -146,7 +146,7 @@ class OrderWorkflow(Construct):
             ),
             result_path=sfn.JsonPath.DISCARD,
             retry_on_service_exceptions=False,
-        ).add_retry(errors=LAMBDA_TRANSIENT_ERRORS, interval=cdk.Duration.seconds(2), max_attempts=4, backoff_rate=2)
+        ).add_retry(errors=LAMBDA_TRANSIENT_ERRORS, interval=cdk.Duration.seconds(2), max_attempts=3, backoff_rate=2)
 
     def _set_status(self, state_id: str, orders: dynamodb.ITable, status: str) -> tasks.DynamoUpdateItem:
         update = tasks.DynamoUpdateItem(
@@ -191,7 +191,7 @@ class OrderWorkflow(Construct):
             task_timeout=sfn.Timeout.at("$.approvalTimeoutSeconds"),
             result_path="$.approval",
             retry_on_service_exceptions=False,
-        ).add_retry(errors=LAMBDA_TRANSIENT_ERRORS, interval=cdk.Duration.seconds(2), max_attempts=4, backoff_rate=2)
+        ).add_retry(errors=LAMBDA_TRANSIENT_ERRORS, interval=cdk.Duration.seconds(2), max_attempts=3, backoff_rate=2)
 
         delete_order = tasks.DynamoDeleteItem(
             self,

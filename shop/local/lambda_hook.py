@@ -5,7 +5,9 @@ tests/integration/test_moto_hooks.py so an upgrade that moves these fails loudly
    with an in-process call of the function's own handler (its `Handler` from the template).
 2. moto keeps sent emails and notifications without timestamps. `SESBackend.send_email` and
    `Topic.publish` are wrapped to copy each message into the outbox as it is sent.
-3. StopExecution does not wake a task waiting for its token: its thread would sleep until the
+3. Fault injection: `Faults` makes chosen backend operations answer a throttling error the
+   next N times, so tests (and `FAULTS=... make run`) exercise every retry and recovery path.
+4. StopExecution does not wake a task waiting for its token: its thread would sleep until the
    approval timeout and then act on whatever emulator is running. `release_waiting_tasks` fails
    those waits so the threads of stopped executions end at once.
 """
@@ -14,8 +16,10 @@ from __future__ import annotations
 
 import importlib
 import json
+import threading
 import traceback
 import uuid
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import wraps
@@ -109,6 +113,94 @@ def install(outbox: Outbox) -> Callable[[], None]:
             setattr(owner, name, original)
 
     return uninstall
+
+
+def _fault_targets() -> dict[str, tuple[type, str, Callable[[], Exception]]]:
+    """`service.operation` -> (moto backend class, method, the throttling error AWS would send)."""
+    from moto.core.exceptions import ServiceException
+    from moto.dynamodb.models import DynamoDBBackend
+    from moto.ses.models import SESBackend
+    from moto.sns.models import SNSBackend
+    from moto.stepfunctions.parser.models import StepFunctionsParserBackend
+
+    class InjectedFault(ServiceException):
+        """Serialized in the protocol of whichever service raised it (it is not moto's own)."""
+
+    def query_throttle() -> Exception:
+        return InjectedFault("Throttling", "Rate exceeded (injected fault)")
+
+    def json_throttle() -> Exception:
+        return InjectedFault("ThrottlingException", "Rate exceeded (injected fault)")
+
+    def dynamodb_throttle() -> Exception:
+        return InjectedFault("ProvisionedThroughputExceededException", "Throughput exceeded (injected fault)")
+
+    return {
+        "ses.send_email": (SESBackend, "send_email", query_throttle),
+        "sns.publish": (SNSBackend, "publish", query_throttle),
+        "stepfunctions.send_task_success": (StepFunctionsParserBackend, "send_task_success", json_throttle),
+        "stepfunctions.send_task_failure": (StepFunctionsParserBackend, "send_task_failure", json_throttle),
+        "dynamodb.put_item": (DynamoDBBackend, "put_item", dynamodb_throttle),
+        "dynamodb.update_item": (DynamoDBBackend, "update_item", dynamodb_throttle),
+        "dynamodb.delete_item": (DynamoDBBackend, "delete_item", dynamodb_throttle),
+        "dynamodb.get_item": (DynamoDBBackend, "get_item", dynamodb_throttle),
+    }
+
+
+class Faults:
+    """Armed faults: `arm("ses.send_email", 3)` makes the next 3 sends fail with throttling."""
+
+    def __init__(self) -> None:
+        # AWS's throttling codes are not in every service's error model; moto warns, harmlessly.
+        warnings.filterwarnings("ignore", message=r"Exception\(InjectedFault\)")
+        self._remaining: dict[str, int] = {}
+        self.injected: dict[str, int] = {}  # how many were actually raised, per operation
+        self._lock = threading.Lock()
+        self._originals: dict[str, Callable] = {}
+
+    @staticmethod
+    def parse(spec: str) -> dict[str, int]:
+        """`ses.send_email=3,stepfunctions.send_task_success=1` -> {name: count}."""
+        faults = {}
+        for part in filter(None, (p.strip() for p in spec.split(","))):
+            name, _, count = part.partition("=")
+            if name not in _fault_targets() or not count.strip().isdigit():
+                raise ValueError(f"bad fault {part!r}: use one of {sorted(_fault_targets())} as name=count")
+            faults[name] = int(count)
+        return faults
+
+    def arm(self, name: str, count: int) -> None:
+        targets = _fault_targets()
+        if name not in targets:
+            raise ValueError(f"unknown fault {name!r}: one of {sorted(targets)}")
+        with self._lock:
+            self._remaining[name] = count
+            if name not in self._originals:
+                owner, method, _ = targets[name]
+                self._originals[name] = getattr(owner, method)
+                setattr(owner, method, self._failing(name, self._originals[name], targets[name][2]))
+
+    def _failing(self, name: str, original: Callable, error: Callable[[], Exception]) -> Callable:
+        @wraps(original)
+        def maybe_fail(*args, **kwargs):
+            with self._lock:
+                remaining = self._remaining.get(name, 0)
+                if remaining > 0:
+                    self._remaining[name] = remaining - 1
+                    self.injected[name] = self.injected.get(name, 0) + 1
+                    raise error()
+            return original(*args, **kwargs)
+
+        return maybe_fail
+
+    def uninstall(self) -> None:
+        targets = _fault_targets()
+        with self._lock:
+            for name, original in self._originals.items():
+                owner, method, _ = targets[name]
+                setattr(owner, method, original)
+            self._originals.clear()
+            self._remaining.clear()
 
 
 def release_waiting_tasks() -> int:

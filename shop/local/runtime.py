@@ -53,6 +53,7 @@ class LocalConfig:
     template_path: Path = DEFAULT_TEMPLATE
     catalog_path: Path | None = DEFAULT_CATALOG
     environment: dict[str, str] = field(default_factory=dict)  # extra overrides, for tests
+    faults: dict[str, int] = field(default_factory=dict)  # e.g. {"ses.send_email": 3}
 
     @classmethod
     def from_environment(cls, environ: dict[str, str] | None = None) -> LocalConfig:
@@ -77,6 +78,12 @@ class LocalConfig:
             template_path=Path(environ.get("SHOP_TEMPLATE") or DEFAULT_TEMPLATE),
             catalog_path=Path(environ.get("CATALOG") or DEFAULT_CATALOG),
         )
+        from shop.local.lambda_hook import Faults
+
+        try:
+            config.faults = Faults.parse(environ.get("FAULTS", ""))
+        except ValueError as error:
+            raise SystemExit(f"FAULTS: {error}") from None
         if config.approval_timeout_seconds < 1:
             raise SystemExit("APPROVAL_TIMEOUT must be at least 1 second")
         return config
@@ -114,6 +121,8 @@ class LocalShop:
         from moto.server import ThreadedMotoServer
         from werkzeug.serving import make_server
 
+        from shop.adapters.aws import client
+        from shop.adapters.secrets import signing_key
         from shop.local import lambda_hook
         from shop.local.deployer import deploy
         from shop.local.http_adapter import HttpAdapter
@@ -130,6 +139,11 @@ class LocalShop:
         mock.start()
         self._stops.append(mock.stop)
         self._stops.append(lambda_hook.install(self.outbox))
+        self.faults = lambda_hook.Faults()
+        self._stops.append(self.faults.uninstall)
+        # Clients and the signing key are cached per "container": this process is a new one.
+        client.cache_clear()
+        signing_key.cache_clear()
 
         adapter = HttpAdapter(self.outbox)
         self.http = make_server(HOST, self.config.port, adapter, threaded=True)
@@ -162,6 +176,8 @@ class LocalShop:
         )
         self.catalog_size = self._seed_catalog()
 
+        for name, count in self.config.faults.items():
+            self.faults.arm(name, count)
         adapter.stack, adapter.aws_endpoint, adapter.curl = self.stack, self.aws_endpoint, self.sample_curl()
         thread = threading.Thread(target=self.http.serve_forever, name="local-http", daemon=True)
         thread.start()
@@ -238,6 +254,7 @@ class LocalShop:
             "  Place an order:",
             f"  {self.sample_curl()}",
             "",
+            *([f"  Injected faults: {self.config.faults}", ""] if self.config.faults else []),
             "  Ctrl-C stops everything.",
             "",
         ])

@@ -1,0 +1,108 @@
+"""Injected faults prove each retry and recovery path: throttled emails, a lost SendTaskSuccess,
+a throttled DynamoDB step, and retries that run out (the order is marked FAILED, not lost).
+
+The SDK's own retries are turned off (AWS_MAX_ATTEMPTS=1) so every fault reaches the workflow.
+"""
+
+from __future__ import annotations
+
+import json
+
+import boto3
+import pytest
+import requests
+
+from shop.local.runtime import LocalConfig, LocalShop
+from tests.e2e.conftest import ShopClient
+from tests.support import subjects
+
+
+@pytest.fixture(scope="module")
+def shop(synthesized):
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("AWS_MAX_ATTEMPTS", "1")
+        running = LocalShop(LocalConfig(port=0, aws_port=0, template_path=synthesized.template_path,
+                                        approval_timeout_seconds=120, feedback_delay_seconds=1)).start()
+        yield ShopClient(running)
+        running.stop()
+
+
+@pytest.fixture(autouse=True)
+def disarmed(shop):
+    yield
+    for name in list(shop.shop.faults.injected):
+        shop.shop.faults.arm(name, 0)
+    shop.shop.faults.injected.clear()
+
+
+def _failed_attempts(shop: ShopClient, order_id: str, state: str) -> int:
+    """How many times `state`'s task failed, from the execution's history."""
+    machine = shop.shop.stack.outputs["StateMachineArn"]
+    arn = machine.replace(":stateMachine:", ":execution:") + f":{order_id}"
+    events = boto3.client("stepfunctions").get_execution_history(executionArn=arn, maxResults=1000)["events"]
+    failures, current = 0, None
+    for event in events:
+        if event["type"].endswith("StateEntered"):
+            current = event["stateEnteredEventDetails"]["name"]
+        elif current == state and event["type"] in ("TaskFailed", "LambdaFunctionFailed"):
+            failures += 1
+    return failures
+
+
+def test_a_throttled_email_is_retried_by_the_workflow(shop):
+    shop.shop.faults.arm("ses.send_email", 2)
+    order_id = shop.place_ok()["orderId"]
+
+    shop.wait_for_email(order_id, "We have your order", timeout=30)
+    assert shop.shop.faults.injected["ses.send_email"] == 2
+    assert _failed_attempts(shop, order_id, "OrderReceivedEmail") == 2
+    shop.wait_for_status(order_id, "AWAITING_APPROVAL")
+
+
+def test_a_lost_send_task_success_is_completed_by_the_next_click(shop):
+    order_id = shop.place_ok()["orderId"]
+    links = shop.links(order_id)
+    shop.wait_for_status(order_id, "AWAITING_APPROVAL")
+
+    shop.shop.faults.arm("stepfunctions.send_task_success", 1)
+    first = requests.post(links["approve"], timeout=10)
+    assert first.status_code == 503 and "try again" in first.text.lower()
+    assert shop.status(order_id) == "AWAITING_APPROVAL"  # recorded, not yet delivered
+    assert shop.execution(order_id)["status"] == "RUNNING"
+    # The other link cannot change a decision that is already recorded
+    assert requests.post(links["reject"], timeout=10).status_code == 409
+
+    second = requests.post(links["approve"], timeout=10)
+    assert second.status_code == 200 and "Order approved" in second.text
+    shop.wait_for_status(order_id, "FEEDBACK_REQUESTED")
+    assert subjects(shop.outbox(), order_id).count(f"Your order {order_id} is on its way") == 1
+    assert requests.post(links["approve"], timeout=10).status_code == 409
+
+
+def test_a_throttled_dynamodb_step_is_retried(shop):
+    order_id = shop.place_ok()["orderId"]
+    links = shop.links(order_id)
+    shop.wait_for_status(order_id, "AWAITING_APPROVAL")
+
+    shop.shop.faults.arm("dynamodb.delete_item", 2)
+    assert requests.post(links["reject"], timeout=10).status_code == 200
+    shop.wait_for_email(order_id, "was cancelled", timeout=30)
+    assert shop.order(order_id).status_code == 404
+    assert _failed_attempts(shop, order_id, "DeleteOrder") == 2
+    assert shop.finished_execution(order_id)["output"]["outcome"] == "REJECTED"
+
+
+def test_when_retries_run_out_the_order_is_marked_failed_not_lost(shop):
+    shop.shop.faults.arm("ses.send_email", 1000)
+    order_id = shop.place_ok()["orderId"]
+
+    execution = shop.finished_execution(order_id, timeout=60)
+    assert execution["status"] == "FAILED"
+    assert shop.status(order_id) == "FAILED"
+    assert _failed_attempts(shop, order_id, "OrderReceivedEmail") == 4  # first try + 3 retries
+    last = boto3.client("stepfunctions").get_execution_history(
+        executionArn=execution["executionArn"], maxResults=1000
+    )["events"][-1]
+    assert last["type"] == "ExecutionFailed"
+    assert last["executionFailedEventDetails"]["error"] == "OrderFailed"
+    assert json.loads(requests.get(f"{shop.url}/orders/{order_id}", timeout=10).text)["status"] == "FAILED"

@@ -1,0 +1,377 @@
+"""Order requests: JSON-schema validation naming the bad field, pricing against the catalog, and
+the public (JSON-safe) form of an order and back."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from decimal import Decimal
+from typing import Any
+
+import pytest
+
+from shop.domain.errors import InvalidRequest, UnprocessableOrder
+from shop.domain.orders import (
+    MAX_ITEMS_PER_ORDER,
+    MAX_QUANTITY_PER_ITEM,
+    Order,
+    OrderRequest,
+    parse_order_request,
+    price_order,
+)
+from shop.settings import STATUS_APPROVED, STATUS_RECEIVED
+from tests.unit.samples import MUG, P1, P2, P3, TOWEL, product
+
+Mutation = Callable[[dict[str, Any]], None]
+_DELETE = object()
+
+
+def change(*path: str | int, to: Any = _DELETE) -> Mutation:
+    """A mutation setting (or, without `to`, deleting) the value at `path` in a body."""
+
+    def mutate(body: dict[str, Any]) -> None:
+        *parents, last = path
+        target: Any = body
+        for key in parents:
+            target = target[key]
+        if to is _DELETE:
+            del target[last]
+        else:
+            target[last] = to
+
+    return mutate
+
+
+def refused(body: Any) -> InvalidRequest:
+    with pytest.raises(InvalidRequest) as caught:
+        parse_order_request(body)
+    return caught.value
+
+
+# --- parse_order_request: accepted -----------------------------------------------------------
+
+
+def test_valid_request(body):
+    request = parse_order_request(body)
+
+    assert request == OrderRequest(
+        customer_email="ada@example.com",
+        customer_name="Ada Lovelace",
+        shipping_address={
+            "country": "United Kingdom",
+            "city": "London",
+            "county": "Greater London",
+            "streetAddress": "12 St James Square",
+        },
+        items=[(MUG, 2)],
+    )
+
+
+def test_text_fields_are_stripped(body):
+    body["customerName"] = "  Ada Lovelace\t"
+    body["shippingAddress"]["city"] = " London "
+
+    request = parse_order_request(body)
+
+    assert request.customer_name == "Ada Lovelace"
+    assert request.shipping_address["city"] == "London"
+
+
+def test_items_keep_the_customers_order(body):
+    body["items"] = [{"productId": TOWEL, "quantity": 3}, {"productId": MUG, "quantity": 1}]
+
+    assert parse_order_request(body).items == [(TOWEL, 3), (MUG, 1)]
+
+
+@pytest.mark.parametrize(
+    "mutation",
+    [
+        pytest.param(change("items", 0, "quantity", to=1), id="quantity 1"),
+        pytest.param(change("items", 0, "quantity", to=MAX_QUANTITY_PER_ITEM), id="quantity max"),
+        pytest.param(change("customerName", to="x" * 200), id="name 200 chars"),
+        pytest.param(change("customerName", to="Zoë O'Brien-Łukasz"), id="name non-ascii"),
+        pytest.param(change("customerEmail", to="a@b.c"), id="shortest email"),
+        pytest.param(change("customerEmail", to="first.last+tag@mail.example.co.uk"), id="email with plus"),
+        pytest.param(change("customerEmail", to="x" * 242 + "@example.com"), id="email 254 chars"),
+        pytest.param(
+            change("items", to=[{"productId": f"01JDF1000000000000000000{i:02d}", "quantity": 1}
+                                for i in range(MAX_ITEMS_PER_ORDER)]),
+            id="max items",
+        ),
+    ],
+)
+def test_boundary_values_are_accepted(body, mutation):
+    mutation(body)
+
+    parse_order_request(body)
+
+
+# --- parse_order_request: refused ------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("mutation", "field"),
+    [
+        # Quantity
+        (change("items", 0, "quantity", to=0), "items[0].quantity"),
+        (change("items", 0, "quantity", to=-1), "items[0].quantity"),
+        (change("items", 0, "quantity", to=1.5), "items[0].quantity"),
+        (change("items", 0, "quantity", to=True), "items[0].quantity"),
+        (change("items", 0, "quantity", to="2"), "items[0].quantity"),
+        (change("items", 0, "quantity", to=None), "items[0].quantity"),
+        (change("items", 0, "quantity", to=MAX_QUANTITY_PER_ITEM + 1), "items[0].quantity"),
+        (change("items", 0, "quantity"), "items[0].quantity"),
+        # Product id
+        (change("items", 0, "productId"), "items[0].productId"),
+        (change("items", 0, "productId", to=MUG.lower()), "items[0].productId"),
+        (change("items", 0, "productId", to=MUG + "\n"), "items[0].productId"),
+        (change("items", 0, "productId", to=MUG[:-1]), "items[0].productId"),
+        (change("items", 0, "productId", to=42), "items[0].productId"),
+        # Items
+        (change("items"), "items"),
+        (change("items", to=[]), "items"),
+        (change("items", to={"productId": MUG, "quantity": 1}), "items"),
+        (change("items", to=[{"productId": f"01JDF1000000000000000000{i:02d}", "quantity": 1}
+                             for i in range(MAX_ITEMS_PER_ORDER + 1)]), "items"),
+        (change("items", to=[MUG]), "items[0]"),
+        (change("items", to=[{"productId": MUG, "quantity": 1}, {"productId": TOWEL, "quantity": 0}]),
+         "items[1].quantity"),
+        # Email
+        (change("customerEmail"), "customerEmail"),
+        (change("customerEmail", to=""), "customerEmail"),
+        (change("customerEmail", to="ada"), "customerEmail"),
+        (change("customerEmail", to="ada@example"), "customerEmail"),
+        (change("customerEmail", to="@example.com"), "customerEmail"),
+        (change("customerEmail", to="ada@"), "customerEmail"),
+        (change("customerEmail", to="ada@@example.com"), "customerEmail"),
+        (change("customerEmail", to="ada lovelace@example.com"), "customerEmail"),
+        (change("customerEmail", to=" ada@example.com"), "customerEmail"),
+        (change("customerEmail", to="ada@example.com\n"), "customerEmail"),
+        (change("customerEmail", to="x" * 243 + "@example.com"), "customerEmail"),
+        (change("customerEmail", to=["ada@example.com"]), "customerEmail"),
+        # Name
+        (change("customerName"), "customerName"),
+        (change("customerName", to=""), "customerName"),
+        (change("customerName", to="   "), "customerName"),
+        (change("customerName", to="\n\t "), "customerName"),
+        (change("customerName", to="x" * 201), "customerName"),
+        (change("customerName", to=7), "customerName"),
+        # Shipping address
+        (change("shippingAddress"), "shippingAddress"),
+        (change("shippingAddress", to="12 St James Square, London"), "shippingAddress"),
+        (change("shippingAddress", "streetAddress"), "shippingAddress.streetAddress"),
+        (change("shippingAddress", "streetAddress", to=" "), "shippingAddress.streetAddress"),
+        (change("shippingAddress", "city", to=""), "shippingAddress.city"),
+        (change("shippingAddress", "county"), "shippingAddress.county"),
+        (change("shippingAddress", "country", to=None), "shippingAddress.country"),
+    ],
+)
+def test_bad_field_is_refused_and_named(body, mutation, field):
+    mutation(body)
+
+    error = refused(body)
+
+    assert error.field == field
+    assert error.message.startswith(field)
+
+
+@pytest.mark.parametrize(
+    ("mutation", "field", "extra"),
+    [
+        (change("coupon", to="FREE"), "body", "coupon"),
+        (change("shippingAddress", "zip", to="SW1Y 4LE"), "shippingAddress", "zip"),
+        (change("items", 0, "price", to="0.01"), "items[0]", "price"),
+    ],
+)
+def test_extra_fields_are_refused(body, mutation, field, extra):
+    mutation(body)
+
+    error = refused(body)
+
+    assert error.field == field
+    assert extra in error.message
+
+
+@pytest.mark.parametrize("top", [[], [{"items": []}], "order", "", None, 1, 1.5, True], ids=repr)
+def test_a_body_that_is_not_an_object_is_refused(top):
+    assert refused(top).field == "body"
+
+
+def test_empty_object_names_the_first_missing_field():
+    error = refused({})
+
+    assert error.field == "customerEmail"
+    assert error.message == "customerEmail is required"
+
+
+def test_duplicate_product_lines_are_refused_at_the_repeat(body):
+    body["items"] = [
+        {"productId": MUG, "quantity": 1},
+        {"productId": TOWEL, "quantity": 1},
+        {"productId": MUG, "quantity": 4},
+    ]
+
+    error = refused(body)
+
+    assert error.field == "items[2].productId"
+    assert "twice" in error.message
+
+
+# --- price_order ------------------------------------------------------------------------------
+
+
+def test_price_order_with_the_demo_catalog(body, demo_catalog):
+    body["items"] = [{"productId": MUG, "quantity": 2}, {"productId": TOWEL, "quantity": 3}]
+
+    order = price_order(
+        parse_order_request(body), demo_catalog, order_id="01JORDER", created_at="2026-11-24T16:13:46Z"
+    )
+
+    assert (order.order_id, order.created_at, order.status) == ("01JORDER", "2026-11-24T16:13:46Z", STATUS_RECEIVED)
+    assert (order.customer_name, order.customer_email) == ("Ada Lovelace", "ada@example.com")
+    assert order.shipping_address["streetAddress"] == "12 St James Square"
+    assert [(line.product_id, line.name, line.quantity) for line in order.lines] == [
+        (MUG, "Stoneware mug", 2),
+        (TOWEL, "Linen tea towel", 3),
+    ]
+    assert [str(line.unit_price) for line in order.lines] == ["14.90", "9.50"]
+    assert [str(line.line_total) for line in order.lines] == ["29.80", "28.50"]
+    assert order.currency == "EUR"
+    assert str(order.total) == "58.30"
+
+
+@pytest.mark.parametrize(
+    ("price", "currency", "quantity", "line_total"),
+    [
+        ("0.125", "EUR", 1, "0.12"),  # half-even
+        ("0.125", "EUR", 3, "0.38"),  # 0.375
+        ("0.335", "EUR", 1, "0.34"),
+        ("100", "JPY", 3, "300"),
+        ("1.234", "KWD", 3, "3.702"),
+        ("14.90", "EUR", MAX_QUANTITY_PER_ITEM, "14900.00"),
+    ],
+)
+def test_line_totals_are_rounded_to_the_minor_unit(body, price, currency, quantity, line_total):
+    body["items"] = [{"productId": P1, "quantity": quantity}]
+    catalog = {P1: product(P1, "Thing", price, currency)}
+
+    order = price_order(parse_order_request(body), catalog, order_id="o", created_at="t")
+
+    assert str(order.lines[0].line_total) == line_total
+    assert str(order.total) == line_total
+
+
+def test_total_is_the_sum_of_rounded_line_totals(body):
+    body["items"] = [{"productId": P1, "quantity": 1}, {"productId": P2, "quantity": 1},
+                     {"productId": P3, "quantity": 1}]
+    catalog = {p: product(p, p, "0.125") for p in (P1, P2, P3)}
+
+    order = price_order(parse_order_request(body), catalog, order_id="o", created_at="t")
+
+    # Each line rounds to 0.12; rounding the unrounded sum (0.375) would give 0.38.
+    assert str(order.total) == "0.36"
+
+
+def test_unknown_product_is_unprocessable_naming_its_line(body, demo_catalog):
+    body["items"] = [{"productId": MUG, "quantity": 1}, {"productId": P1, "quantity": 1}]
+
+    with pytest.raises(UnprocessableOrder) as caught:
+        price_order(parse_order_request(body), demo_catalog, order_id="o", created_at="t")
+
+    assert caught.value.field == "items[1].productId"
+    assert P1 in caught.value.message
+
+
+def test_mixed_currencies_are_unprocessable(body):
+    body["items"] = [{"productId": P1, "quantity": 1}, {"productId": P2, "quantity": 1},
+                     {"productId": P3, "quantity": 1}]
+    catalog = {P1: product(P1, "a", "1.00", "EUR"), P2: product(P2, "b", "2.00", "EUR"),
+               P3: product(P3, "c", "300", "JPY")}
+
+    with pytest.raises(UnprocessableOrder) as caught:
+        price_order(parse_order_request(body), catalog, order_id="o", created_at="t")
+
+    assert caught.value.field == "items[2].productId"
+    assert "JPY" in caught.value.message and "EUR" in caught.value.message
+
+
+def test_quantity_written_as_2_point_0_is_refused_or_treated_as_2(body, demo_catalog):
+    body = json.loads(json.dumps(body).replace('"quantity": 2', '"quantity": 2.0'))
+    assert body["items"][0]["quantity"] == 2.0  # Given: the float a JSON parser really produces
+
+    try:
+        request = parse_order_request(body)
+    except InvalidRequest as error:
+        assert error.field == "items[0].quantity"
+        return
+    order = price_order(request, demo_catalog, order_id="o", created_at="t")
+
+    assert order.lines[0].quantity == 2 and isinstance(order.lines[0].quantity, int)
+    assert str(order.total) == "29.80"
+
+
+# --- Order.to_public / from_public -----------------------------------------------------------
+
+
+@pytest.fixture
+def order(body, demo_catalog) -> Order:
+    body["items"] = [{"productId": MUG, "quantity": 2}, {"productId": TOWEL, "quantity": 1}]
+    return price_order(parse_order_request(body), demo_catalog, order_id="01JORDER", created_at="2026-11-24T16:13:46Z")
+
+
+def test_to_public_is_json_safe_with_amounts_as_strings(order):
+    public = order.to_public()
+
+    assert json.loads(json.dumps(public)) == public  # no Decimal, no float
+    assert public["total"] == "39.30"
+    assert public["items"][0] == {
+        "productId": MUG, "name": "Stoneware mug", "quantity": 2, "unitPrice": "14.90", "lineTotal": "29.80",
+    }
+    assert public["status"] == STATUS_RECEIVED
+    assert public["currency"] == "EUR"
+
+
+def test_public_round_trip_through_json(order):
+    restored = Order.from_public(json.loads(json.dumps(order.to_public())))
+
+    assert restored == order
+    assert restored.extra == {}
+    assert isinstance(restored.total, Decimal)
+
+
+def test_round_trip_keeps_status(order):
+    approved = order.with_status(STATUS_APPROVED)
+
+    assert Order.from_public(approved.to_public()).status == STATUS_APPROVED
+    assert order.status == STATUS_RECEIVED  # with_status returns a copy
+
+
+def test_from_public_keeps_extra_keys_and_to_public_leaves_them_out(order):
+    public = order.to_public() | {"decision": "approve", "approvalDeadline": "2026-11-25T16:13:46Z"}
+
+    restored = Order.from_public(public)
+
+    assert restored.extra == {"decision": "approve", "approvalDeadline": "2026-11-25T16:13:46Z"}
+    assert restored.to_public() == order.to_public()
+
+
+def test_from_public_without_status_is_received(order):
+    public = order.to_public()
+    del public["status"]
+
+    assert Order.from_public(public).status == STATUS_RECEIVED
+
+
+def test_from_public_accepts_numbers_as_a_table_returns_them(order):
+    # Given: the order as DynamoDB gives it back, numbers as Decimal
+    public = order.to_public()
+    for item in public["items"]:
+        item["quantity"] = Decimal(item["quantity"])
+        item["unitPrice"] = Decimal(item["unitPrice"])
+        item["lineTotal"] = Decimal(item["lineTotal"])
+    public["total"] = Decimal(public["total"])
+
+    restored = Order.from_public(public)
+
+    assert restored == order
+    assert all(type(line.quantity) is int for line in restored.lines)
