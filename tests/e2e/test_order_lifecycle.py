@@ -167,3 +167,21 @@ def test_products_and_the_outbox_pages(shop):
     assert f'href="{links["approve"].replace("&", "&amp;")}"' in page  # the owner's links are clickable
     newest, oldest = entries[-1]["subject"], entries[0]["subject"]
     assert page.index(newest) < page.index(oldest)  # newest first
+
+
+def test_task_tokens_and_signatures_never_reach_a_log(shop, capfd):
+    from urllib.parse import parse_qs, urlsplit
+
+    order_id = shop.place_ok()["orderId"]
+    links = shop.links(order_id)
+    requests.get(links["approve"], timeout=10)
+    requests.post(links["reject"].replace("sig=", "sig=x"), timeout=10)  # a refused link is logged too
+    requests.post(links["approve"], timeout=10)
+    shop.wait_for_status(order_id, "FEEDBACK_REQUESTED")
+
+    logs = capfd.readouterr()
+    output = logs.out + logs.err
+    assert order_id in output  # the logs do say which order
+    query = parse_qs(urlsplit(links["approve"]).query)
+    for secret in (query["token"][0], query["sig"][0]):
+        assert secret not in output
