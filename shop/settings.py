@@ -8,6 +8,7 @@ same environment variables, so AWS and local runs differ only in values, never i
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -60,10 +61,11 @@ class DeployParameters:
             if value is None or str(value).strip() == "":
                 raise ValueError(f"deploy parameter {key} is missing: set it in cdk.json or with -c {key}=...")
             if field.endswith("_seconds"):
-                try:
-                    value = int(value)
-                except (TypeError, ValueError):
-                    raise ValueError(f"deploy parameter {key} must be a whole number of seconds") from None
+                # An int, or digits in a string (`-c key=60`); never a float or a bool that
+                # int() would quietly truncate.
+                if isinstance(value, bool) or not re.fullmatch(r"-?[0-9]+", str(value).strip()):
+                    raise ValueError(f"deploy parameter {key} must be a whole number of seconds")
+                value = int(str(value).strip())
                 if value <= 0:
                     raise ValueError(f"deploy parameter {key} must be a positive number of seconds")
             values[field] = value if field.endswith("_seconds") else str(value).strip()

@@ -42,8 +42,11 @@ def _plain(value: Any) -> Any:
     return value
 
 
-class OrdersTable:
-    """Orders keyed by `orderId`. Amounts are stored as strings, exactly as the API shows them."""
+class _Table:
+    """One DynamoDB table, by name, with its partition key; the client is the shared one unless
+    a test passes its own."""
+
+    key = ""
 
     def __init__(self, table_name: str, dynamodb: Any = None):
         self.table_name = table_name
@@ -53,6 +56,20 @@ class OrdersTable:
     def dynamodb(self) -> Any:
         return self._dynamodb or client("dynamodb")
 
+    def get(self, key: str) -> dict[str, Any] | None:
+        """The item as plain Python values (consistent read), or None."""
+        response = self.dynamodb.get_item(
+            TableName=self.table_name, Key={self.key: {"S": key}}, ConsistentRead=True
+        )
+        item = response.get("Item")
+        return _plain(from_item(item)) if item else None
+
+
+class OrdersTable(_Table):
+    """Orders keyed by `orderId`. Amounts are stored as strings, exactly as the API shows them."""
+
+    key = "orderId"
+
     def put_new(self, order: Order) -> None:
         """Store a new order; never overwrites one with the same id."""
         self.dynamodb.put_item(
@@ -60,13 +77,6 @@ class OrdersTable:
             Item=to_item(order.to_public()),
             ConditionExpression="attribute_not_exists(orderId)",
         )
-
-    def get(self, order_id: str) -> dict[str, Any] | None:
-        response = self.dynamodb.get_item(
-            TableName=self.table_name, Key={"orderId": {"S": order_id}}, ConsistentRead=True
-        )
-        item = response.get("Item")
-        return _plain(from_item(item)) if item else None
 
     def delete(self, order_id: str) -> None:
         self.dynamodb.delete_item(TableName=self.table_name, Key={"orderId": {"S": order_id}})
@@ -111,26 +121,13 @@ class DecisionConflict(Exception):
     """Someone decided this order first."""
 
 
-class DecisionsTable:
+class DecisionsTable(_Table):
     """One item per decided order: the decision, when, and whether Step Functions has it.
 
     The conditional put is what makes a decision happen once, from any link or console.
     """
 
-    def __init__(self, table_name: str, dynamodb: Any = None):
-        self.table_name = table_name
-        self._dynamodb = dynamodb
-
-    @property
-    def dynamodb(self) -> Any:
-        return self._dynamodb or client("dynamodb")
-
-    def get(self, order_id: str) -> dict[str, Any] | None:
-        response = self.dynamodb.get_item(
-            TableName=self.table_name, Key={"orderId": {"S": order_id}}, ConsistentRead=True
-        )
-        item = response.get("Item")
-        return _plain(from_item(item)) if item else None
+    key = "orderId"
 
     def record(self, order_id: str, *, decision: str, decided_at: str, expires_at: int) -> None:
         try:
@@ -166,16 +163,10 @@ class IdempotencyConflict(Exception):
         self.record = record
 
 
-class IdempotencyKeys:
+class IdempotencyKeys(_Table):
     """`Idempotency-Key` header -> the order it created (and the request's hash)."""
 
-    def __init__(self, table_name: str, dynamodb: Any = None):
-        self.table_name = table_name
-        self._dynamodb = dynamodb
-
-    @property
-    def dynamodb(self) -> Any:
-        return self._dynamodb or client("dynamodb")
+    key = "idempotencyKey"
 
     def claim(self, key: str, *, order_id: str, request_hash: str, expires_at: int) -> None:
         item = {"idempotencyKey": key, "orderId": order_id, "requestHash": request_hash, "expiresAt": expires_at}
@@ -187,23 +178,14 @@ class IdempotencyKeys:
             )
         except Exception as error:
             if error_code(error) == "ConditionalCheckFailedException":
-                response = self.dynamodb.get_item(
-                    TableName=self.table_name, Key={"idempotencyKey": {"S": key}}, ConsistentRead=True
-                )
-                raise IdempotencyConflict(_plain(from_item(response["Item"]))) from None
+                raise IdempotencyConflict(self.get(key) or item) from None
             raise
 
 
-class ProductsTable:
+class ProductsTable(_Table):
     """The catalog, keyed by `productId`."""
 
-    def __init__(self, table_name: str, dynamodb: Any = None):
-        self.table_name = table_name
-        self._dynamodb = dynamodb
-
-    @property
-    def dynamodb(self) -> Any:
-        return self._dynamodb or client("dynamodb")
+    key = "productId"
 
     @staticmethod
     def _to_product(item: dict[str, Any]) -> Product:

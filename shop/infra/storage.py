@@ -10,50 +10,32 @@ from constructs import Construct
 class Storage(Construct):
     def __init__(self, scope: Construct, construct_id: str) -> None:
         super().__init__(scope, construct_id)
-        self.orders = dynamodb.Table(
-            self,
-            "Orders",
-            partition_key=dynamodb.Attribute(name="orderId", type=dynamodb.AttributeType.STRING),
-            billing_mode=dynamodb.BillingMode.PAY_PER_REQUEST,
-            point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
-                point_in_time_recovery_enabled=True
-            ),
-            # Orders are business records: keep them if the stack is deleted.
-            removal_policy=cdk.RemovalPolicy.RETAIN,
-        )
+        # Orders are business records: keep them if the stack is deleted.
+        self.orders = self._table("Orders", "orderId", removal=cdk.RemovalPolicy.RETAIN)
         # One item per decided order, kept after a rejected order is deleted, so a second click
-        # can still say what was decided and when. Expires with the approval window's end.
-        self.decisions = dynamodb.Table(
-            self,
-            "Decisions",
-            partition_key=dynamodb.Attribute(name="orderId", type=dynamodb.AttributeType.STRING),
-            billing_mode=dynamodb.BillingMode.PAY_PER_REQUEST,
-            time_to_live_attribute="expiresAt",
-            point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
-                point_in_time_recovery_enabled=True
-            ),
-            removal_policy=cdk.RemovalPolicy.DESTROY,
-        )
+        # can still say what was decided and when. Expires some time after the approval window.
+        self.decisions = self._table("Decisions", "orderId", expires="expiresAt")
         # Idempotency-Key header -> the order it created, for a day.
-        self.idempotency = dynamodb.Table(
+        self.idempotency = self._table("IdempotencyKeys", "idempotencyKey", expires="expiresAt")
+        # The catalog is reloaded from its file with the seed command.
+        self.products = self._table("Products", "productId")
+
+    def _table(
+        self,
+        construct_id: str,
+        partition_key: str,
+        *,
+        expires: str | None = None,
+        removal: cdk.RemovalPolicy = cdk.RemovalPolicy.DESTROY,
+    ) -> dynamodb.Table:
+        return dynamodb.Table(
             self,
-            "IdempotencyKeys",
-            partition_key=dynamodb.Attribute(name="idempotencyKey", type=dynamodb.AttributeType.STRING),
+            construct_id,
+            partition_key=dynamodb.Attribute(name=partition_key, type=dynamodb.AttributeType.STRING),
             billing_mode=dynamodb.BillingMode.PAY_PER_REQUEST,
-            time_to_live_attribute="expiresAt",
+            time_to_live_attribute=expires,
             point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
                 point_in_time_recovery_enabled=True
             ),
-            removal_policy=cdk.RemovalPolicy.DESTROY,
-        )
-        self.products = dynamodb.Table(
-            self,
-            "Products",
-            partition_key=dynamodb.Attribute(name="productId", type=dynamodb.AttributeType.STRING),
-            billing_mode=dynamodb.BillingMode.PAY_PER_REQUEST,
-            point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
-                point_in_time_recovery_enabled=True
-            ),
-            # The catalog is reloaded from its file with the seed command.
-            removal_policy=cdk.RemovalPolicy.DESTROY,
+            removal_policy=removal,
         )

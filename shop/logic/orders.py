@@ -24,7 +24,7 @@ def decode_json_body(raw: str | bytes | None) -> Any:
     """The request body as JSON, with the errors a client can act on."""
     if raw is None or raw == "" or raw == b"":
         raise InvalidRequest("body: a JSON object is required", field="body")
-    if len(raw) > MAX_BODY_BYTES:
+    if len(raw.encode() if isinstance(raw, str) else raw) > MAX_BODY_BYTES:
         raise InvalidRequest(f"body: larger than {MAX_BODY_BYTES} bytes", field="body")
     try:
         return json.loads(raw)

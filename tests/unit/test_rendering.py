@@ -84,7 +84,7 @@ def test_html_body_shows_the_items_and_total(name, context, subject):
     body = render(name, order=order, **context).body
 
     rows = item_rows(body)
-    for item, (line_total) in zip(order["items"], ["29.80 EUR", "1,204.70 EUR"], strict=True):
+    for item, line_total in zip(order["items"], ["29.80 EUR", "1,204.70 EUR"], strict=True):
         [row] = [row for row in rows if item["name"] in row]
         assert f">{item['quantity']}</td>" in row
         assert line_total in row
