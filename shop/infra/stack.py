@@ -9,6 +9,7 @@ from pathlib import Path
 import aws_cdk as cdk
 from constructs import Construct
 
+from shop.infra import nag
 from shop.infra.approval import ApprovalCallback
 from shop.infra.lambda_bundle import ShopCode
 from shop.infra.notifications import OwnerNotifications
@@ -17,10 +18,31 @@ from shop.infra.storage import Storage
 from shop.infra.workflow import OrderWorkflow
 from shop.settings import DeployParameters
 
+# CDK context key that turns cdk-nag on: `build_app(..., context={"nag": True})`, `cdk synth -c nag=true`.
+NAG_CONTEXT_KEY = "nag"
+
+
+def _enabled(value: object) -> bool:
+    """A context flag: a bool from code, a string from `-c key=value` on the CDK command line."""
+    return value is True or str(value).lower() in {"true", "1", "yes"}
+
 
 class ShopStack(cdk.Stack):
-    def __init__(self, scope: Construct, construct_id: str, *, params: DeployParameters, **kwargs) -> None:
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        params: DeployParameters,
+        nag_checks: bool = False,
+        **kwargs,
+    ) -> None:
         super().__init__(scope, construct_id, **kwargs)
+        # cdk-nag's AwsSolutions rules (see shop/infra/nag.py). The tests always run them, in their one
+        # synthesis; `cdk deploy -c nag=true` can. Off by default, so `make run` and a deploy do not
+        # depend on a dev-only tool whose rules change between releases: `make test` is the gate.
+        if nag_checks:
+            nag.add_checks(self)
         code = ShopCode(self, "Code")
         storage = Storage(self, "Storage")
         notifications = OwnerNotifications(self, "OwnerNotifications", owner_email=params.owner_email)
@@ -77,7 +99,10 @@ CDK_JSON = Path(__file__).resolve().parents[2] / "cdk.json"
 
 
 def build_app(outdir: str, context: dict | None = None) -> tuple[cdk.App, ShopStack]:
-    """The CDK app, for `app.py`, the tests and local mode alike; `context` overrides cdk.json."""
+    """The CDK app, for `app.py`, the tests and local mode alike; `context` overrides cdk.json.
+
+    `context={"nag": True}` also runs cdk-nag's AwsSolutions rules (see shop/infra/nag.py).
+    """
     from shop.settings import STACK_NAME
 
     # The CDK CLI passes cdk.json's context itself (and its -c overrides win); a plain
@@ -88,5 +113,10 @@ def build_app(outdir: str, context: dict | None = None) -> tuple[cdk.App, ShopSt
         outdir=outdir,
         context={"aws:cdk:enable-path-metadata": True, **from_file, **(context or {})},
     )
-    stack = ShopStack(app, STACK_NAME, params=DeployParameters.from_context(app.node.try_get_context))
+    stack = ShopStack(
+        app,
+        STACK_NAME,
+        params=DeployParameters.from_context(app.node.try_get_context),
+        nag_checks=_enabled(app.node.try_get_context(NAG_CONTEXT_KEY)),
+    )
     return app, stack

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import copy
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 from shop.domain.catalog import Product
+from tests.support import order_body
 
 ROOT = Path(__file__).resolve().parents[2]
 DEMO_CATALOG = ROOT / "data" / "demo-catalog.json"
@@ -21,22 +21,9 @@ P1 = "01JDF1000000000000000000P1"
 P2 = "01JDF1000000000000000000P2"
 P3 = "01JDF1000000000000000000P3"
 
-_VALID_BODY: dict[str, Any] = {
-    "customerEmail": "ada@example.com",
-    "customerName": "Ada Lovelace",
-    "shippingAddress": {
-        "country": "United Kingdom",
-        "city": "London",
-        "county": "Greater London",
-        "streetAddress": "12 St James Square",
-    },
-    "items": [{"productId": MUG, "quantity": 2}],
-}
-
-
 def valid_body() -> dict[str, Any]:
     """A fresh, valid order request body that a test may change freely."""
-    return copy.deepcopy(_VALID_BODY)
+    return order_body()  # a fresh dict each call, the same sample the other test levels use
 
 
 def product(product_id: str, name: str, price: str, currency: str = "EUR") -> Product:

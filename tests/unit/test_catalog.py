@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from shop.domain.catalog import Product, parse_catalog, product_from_catalog_entry
+from shop.domain.catalog import MAX_PRICE, Product, parse_catalog, product_from_catalog_entry
 from shop.domain.errors import InvalidCatalog
 from shop.domain.money import minor_units
 from tests.unit.samples import MUG, TOWEL
@@ -160,6 +160,20 @@ def test_trailing_newline_in_id_or_currency_is_refused(key, value):
     assert caught.value.field == f"[0].{key}"
 
 
+@pytest.mark.parametrize("price", [MAX_PRICE, str(MAX_PRICE + 1), "1e30"])
+def test_price_at_or_over_the_maximum_is_refused(price):
+    with pytest.raises(InvalidCatalog) as caught:
+        product_from_catalog_entry(entry(Price=price, Currency="KWD"), 0)
+
+    assert caught.value.field == "[0].Price"
+
+
+def test_price_just_under_the_maximum_is_accepted():
+    price = MAX_PRICE - Decimal("0.001")
+
+    assert product_from_catalog_entry(entry(Price=str(price), Currency="KWD"), 0).price == price
+
+
 def test_absurdly_large_price_is_an_invalid_catalog_not_a_crash():
     with pytest.raises(InvalidCatalog) as caught:
         parse_catalog(json.dumps([entry(Price="1e27", Currency="EUR")]))
@@ -177,8 +191,10 @@ def test_negative_zero_price_reads_as_zero():
 
 
 def test_parse_catalog_reads_numbers_as_decimal_never_float():
-    text = '[{"Id": "%s", "Name": "x", "Price": 0.1, "Currency": "EUR"},' \
-           ' {"Id": "%s", "Name": "y", "Price": 14.90000000000000000001, "Currency": "EUR"}]' % (ID, ID2)
+    text = (
+        f'[{{"Id": "{ID}", "Name": "x", "Price": 0.1, "Currency": "EUR"}},'
+        f' {{"Id": "{ID2}", "Name": "y", "Price": 14.90000000000000000001, "Currency": "EUR"}}]'
+    )
 
     first, second = parse_catalog(text)
 

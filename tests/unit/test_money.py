@@ -102,6 +102,10 @@ def test_minor_units_follow_iso_4217_with_two_as_default(currency, units):
         ("7", "KWD", "7.000"),
         ("1E+3", "EUR", "1000.00"),
         ("14.90", "JPY", "15"),
+        # A negative amount that rounds to zero is zero, not "-0.00".
+        ("-0.001", "EUR", "0.00"),
+        ("-0", "JPY", "0"),
+        ("-0.0004", "KWD", "0.000"),
     ],
 )
 def test_round_amount_rounds_half_even_to_the_minor_unit(amount, currency, expected):
@@ -122,6 +126,7 @@ def test_round_amount_rounds_half_even_to_the_minor_unit(amount, currency, expec
         ("0", "EUR", "0.00 EUR"),
         ("0.5", "USD", "0.50 USD"),
         ("-1234.5", "EUR", "-1,234.50 EUR"),
+        ("-0.004", "EUR", "0.00 EUR"),  # never "-0.00"
     ],
 )
 def test_format_amount(amount, currency, expected):
