@@ -70,6 +70,11 @@ class OrderRequest:
 def _field_of(error: SchemaValidationError) -> str:
     """`data.items[0].quantity` -> `items[0].quantity`; a missing property names itself."""
     name = (error.name or "data").removeprefix("data").lstrip(".")
+    if error.rule == "additionalProperties" and isinstance(error.value, dict):
+        allowed = (error.definition or {}).get("properties", {})
+        extra = sorted(key for key in error.value if key not in allowed)
+        if extra:
+            return f"{name}.{extra[0]}" if name else str(extra[0])
     if error.rule == "required" and isinstance(error.rule_definition, list):
         present = error.value if isinstance(error.value, dict) else {}
         missing = [key for key in error.rule_definition if key not in present]
@@ -86,6 +91,8 @@ def parse_order_request(body: Any) -> OrderRequest:
         field_name = _field_of(error)
         if error.rule == "required":
             message = f"{field_name} is required"
+        elif error.rule == "additionalProperties":
+            message = f"{field_name} is not a known field"
         else:
             message = re.sub(r"^data\.?", "", error.validation_message or "is invalid").strip()
             message = message if message.startswith(field_name) else f"{field_name} {message}"

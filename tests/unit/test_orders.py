@@ -178,18 +178,18 @@ def test_bad_field_is_refused_and_named(body, mutation, field):
 @pytest.mark.parametrize(
     ("mutation", "field", "extra"),
     [
-        (change("coupon", to="FREE"), "body", "coupon"),
-        (change("shippingAddress", "zip", to="SW1Y 4LE"), "shippingAddress", "zip"),
-        (change("items", 0, "price", to="0.01"), "items[0]", "price"),
+        (change("coupon", to="FREE"), "coupon", "coupon"),
+        (change("shippingAddress", "zip", to="SW1Y 4LE"), "shippingAddress.zip", "zip"),
+        (change("items", 0, "price", to="0.01"), "items[0].price", "price"),
     ],
 )
-def test_extra_fields_are_refused(body, mutation, field, extra):
+def test_extra_fields_are_refused_by_name(body, mutation, field, extra):
     mutation(body)
 
     error = refused(body)
 
     assert error.field == field
-    assert extra in error.message
+    assert error.message == f"{field} is not a known field"
 
 
 @pytest.mark.parametrize("top", [[], [{"items": []}], "order", "", None, 1, 1.5, True], ids=repr)
