@@ -38,6 +38,15 @@ class Workflow:
                 return self.execution_arn(name)
             raise
 
+    def exists(self, name: str) -> bool:
+        try:
+            self.sfn.describe_execution(executionArn=self.execution_arn(name))
+            return True
+        except Exception as error:
+            if error_code(error) == "ExecutionDoesNotExist":
+                return False
+            raise
+
     def execution_arn(self, name: str) -> str:
         prefix, _, machine = self.state_machine_arn.rpartition(":stateMachine:")
         return f"{prefix}:execution:{machine}:{name}"

@@ -83,6 +83,12 @@ def place_order(
             stored = orders.get(conflict.record["orderId"])
             if stored:
                 order, store = Order.from_public(stored), False
+            elif workflow.exists(conflict.record["orderId"]):
+                # Its workflow ran and deleted it (rejected or timed out): never bring it back.
+                raise UnprocessableOrder(
+                    f"Idempotency-Key belongs to order {conflict.record['orderId']}, which was cancelled",
+                    field="Idempotency-Key",
+                ) from None
             else:  # the first attempt claimed the key and stopped there: finish it
                 order = replace(order, order_id=conflict.record["orderId"])
     if store:

@@ -7,6 +7,7 @@ import re
 import requests
 
 from tests.support import DEMO_PRODUCT, DEMO_PRODUCT_2, subjects
+from tests.support import order_body as shop_order
 
 
 def test_an_approved_order_ships_then_asks_for_feedback(shop):
@@ -195,3 +196,29 @@ def test_task_tokens_and_signatures_never_reach_a_log(shop):
     query = parse_qs(urlsplit(links["approve"]).query)
     for secret in (query["token"][0], query["sig"][0]):
         assert secret not in output
+
+
+def test_an_idempotency_key_replays_the_same_order_and_never_a_second_execution(shop):
+    body = {"items": [{"productId": DEMO_PRODUCT_2, "quantity": 4}]}
+    first = requests.post(f"{shop.url}/orders", json={**shop_order(), **body},
+                          headers={"Idempotency-Key": "checkout-42"}, timeout=10)
+    again = requests.post(f"{shop.url}/orders", json={**shop_order(), **body},
+                          headers={"Idempotency-Key": "checkout-42"}, timeout=10)
+    assert first.status_code == again.status_code == 201
+    assert again.headers["Idempotent-Replayed"] == "true" and "Idempotent-Replayed" not in first.headers
+    order_id = first.json()["orderId"]
+    assert again.json()["orderId"] == order_id and again.json()["total"] == first.json()["total"] == "38.00"
+    shop.links(order_id)  # the workflow got as far as the owner's notification
+    assert subjects(shop.outbox(), order_id).count(f"We have your order {order_id}") == 1
+
+    other = requests.post(f"{shop.url}/orders", json=shop_order(), headers={"Idempotency-Key": "checkout-42"},
+                          timeout=10)
+    assert other.status_code == 422 and other.json()["field"] == "Idempotency-Key"
+
+    # Once the order is rejected and deleted, the key cannot bring it back.
+    requests.post(shop.links(order_id)["reject"], timeout=10)
+    shop.wait_for_status(order_id, None)
+    late = requests.post(f"{shop.url}/orders", json={**shop_order(), **body},
+                         headers={"Idempotency-Key": "checkout-42"}, timeout=10)
+    assert late.status_code == 422 and "cancelled" in late.json()["message"]
+    assert shop.order(order_id).status_code == 404
