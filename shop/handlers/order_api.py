@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 from typing import Any
 
@@ -34,8 +35,11 @@ def _json(status: int, body: Any, headers: dict[str, str] | None = None) -> Resp
 @app.post("/orders")
 def create_order() -> Response:
     settings = runtime_settings()
+    event = app.current_event
+    # Bytes when API Gateway base64-encoded a body that is not text; decode_json_body says why.
+    raw = base64.b64decode(event.body) if event.is_base64_encoded and event.body else event.body
     order, created = logic.place_order(
-        logic.decode_json_body(app.current_event.decoded_body),
+        logic.decode_json_body(raw),
         products=ProductsTable(settings.products_table),
         orders=OrdersTable(settings.orders_table),
         workflow=Workflow(settings.state_machine_arn),
@@ -44,7 +48,7 @@ def create_order() -> Response:
         approval_timeout_seconds=settings.approval_timeout_seconds,
         feedback_delay_seconds=settings.feedback_delay_seconds,
         idempotency=IdempotencyKeys(settings.idempotency_table),
-        idempotency_key=app.current_event.headers.get("idempotency-key"),
+        idempotency_key=event.headers.get("idempotency-key"),
     )
     logger.info("order placed" if created else "order replayed", order_id=order.order_id,
                 total=str(order.total), currency=order.currency)

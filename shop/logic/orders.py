@@ -21,15 +21,47 @@ _IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,128}$")  # printable ASCII, no sp
 
 
 def decode_json_body(raw: str | bytes | None) -> Any:
-    """The request body as JSON, with the errors a client can act on."""
+    """The request body as JSON, with the errors a client can act on. Every failure of the
+    parser is the client's: bad syntax, not UTF-8, nesting too deep, a number too long."""
     if raw is None or raw == "" or raw == b"":
         raise InvalidRequest("body: a JSON object is required", field="body")
     if len(raw.encode() if isinstance(raw, str) else raw) > MAX_BODY_BYTES:
         raise InvalidRequest(f"body: larger than {MAX_BODY_BYTES} bytes", field="body")
     try:
-        return json.loads(raw)
-    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+        text = raw.decode("utf-8") if isinstance(raw, bytes) else raw
+        body = json.loads(text)
+    except UnicodeDecodeError:
+        raise InvalidRequest("body: not valid UTF-8", field="body") from None
+    except RecursionError:
+        raise InvalidRequest("body: not valid JSON (nested too deeply)", field="body") from None
+    except ValueError as error:  # JSONDecodeError, and int() refusing a 5,000-digit number
         raise InvalidRequest(f"body: not valid JSON ({error})", field="body") from None
+    where = _not_unicode(body)
+    if where is not None:
+        raise InvalidRequest(f"{where or 'body'} is not valid Unicode text", field=where or "body")
+    return body
+
+
+def _not_unicode(value: Any, path: str = "") -> str | None:
+    """The path of the first string no UTF-8 can carry (a lone surrogate from a `\\ud800`
+    escape), or None. JSON allows it; DynamoDB, SES and every page would fail on it."""
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return path
+        return None
+    if isinstance(value, dict):
+        for key, inner in value.items():
+            found = _not_unicode(key, path) or _not_unicode(inner, f"{path}.{key}" if path else str(key))
+            if found is not None:
+                return found
+    elif isinstance(value, list):
+        for index, inner in enumerate(value):
+            found = _not_unicode(inner, f"{path}[{index}]")
+            if found is not None:
+                return found
+    return None
 
 
 def workflow_input(order: Order, *, approval_timeout_seconds: int, feedback_delay_seconds: int) -> dict[str, Any]:

@@ -79,10 +79,40 @@ def test_invalid_json_is_refused(raw):
     ids=repr,
 )
 def test_invalid_utf8_bytes_are_refused(raw):
-    with pytest.raises(InvalidRequest, match="not valid JSON") as caught:
+    with pytest.raises(InvalidRequest, match="not valid UTF-8") as caught:
         decode_json_body(raw)
 
     assert caught.value.field == "body"
+
+
+@pytest.mark.parametrize(
+    ("raw", "message"),
+    [
+        ("[" * 30_000 + "]" * 30_000, "nested too deeply"),  # RecursionError inside json
+        ('{"quantity": 1' + "0" * 5000 + "}", "not valid JSON"),  # over int()'s digit limit
+    ],
+    ids=["deep-nesting", "5000-digit-number"],
+)
+def test_what_the_parser_cannot_take_is_the_clients_error(raw, message):
+    with pytest.raises(InvalidRequest, match=message) as caught:
+        decode_json_body(raw)
+
+    assert caught.value.field == "body"
+
+
+@pytest.mark.parametrize(
+    ("raw", "field"),
+    [
+        ('{"customerName": "\\ud800"}', "customerName"),
+        ('{"shippingAddress": {"city": "x\\udfff"}}', "shippingAddress.city"),
+        ('{"items": [{"productId": "a"}, {"productId": "\\ud83d"}]}', "items[1].productId"),
+    ],
+)
+def test_a_lone_surrogate_is_refused_with_its_field(raw, field):
+    with pytest.raises(InvalidRequest, match="not valid Unicode") as caught:
+        decode_json_body(raw)
+
+    assert caught.value.field == field
 
 
 def test_workflow_input_carries_the_public_order_and_durations(demo_catalog):
