@@ -9,6 +9,7 @@ import subprocess
 import sys
 import threading
 
+import boto3
 import requests
 
 from tests.support import order_body, poll
@@ -32,6 +33,14 @@ def test_the_local_shop_starts_serves_and_stops_on_ctrl_c(synthesized):
         response = requests.post(f"{url}/orders", json=order_body(), timeout=10)
         assert response.status_code == 201
         poll(lambda: len(requests.get(f"{url}/outbox.json", timeout=10).json()) == 2, what="two messages")
+
+        # The printed AWS endpoint serves the same stack (what `aws --endpoint-url ...` talks to).
+        endpoint = re.search(r"--endpoint-url (http://127\.0\.0\.1:\d+)", output).group(1)
+        table = re.search(r"--table-name (\S+)", output).group(1)
+        dynamodb = boto3.client("dynamodb", endpoint_url=endpoint, region_name="us-east-1",
+                                aws_access_key_id="local", aws_secret_access_key="local")
+        items = dynamodb.scan(TableName=table)["Items"]
+        assert [item["orderId"]["S"] for item in items] == [response.json()["orderId"]]
     finally:
         process.send_signal(signal.SIGINT)
         try:
