@@ -3,12 +3,13 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 INSTALLED := $(VENV)/.installed
+BENCH_INSTALLED := $(VENV)/.bench-installed
 TEMPLATE := cdk.out/OrderShop.template.json
 SOURCES := app.py cdk.json $(shell find shop templates requirements -type f -not -path '*/__pycache__/*' 2>/dev/null)
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: help setup synth run test lint seed deploy clean
+.PHONY: help setup synth run test lint seed deploy bench clean
 
 help:
 	@echo "make run     start the whole shop locally on 127.0.0.1 (no AWS account, no Docker)"
@@ -16,6 +17,7 @@ help:
 	@echo "make synth   synthesize the CDK app into cdk.out/"
 	@echo "make deploy  deploy to your AWS account with the pinned CDK CLI"
 	@echo "make lint    ruff"
+	@echo "make bench   benchmarks of the local mode, AWS cost per order (minutes; writes BENCHMARKS.md)"
 
 setup: $(INSTALLED)
 
@@ -38,10 +40,18 @@ test: $(INSTALLED)
 	$(PY) -m pytest
 
 lint: $(INSTALLED)
-	$(VENV)/bin/ruff check shop tests app.py
+	$(VENV)/bin/ruff check shop tests bench app.py
 
 seed: $(INSTALLED)
 	$(PY) -m shop.seed $(or $(FILE),data/demo-catalog.json)
+
+# Not part of `make test`: takes minutes and loads the machine (see BENCHMARKS.md).
+$(BENCH_INSTALLED): $(INSTALLED) requirements/bench.txt
+	$(PY) -m pip install --quiet -r requirements/bench.txt -c requirements/constraints.txt
+	@touch $@
+
+bench: $(TEMPLATE) $(BENCH_INSTALLED)
+	$(PY) -m bench
 
 deploy: $(TEMPLATE)
 	npm ci --no-audit --no-fund

@@ -5,9 +5,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
+from functools import cache
 from typing import Any
 
-from aws_lambda_powertools.utilities.validation import SchemaValidationError, validate
+import fastjsonschema
 
 from shop.domain.catalog import Product
 from shop.domain.errors import InvalidRequest, UnprocessableOrder
@@ -67,7 +68,14 @@ class OrderRequest:
     items: list[tuple[str, int]]  # (product id, quantity), in the customer's order
 
 
-def _field_of(error: SchemaValidationError) -> str:
+@cache
+def _order_request_validator():
+    """The schema compiled once per container. fastjsonschema turns a schema into Python code;
+    Powertools' `validate()` compiled it again on every call (~3 ms of each POST /orders)."""
+    return fastjsonschema.compile(ORDER_REQUEST_SCHEMA)
+
+
+def _field_of(error: fastjsonschema.JsonSchemaValueException) -> str:
     """`data.items[0].quantity` -> `items[0].quantity`; a missing property names itself."""
     name = (error.name or "data").removeprefix("data").lstrip(".")
     if error.rule == "additionalProperties" and isinstance(error.value, dict):
@@ -86,15 +94,15 @@ def _field_of(error: SchemaValidationError) -> str:
 def parse_order_request(body: Any) -> OrderRequest:
     """Validate a decoded JSON body; raises InvalidRequest naming the first bad field."""
     try:
-        validate(event=body, schema=ORDER_REQUEST_SCHEMA)
-    except SchemaValidationError as error:
+        _order_request_validator()(body)
+    except fastjsonschema.JsonSchemaValueException as error:
         field_name = _field_of(error)
         if error.rule == "required":
             message = f"{field_name} is required"
         elif error.rule == "additionalProperties":
             message = f"{field_name} is not a known field"
         else:
-            message = re.sub(r"^data\.?", "", error.validation_message or "is invalid").strip()
+            message = re.sub(r"^data\.?", "", error.message or "is invalid").strip()
             message = message if message.startswith(field_name) else f"{field_name} {message}"
         raise InvalidRequest(message, field=field_name) from None
     seen: set[str] = set()

@@ -10,12 +10,20 @@ tests/integration/test_moto_hooks.py so an upgrade that moves these fails loudly
 4. StopExecution does not wake a task waiting for its token: its thread would sleep until the
    approval timeout and then act on whatever emulator is running. `release_waiting_tasks` fails
    those waits so the threads of stopped executions end at once.
+5. Speed and threads (found by `make bench`): moto parses the state machine's definition again
+   for every execution, builds a boto3 client and JSONPath parsers for every step, and runs each
+   execution's program in one more thread. `install` caches the first three and runs the program
+   in the execution's own thread (see `_install_caches`).
+6. Thread safety (found by `make bench`): moto's DynamoDB is not safe for two requests on one item
+   at once. `install` runs DynamoDB requests one at a time (see `_serialize_dynamodb`).
 """
 
 from __future__ import annotations
 
+import functools
 import importlib
 import json
+import logging
 import threading
 import traceback
 import uuid
@@ -107,10 +115,155 @@ def install(outbox: Outbox) -> Callable[[], None]:
     LambdaFunction._invoke_lambda = _invoke_in_process
     SESBackend.send_email = recording_send_email
     Topic.publish = recording_publish
+    uninstall_caches = _install_caches()
+    uninstall_dynamodb_lock = _serialize_dynamodb()
 
     def uninstall() -> None:
+        uninstall_dynamodb_lock()
+        uninstall_caches()
         for (owner, name), original in originals.items():
             setattr(owner, name, original)
+
+    return uninstall
+
+
+# -- 5. Speed: what moto redoes for every execution, done once ------------------------------------
+# Profiled under `make bench` (py-spy, GIL holder): per order, moto re-parsed the state machine's
+# definition with ANTLR at the start of every execution (~25 ms of CPU, and ~400 kB kept for the
+# execution's lifetime, i.e. while it waits for the owner), built a new boto3 client for every
+# Lambda invoke and DynamoDB task (~10 ms each), and built a new JSONPath parser (PLY tables) for
+# every path it evaluated. Together over half of the local shop's CPU time. The cached versions
+# behave the same: the parsed program is read-only during evaluation (each execution's state lives
+# in its own Environment), botocore clients are thread-safe, JSONPath expressions are immutable.
+# Threads: each execution ran its program in a second thread only to join it with the machine's
+# TimeoutSeconds; without one (ours), the execution's own thread now runs it: an order waiting for
+# its approval holds 2 threads instead of 3.
+_PROGRAM_CACHE_SIZE = 16
+
+
+def _heap_keys_primed(program: Any) -> Any:
+    """Give every component of a shared program its heap key now: moto assigns it lazily on first
+    use, which two executions sharing the program could otherwise race on (a retry counter read
+    under one key and written under another)."""
+    from moto.stepfunctions.parser.asl.component.component import Component
+    from moto.stepfunctions.parser.asl.component.eval_component import EvalComponent
+
+    seen: set[int] = set()
+    pending = [program]
+    while pending:
+        value = pending.pop()
+        if id(value) in seen:
+            continue
+        seen.add(id(value))
+        if isinstance(value, EvalComponent):
+            _ = value.heap_key
+        if isinstance(value, Component):
+            pending.extend(vars(value).values())
+        elif isinstance(value, (list, tuple, set, frozenset)):
+            pending.extend(value)
+        elif isinstance(value, dict):
+            pending.extend(value.values())
+    return program
+
+
+def _install_caches() -> Callable[[], None]:
+    """Patch moto with the three caches and the inline program; returns a function that undoes it."""
+    from moto.core.models import botocore_stubber
+    from moto.settings import moto_server_port
+    from moto.stepfunctions.parser.asl.component.common.path import result_path
+    from moto.stepfunctions.parser.asl.component.program.program import Program
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task import lambda_eval_utils
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import (
+        state_task_service_dynamodb,
+    )
+    from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
+    from moto.stepfunctions.parser.asl.utils import json_path
+    from moto.stepfunctions.parser.backend.execution_worker import ExecutionWorker
+
+    lock = threading.Lock()
+    programs: dict[str, Any] = {}
+    clients: dict[tuple, Any] = {}
+    original_client_for = lambda_eval_utils.boto_client_for
+
+    def cached_entrypoint(self) -> Any:
+        definition = self._evaluation_details.state_machine_details.definition
+        with lock:
+            program = programs.get(definition)
+            if program is None:
+                if len(programs) >= _PROGRAM_CACHE_SIZE:
+                    programs.clear()
+                program = programs[definition] = _heap_keys_primed(
+                    AmazonStateLanguageParser.parse(definition)[0])
+        return program
+
+    @wraps(original_client_for)
+    def cached_client_for(region: str, service: str, state_credentials: Any = None) -> Any:
+        # moto ignores the state's credentials; its choice of endpoint depends on these two.
+        key = (region, service, botocore_stubber.enabled, moto_server_port())
+        with lock:
+            client = clients.get(key)
+            if client is None:
+                client = clients[key] = original_client_for(region, service, state_credentials)
+        return client
+
+    threaded_program_eval = Program.eval
+
+    def program_eval(self, env: Any) -> None:
+        if self.timeout_seconds is not None and self.timeout_seconds.timeout_seconds is not None:
+            threaded_program_eval(self, env)  # the machine has a timeout: moto's thread enforces it
+            return
+        env.next_state_name = self.start_at.start_at_name
+        try:
+            super(Program, self).eval(env)
+        except Exception:  # what ending moto's worker thread with an exception did: log, carry on
+            logging.getLogger(__name__).exception("state machine program failed")
+
+    patches = [
+        (ExecutionWorker, "_get_evaluation_entrypoint", cached_entrypoint),
+        (Program, "eval", program_eval),
+        (lambda_eval_utils, "boto_client_for", cached_client_for),
+        (state_task_service_dynamodb, "boto_client_for", cached_client_for),
+        (json_path, "parse", functools.lru_cache(maxsize=1024)(json_path.parse)),
+        (result_path, "parse", functools.lru_cache(maxsize=1024)(result_path.parse)),
+    ]
+    originals = [(owner, name, getattr(owner, name)) for owner, name, _ in patches]
+    for owner, name, replacement in patches:
+        setattr(owner, name, replacement)
+
+    def uninstall() -> None:
+        for owner, name, original in originals:
+            setattr(owner, name, original)
+        with lock:
+            programs.clear()
+            clients.clear()
+
+    return uninstall
+
+
+# -- 6. Thread safety: one DynamoDB request at a time ---------------------------------------------
+# moto's DynamoDB changes an item in place, and copies and serializes items, without a lock: two
+# requests on one item at once can fail with "RuntimeError: dictionary changed size during
+# iteration". `make bench` hit it (1 approval in 500) when the approval callback's UpdateItem of an
+# order met the state machine's MarkShipped on the same order: the owner got "please try again"
+# for a decision that had been delivered. DynamoDB applies the writes to an item one after the
+# other; here one lock around each DynamoDB request (the in-process mock's and the moto server's:
+# both go through DynamoHandler.call_action) does it. The requests are short and share one
+# interpreter lock anyway: no measurable cost.
+def _serialize_dynamodb() -> Callable[[], None]:
+    from moto.dynamodb.responses import DynamoHandler
+
+    original = DynamoHandler.call_action
+    lock = threading.RLock()
+
+    @wraps(original)
+    def call_action(self):
+        with lock:
+            return original(self)
+
+    DynamoHandler.call_action = call_action
+
+    def uninstall() -> None:
+        DynamoHandler.call_action = original
 
     return uninstall
 

@@ -85,3 +85,110 @@ def test_uninstall_restores_moto():
 def test_only_the_shops_handlers_can_be_loaded():
     with pytest.raises(ValueError):
         lambda_hook.load_handler("os.system")
+
+
+def _patched_by_the_runtime_hooks():
+    from moto.dynamodb.responses import DynamoHandler
+    from moto.stepfunctions.parser.asl.component.common.path import result_path
+    from moto.stepfunctions.parser.asl.component.program.program import Program
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task import lambda_eval_utils
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import (
+        state_task_service_dynamodb,
+    )
+    from moto.stepfunctions.parser.asl.utils import json_path
+    from moto.stepfunctions.parser.backend.execution_worker import ExecutionWorker
+
+    return (ExecutionWorker._get_evaluation_entrypoint, Program.eval, lambda_eval_utils.boto_client_for,
+            state_task_service_dynamodb.boto_client_for, json_path.parse, result_path.parse,
+            DynamoHandler.call_action)
+
+
+def test_uninstall_restores_the_speed_and_locking_hooks_too():
+    before = _patched_by_the_runtime_hooks()
+    uninstall = lambda_hook.install(Outbox())
+    assert all(a is not b for a, b in zip(_patched_by_the_runtime_hooks(), before, strict=True))
+    uninstall()
+    assert _patched_by_the_runtime_hooks() == before
+
+
+def test_executions_share_one_parsed_program_with_its_heap_keys_set(shop):
+    from types import SimpleNamespace
+
+    from moto.stepfunctions.parser.asl.component.eval_component import EvalComponent
+    from moto.stepfunctions.parser.backend.execution_worker import ExecutionWorker
+
+    definition = boto3.client("stepfunctions").describe_state_machine(
+        stateMachineArn=shop.stack.outputs["StateMachineArn"])["definition"]
+
+    def worker():
+        return SimpleNamespace(_evaluation_details=SimpleNamespace(
+            state_machine_details=SimpleNamespace(definition=definition)))
+
+    program = ExecutionWorker._get_evaluation_entrypoint(worker())
+    assert ExecutionWorker._get_evaluation_entrypoint(worker()) is program
+    # Every component of the shared program has its heap key before any execution races for it.
+    seen, pending, components = set(), [program], 0
+    while pending:
+        value = pending.pop()
+        if id(value) in seen or not hasattr(value, "__dict__"):
+            continue
+        seen.add(id(value))
+        if isinstance(value, EvalComponent):
+            components += 1
+            assert value._EvalComponent__heap_key is not None, type(value)
+        for inner in vars(value).values():
+            pending.extend(inner if isinstance(inner, (list, tuple)) else
+                           inner.values() if isinstance(inner, dict) else [inner])
+    assert components > 50
+
+
+def test_the_state_machines_clients_are_reused(shop):
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task import lambda_eval_utils
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import (
+        state_task_service_dynamodb,
+    )
+
+    first = lambda_eval_utils.boto_client_for(region="us-east-1", service="lambda", state_credentials=None)
+    assert lambda_eval_utils.boto_client_for(region="us-east-1", service="lambda") is first
+    assert state_task_service_dynamodb.boto_client_for("us-east-1", "dynamodb") is \
+        state_task_service_dynamodb.boto_client_for("us-east-1", "dynamodb")
+
+
+def test_concurrent_writes_to_one_item_do_not_break_moto(shop):
+    """Without the DynamoDB lock, moto copies an item while another request resizes it: with a
+    large item and frequent thread switches, this fails every time ("dictionary changed size
+    during iteration")."""
+    import sys
+    import threading
+
+    table = shop.stack.environment[Env.ORDERS_TABLE]
+    dynamodb = boto3.client("dynamodb")
+    big = {f"f{i}": {"S": "y" * 20} for i in range(200)}
+    dynamodb.put_item(TableName=table, Item={"orderId": {"S": "01JTESTCONCURRENT0000000000"}, **big})
+    errors: list[Exception] = []
+
+    def writer(n: int) -> None:
+        client = boto3.client("dynamodb")
+        key = {"orderId": {"S": "01JTESTCONCURRENT0000000000"}}
+        try:
+            for i in range(30):
+                if i % 2:
+                    client.update_item(TableName=table, Key=key, UpdateExpression=f"REMOVE a{n}")
+                else:
+                    client.update_item(TableName=table, Key=key, UpdateExpression=f"SET a{n} = :v",
+                                       ExpressionAttributeValues={":v": {"S": "x" * 50}})
+                client.get_item(TableName=table, Key=key, ConsistentRead=True)
+        except Exception as error:
+            errors.append(error)
+
+    threads = [threading.Thread(target=writer, args=(n,)) for n in range(8)]
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-5)
+    try:
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=120)
+    finally:
+        sys.setswitchinterval(interval)
+    assert errors == []

@@ -1,0 +1,162 @@
+"""`python -m bench` (`make bench`): every measurement of the issue in one run, in this order:
+
+  5. cost per order, from the synthesized definition (instant)
+  4. cold start proxy of each handler (fresh interpreters, before any load heats the machine)
+  1. the order API under load, at each concurrency level
+  2. the ceiling, at the same levels
+  3. workflow completion (500 orders), then 1,000 pending approvals
+
+Progress goes to stderr, the result table to stdout; every figure to bench/results/latest.json,
+and, after a full run, BENCHMARKS.md and docs/bench-throughput.png are rewritten.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from bench import RESULTS, ROOT, progress, report
+
+ITEMS = ("cost", "cold", "api", "ceiling", "workflow")
+OPTIONAL = ("ceiling_inprocess",)  # only with --only: see bench/ceiling.py
+
+
+def machine() -> dict[str, Any]:
+    cpu = "unknown CPU"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    memory_gb = 0.0
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemTotal:"):
+                memory_gb = int(line.split()[1]) / 1024 / 1024
+    except OSError:
+        pass
+    os_name = platform.platform()
+    try:
+        for line in Path("/etc/os-release").read_text().splitlines():
+            if line.startswith("PRETTY_NAME="):
+                os_name = f"{line.split('=', 1)[1].strip(chr(34))}, Linux {platform.release()}"
+    except OSError:
+        pass
+    cores = os.cpu_count() or 0
+    return {
+        "cpu": cpu,
+        "cores": cores,
+        "memory_gb": round(memory_gb, 1),
+        "os": os_name,
+        "python": platform.python_version(),
+        "summary": f"{cores} cores ({cpu}), {memory_gb:.0f} GiB",
+    }
+
+
+def parse_args(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--orders-per-client", type=int, default=50)
+    parser.add_argument("--levels", default="1,8,32", help="concurrency levels (default 1,8,32)")
+    parser.add_argument("--completion-orders", type=int, default=500)
+    parser.add_argument("--pending-orders", type=int, default=1000)
+    parser.add_argument("--import-runs", type=int, default=7)
+    parser.add_argument("--only", default=",".join(ITEMS),
+                        help=f"comma-separated subset of {','.join(ITEMS + OPTIONAL)} (default: {','.join(ITEMS)})")
+    parser.add_argument("--template", type=Path, default=ROOT / "cdk.out" / "OrderShop.template.json")
+    parser.add_argument("--out", type=Path, default=RESULTS / "latest.json")
+    parser.add_argument("--report-from", type=Path, metavar="JSON",
+                        help="measure nothing: rewrite BENCHMARKS.md and the chart from a results file")
+    parser.add_argument("--no-docs", action="store_true",
+                        help="do not rewrite BENCHMARKS.md and the chart (implied by a partial run)")
+    args = parser.parse_args(argv)
+    args.levels = [int(level) for level in args.levels.split(",")]
+    args.only = [item.strip() for item in args.only.split(",") if item.strip()]
+    unknown = set(args.only) - set(ITEMS + OPTIONAL)
+    if unknown:
+        parser.error(f"unknown items {sorted(unknown)}; choose from {ITEMS + OPTIONAL}")
+    return args
+
+
+def _shown(path: Path) -> str:
+    path = path.resolve()
+    return str(path.relative_to(ROOT)) if path.is_relative_to(ROOT) else str(path)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(sys.argv[1:] if argv is None else argv)
+    if args.report_from:
+        import json
+
+        results = json.loads(args.report_from.read_text())
+        results["targets"] = report.targets(results)
+        written = report.write_all(results, args.report_from, docs=True)
+        print(report.terminal(results))
+        progress("rewrote " + ", ".join(_shown(p) for p in written))
+        return 0
+    if not args.template.exists():
+        sys.exit(f"{args.template} is missing: run `make synth` (or `make bench`, which does)")
+    from bench import ceiling, cold_start, cost, load, workflow
+
+    began, started = time.monotonic(), datetime.now(UTC)
+    log_level = "INFO"  # what the stack deploys (shop/infra/lambda_bundle.py); the shop applies it locally too
+    shop_env: dict[str, str] = {}
+    results: dict[str, Any] = {
+        "meta": {
+            "started": started.strftime("%Y-%m-%d %H:%M UTC"),
+            "command": "make bench",
+            "argv": sys.argv[1:] if argv is None else argv,
+            "machine": machine(),
+            "log_level": log_level,
+            "params": {
+                "orders_per_client": args.orders_per_client, "levels": args.levels,
+                "completion_orders": args.completion_orders, "pending_orders": args.pending_orders,
+                "import_runs": args.import_runs,
+            },
+        },
+    }
+    progress(f"bench: {', '.join(args.only)}; results to {_shown(args.out)}")
+    from bench.shop_process import LOGS
+
+    for old_log in LOGS.glob("*.log"):  # the shops' logs of this run only
+        old_log.unlink()
+    if "cost" in args.only:
+        progress("cost: counting the state machine's paths")
+        results["cost"] = cost.analyse(args.template)
+    if "cold" in args.only:
+        results["cold_start"] = cold_start.run(args.template.parent, args.template, runs=args.import_runs)
+    if {"api", "ceiling", "ceiling_inprocess"} & set(args.only):
+        results["load"] = {}
+        if "api" in args.only:
+            results["load"]["api"] = [r.to_json() for r in load.run(args.levels, args.orders_per_client, shop_env)]
+        if "ceiling" in args.only:
+            results["load"]["ceiling"] = [r.to_json() for r in ceiling.run(args.levels, args.orders_per_client,
+                                                                            shop_env)]
+        if "ceiling_inprocess" in args.only:
+            results["load"]["ceiling_inprocess"] = [
+                r.to_json() for r in ceiling.run_inprocess(args.levels, args.orders_per_client, shop_env)]
+    if "workflow" in args.only:
+        results["workflow"] = {
+            "completion": workflow.completion(args.completion_orders, shop_env=shop_env),
+            "pending": workflow.pending(args.pending_orders, shop_env=shop_env),
+        }
+    results["targets"] = report.targets(results)
+    results["meta"]["duration_seconds"] = time.monotonic() - began
+    full = set(ITEMS) <= set(args.only)
+    written = report.write_all(results, args.out, docs=full and not args.no_docs)
+    print(report.terminal(results))
+    progress(f"done in {results['meta']['duration_seconds'] / 60:.1f} min; wrote "
+             + ", ".join(_shown(p) for p in written))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

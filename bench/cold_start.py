@@ -1,0 +1,192 @@
+"""Item 4: a cold start proxy for each Lambda handler, and its deployment package.
+
+Import time: `python -X importtime -c "import shop.handlers.<name>"` in a fresh interpreter, run
+like Lambda runs it: from a copy of the function's code asset as CDK bundled it (cdk.out/asset.*,
+the working directory, as /var/task) with the dependency layer's `python/` on PYTHONPATH (as
+/opt/python), the function's environment variables from the template (references replaced by
+placeholders), AWS_REGION and AWS_LAMBDA_FUNCTION_NAME set, and nothing else of the project on the
+path. boto3, which the Lambda runtime provides, comes from the bench's environment (its
+site-packages stand in for the runtime's); moto is never imported (checked). The figure is the sum of the cumulative times of the top-level imports the
+statement triggers (`shop`, `shop.handlers`, `shop.handlers.<name>`, as -X importtime reports
+them), median of `runs` runs, measured twice:
+
+- as deployed: the bundle exactly as CDK built it, which ships unchecked-hash bytecode (see
+  shop/infra/lambda_bundle.py: /var/task and /opt are read-only on Lambda, so without it Python
+  would compile every source at every cold start); nothing is written (PYTHONDONTWRITEBYTECODE);
+- with bytecode cached: one discarded run first writes whatever `__pycache__` is still missing.
+
+Package size: the code asset and the layer, as files on disk and as a zip (deflate, level 6,
+built in memory, roughly what CDK uploads), and whether either contains boto3 or botocore.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import zipfile
+from pathlib import Path
+from typing import Any
+
+from bench import progress
+
+IMPORT_LINE = re.compile(r"^import time:\s+(\d+)\s+\|\s+(\d+)\s+\|( +)(\S+)\s*$")
+FORBIDDEN = ("boto3", "botocore")
+
+
+def _placeholder(value: Any) -> str:
+    return value if isinstance(value, str) else "placeholder"
+
+
+def _asset_dirs(cdk_out: Path, template: dict[str, Any]) -> dict[str, Path]:
+    """Asset hash (the S3 key without .zip) -> its directory in cdk.out."""
+    manifest = json.loads((cdk_out / "OrderShop.assets.json").read_text())
+    return {h: cdk_out / f["source"]["path"] for h, f in manifest["files"].items() if f["source"]["packaging"] == "zip"}
+
+
+def functions(cdk_out: Path, template: dict[str, Any]) -> list[dict[str, Any]]:
+    """Each function of the template: handler, code directory, layer directories, environment."""
+    assets = _asset_dirs(cdk_out, template)
+    resources = template["Resources"]
+    found = []
+    for logical_id, resource in resources.items():
+        if resource["Type"] != "AWS::Lambda::Function":
+            continue
+        props = resource["Properties"]
+        code = assets[props["Code"]["S3Key"].removesuffix(".zip")]
+        layers = [assets[resources[layer["Ref"]]["Properties"]["Content"]["S3Key"].removesuffix(".zip")]
+                  for layer in props.get("Layers", [])]
+        variables = props.get("Environment", {}).get("Variables", {})
+        found.append({
+            "logical_id": logical_id,
+            "handler": props["Handler"],
+            "module": props["Handler"].rpartition(".")[0],
+            "code": code,
+            "layers": layers,
+            "environment": {key: _placeholder(value) for key, value in variables.items()},
+            "memory_mb": props.get("MemorySize", 128),
+        })
+    return sorted(found, key=lambda f: f["module"])
+
+
+def _files(directory: Path) -> list[Path]:
+    return sorted(p for p in directory.rglob("*") if p.is_file())
+
+
+def package_size(directory: Path) -> dict[str, Any]:
+    files = _files(directory)
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=6) as archive:
+        for file in files:
+            archive.write(file, file.relative_to(directory).as_posix())
+    top = {part for file in files for part in file.relative_to(directory).parts[:2]}
+    bundled = sorted(name for name in FORBIDDEN if any(p == name or p.startswith(f"{name}-") for p in top))
+    return {
+        "path": directory.name,
+        "files": len(files),
+        "bytes": sum(f.stat().st_size for f in files),
+        "zipped_bytes": len(buffer.getvalue()),
+        "bundles": bundled,
+    }
+
+
+def _lambda_like_copy(function: dict[str, Any], into: Path) -> tuple[Path, list[Path]]:
+    task = into / "task"
+    shutil.copytree(function["code"], task)  # as bundled, bytecode included
+    layers = []
+    for index, layer in enumerate(function["layers"]):
+        target = into / f"opt{index}"
+        shutil.copytree(layer, target)
+        layers.append(target / "python")
+    return task, layers
+
+
+def _import_once(module: str, task: Path, layers: list[Path], environment: dict[str, str],
+                 *, write_bytecode: bool) -> tuple[float, list[str]]:
+    env = {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "LANG": "C.UTF-8",
+        "PYTHONPATH": os.pathsep.join(str(p) for p in layers),
+        "LAMBDA_TASK_ROOT": str(task),
+        "AWS_REGION": "us-east-1",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_LAMBDA_FUNCTION_NAME": module.rpartition(".")[2],
+        "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "256",
+        **environment,
+    }
+    if not write_bytecode:
+        env["PYTHONDONTWRITEBYTECODE"] = "1"
+    completed = subprocess.run(
+        # The import, then a check that it came from the bundle (exit 3 otherwise): the statement
+        # after the import adds nothing to what -X importtime reports.
+        [sys.executable, "-X", "importtime", "-c",
+         f"import sys, {module} as m; sys.exit(0 if m.__file__.startswith({str(task)!r}) else 3)"],
+        cwd=task, env=env, capture_output=True, text=True, timeout=120, check=False,
+    )
+    if completed.returncode == 3:
+        raise RuntimeError(f"{module} was not imported from the bundle in {task}")
+    if completed.returncode != 0:
+        raise RuntimeError(f"importing {module} failed: {completed.stderr[-2000:]}")
+    lines = [m for m in map(IMPORT_LINE.match, completed.stderr.splitlines()) if m]
+    names = [m.group(4) for m in lines]
+    # Top-level entries (one space of indentation) after the interpreter's own start-up, which
+    # ends with `site`: what `import module` costs (its parents are nested inside it).
+    top = [m for m in lines if len(m.group(3)) == 1]
+    start = max((i + 1 for i, m in enumerate(top) if m.group(4) == "site"), default=0)
+    total_us = sum(int(m.group(2)) for m in top[start:])
+    return total_us / 1000, names
+
+
+def import_times(function: dict[str, Any], runs: int) -> dict[str, Any]:
+    module = function["module"]
+    with tempfile.TemporaryDirectory(prefix="bench-coldstart-") as tmp:
+        task, layers = _lambda_like_copy(function, Path(tmp))
+        environment = function["environment"]
+        deployed = [_import_once(module, task, layers, environment, write_bytecode=False)[0] for _ in range(runs)]
+        _import_once(module, task, layers, environment, write_bytecode=True)  # writes __pycache__
+        cached_runs = [_import_once(module, task, layers, environment, write_bytecode=True) for _ in range(runs)]
+    cached = [ms for ms, _ in cached_runs]
+    names = cached_runs[-1][1]
+    if any(n == "moto" or n.startswith("moto.") for n in names):
+        raise RuntimeError(f"importing {module} imported moto: not what a Lambda would run")
+    return {
+        "module": module,
+        "runs": runs,
+        "median_ms_bytecode_cached": statistics.median(cached),
+        "median_ms_as_deployed": statistics.median(deployed),
+        "all_ms_bytecode_cached": cached,
+        "all_ms_as_deployed": deployed,
+        "modules_imported": len(names),
+        "imports_boto3_at_import": any(n == "boto3" or n.startswith("boto3.") for n in names),
+    }
+
+
+def run(cdk_out: Path, template_path: Path, runs: int = 7) -> dict[str, Any]:
+    template = json.loads(template_path.read_text())
+    found = functions(cdk_out, template)
+    sizes: dict[str, dict[str, Any]] = {}
+    handlers = []
+    for function in found:
+        for directory in [function["code"], *function["layers"]]:
+            if directory.name not in sizes:
+                sizes[directory.name] = package_size(directory)
+        code, layers = sizes[function["code"].name], [sizes[layer.name] for layer in function["layers"]]
+        progress(f"cold start: {function['module']} ({runs} + {runs} fresh interpreters)")
+        timing = import_times(function, runs)
+        handlers.append({
+            **timing,
+            "handler": function["handler"],
+            "logical_id": function["logical_id"],
+            "code_asset": code["path"],
+            "layers": [layer["path"] for layer in layers],
+            "package_bytes": code["bytes"] + sum(layer["bytes"] for layer in layers),
+            "package_zipped_bytes": code["zipped_bytes"] + sum(layer["zipped_bytes"] for layer in layers),
+            "bundles_boto3": sorted({name for part in [code, *layers] for name in part["bundles"]}),
+        })
+    return {"python": sys.version.split()[0], "handlers": handlers, "assets": sizes}
