@@ -75,6 +75,7 @@ def decide(request: CallbackRequest, *, key: bytes, orders: OrdersTable, decisio
     """POST: record the decision once, then resume the workflow. Returns the order as decided."""
     verify(request, key=key, now=now.timestamp())
     order, decided = _open_order(request, orders, decisions)
+    recorded_now = decided is None
     if decided:
         # The same decision, recorded but perhaps never delivered (a crash after the put):
         # deliver it again. Anything else was decided already.
@@ -90,7 +91,6 @@ def decide(request: CallbackRequest, *, key: bytes, orders: OrdersTable, decisio
                              expires_at=expires_at)
         except DecisionConflict:
             raise _already(decisions.get(request.order_id) or decided) from None
-        decided["fresh"] = True
 
     try:
         if request.decision is Decision.APPROVE:
@@ -98,7 +98,7 @@ def decide(request: CallbackRequest, *, key: bytes, orders: OrdersTable, decisio
         else:
             workflow.reject(request.task_token, error=REJECTION_ERROR, cause="Rejected by the shop owner")
     except TaskGone:
-        if decided.get("fresh"):
+        if recorded_now:
             # It never took effect: the approval task had timed out. Leave no false record.
             decisions.forget(request.order_id)
             raise LinkExpired("The time to decide on this order ran out; it is being cancelled.") from None
