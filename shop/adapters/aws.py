@@ -7,6 +7,8 @@ or, in local mode, from moto's in-process interception; the code is the same in 
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import cache
 from typing import Any
 
@@ -52,3 +54,15 @@ def is_transient(error: Exception) -> bool:
     from botocore.exceptions import ConnectionError as BotocoreConnectionError
 
     return isinstance(error, BotocoreConnectionError)
+
+
+@contextmanager
+def retryable_when_transient() -> Iterator[None]:
+    """Around a Lambda step's work: an AWS fault that may pass leaves as TransientError, which
+    the state machine retries with backoff; any other error leaves as it is."""
+    try:
+        yield
+    except Exception as error:
+        if is_transient(error):
+            raise TransientError(f"AWS call failed: {type(error).__name__}") from error
+        raise

@@ -10,7 +10,7 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 
-from shop.adapters.aws import TransientError, is_transient
+from shop.adapters.aws import retryable_when_transient
 from shop.adapters.messaging import publish_notification
 from shop.adapters.secrets import signing_key
 from shop.adapters.tables import OrdersTable
@@ -26,7 +26,7 @@ def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, str]:
     order = event["order"]
     logger.append_keys(order_id=order.get("orderId"))
     settings = runtime_settings()
-    try:
+    with retryable_when_transient():
         message_id = request_approval(
             order,
             event["taskToken"],
@@ -38,9 +38,5 @@ def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, str]:
             publish=publish_notification,
             now=utc_now(),
         )
-    except Exception as error:
-        if is_transient(error):
-            raise TransientError(f"AWS call failed: {type(error).__name__}") from error
-        raise
     logger.info("owner asked for a decision")
     return {"messageId": message_id}

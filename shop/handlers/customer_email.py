@@ -10,7 +10,7 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 
-from shop.adapters.aws import TransientError, is_transient
+from shop.adapters.aws import retryable_when_transient
 from shop.adapters.messaging import send_email
 from shop.logic.notifications import send_customer_email
 from shop.settings import runtime_settings
@@ -22,7 +22,7 @@ logger = Logger(service="customer-email")
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, str]:
     order = event["order"]
     logger.append_keys(order_id=order.get("orderId"), template=event.get("template"))
-    try:
+    with retryable_when_transient():
         message_id = send_customer_email(
             event["template"],
             order,
@@ -30,9 +30,5 @@ def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, str]:
             send_email=send_email,
             outcome=event.get("outcome"),
         )
-    except Exception as error:
-        if is_transient(error):
-            raise TransientError(f"AWS call failed: {type(error).__name__}") from error
-        raise
     logger.info("customer emailed")
     return {"messageId": message_id}
