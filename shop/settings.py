@@ -21,15 +21,19 @@ STATUS_APPROVED = "APPROVED"
 STATUS_REJECTED = "REJECTED"
 STATUS_SHIPPED = "SHIPPED"
 STATUS_FEEDBACK_REQUESTED = "FEEDBACK_REQUESTED"
+STATUS_CANCELLED = "CANCELLED"  # the owner cancelled it; the workflow deletes it
 STATUS_FAILED = "FAILED"  # a step kept failing after its retries; the owner must look
 
 # Outcomes written to the execution's output: a rejection or a timeout is a business result.
 OUTCOME_APPROVED = "APPROVED"
 OUTCOME_REJECTED = "REJECTED"
 OUTCOME_TIMED_OUT = "TIMED_OUT"
+OUTCOME_CANCELLED = "CANCELLED"
 
 # The error name the approval callback gives SendTaskFailure; the state machine catches it.
 REJECTION_ERROR = "OrderRejected"
+# ... and the one the owner's console and CLI give it to cancel an order awaiting approval.
+CANCELLATION_ERROR = "OrderCancelled"
 # The error a Lambda step raises when AWS throttled or failed it after the SDK's own retries;
 # the state machine retries it with backoff.
 TRANSIENT_ERROR = "TransientError"

@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import Any
 
 from shop.adapters.aws import client
 
 
-@lru_cache(maxsize=4)
-def signing_key(secret_id: str) -> bytes:
+def read_signing_key(secret_id: str, secretsmanager: Any) -> bytes:
     if not secret_id:
         raise RuntimeError("no link signing secret configured")
-    return client("secretsmanager").get_secret_value(SecretId=secret_id)["SecretString"].encode()
+    return secretsmanager.get_secret_value(SecretId=secret_id)["SecretString"].encode()
+
+
+@lru_cache(maxsize=4)
+def signing_key(secret_id: str) -> bytes:
+    return read_signing_key(secret_id, client("secretsmanager"))

@@ -64,6 +64,18 @@ class _Table:
         item = response.get("Item")
         return _plain(from_item(item)) if item else None
 
+    def _batch_get(self, keys: Iterable[str]) -> Iterator[dict[str, Any]]:
+        """Items by key, in batches of 100, as plain Python values; missing keys yield nothing."""
+        wanted = list(dict.fromkeys(keys))
+        for start in range(0, len(wanted), _BATCH_GET_LIMIT):
+            batch = [{self.key: {"S": key}} for key in wanted[start : start + _BATCH_GET_LIMIT]]
+            request = {self.table_name: {"Keys": batch, "ConsistentRead": True}}
+            while request:
+                response = self.dynamodb.batch_get_item(RequestItems=request)
+                for item in response.get("Responses", {}).get(self.table_name, []):
+                    yield _plain(from_item(item))
+                request = response.get("UnprocessedKeys") or {}
+
 
 class OrdersTable(_Table):
     """Orders keyed by `orderId`. Amounts are stored as strings, exactly as the API shows them."""
@@ -81,21 +93,49 @@ class OrdersTable(_Table):
     def delete(self, order_id: str) -> None:
         self.dynamodb.delete_item(TableName=self.table_name, Key={"orderId": {"S": order_id}})
 
-    def mark_awaiting_approval(self, order_id: str, *, token_fingerprint: str, deadline: str) -> None:
-        """Record that the owner was asked, and which token the links carry (its hash only)."""
+    def mark_awaiting_approval(self, order_id: str, *, task_token: str, link_id: str, deadline: str) -> None:
+        """Record that the owner was asked: the task token (the owner's console and CLI decide
+        with it), the id of the links sent, and the deadline."""
         self.dynamodb.update_item(
             TableName=self.table_name,
             Key={"orderId": {"S": order_id}},
-            UpdateExpression="SET #status = :status, approvalTokenSha256 = :fingerprint, "
+            UpdateExpression="SET #status = :status, approvalTaskToken = :token, approvalLinkId = :link, "
             "approvalDeadline = :deadline",
             ConditionExpression="attribute_exists(orderId)",
             ExpressionAttributeNames={"#status": "status"},
             ExpressionAttributeValues={
                 ":status": {"S": STATUS_AWAITING_APPROVAL},
-                ":fingerprint": {"S": token_fingerprint},
+                ":token": {"S": task_token},
+                ":link": {"S": link_id},
                 ":deadline": {"S": deadline},
             },
         )
+
+    def replace_link(self, order_id: str, *, old_link_id: str, new_link_id: str) -> bool:
+        """Make `new_link_id` the only link id that decides; False if the order moved on (or was
+        resent) in the meantime, in which case nothing changed."""
+        try:
+            self.dynamodb.update_item(
+                TableName=self.table_name,
+                Key={"orderId": {"S": order_id}},
+                UpdateExpression="SET approvalLinkId = :new",
+                ConditionExpression="#status = :awaiting AND approvalLinkId = :old",
+                ExpressionAttributeNames={"#status": "status"},
+                ExpressionAttributeValues={
+                    ":new": {"S": new_link_id},
+                    ":old": {"S": old_link_id},
+                    ":awaiting": {"S": STATUS_AWAITING_APPROVAL},
+                },
+            )
+        except Exception as error:
+            if error_code(error) == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
+
+    def get_many(self, order_ids: Iterable[str]) -> dict[str, dict[str, Any]]:
+        """Orders by id (consistent reads); ids with no order are absent from the result."""
+        return {item["orderId"]: item for item in self._batch_get(order_ids)}
 
     def set_decided(self, order_id: str, *, status: str, decided_at: str) -> None:
         """Show the decision on the order while the workflow moves on; never resurrects one."""
@@ -103,7 +143,9 @@ class OrdersTable(_Table):
             self.dynamodb.update_item(
                 TableName=self.table_name,
                 Key={"orderId": {"S": order_id}},
-                UpdateExpression="SET #status = :status, decidedAt = :decided_at",
+                # The token has done its work: it leaves the table with the decision.
+                UpdateExpression="SET #status = :status, decidedAt = :decided_at "
+                "REMOVE approvalTaskToken, approvalLinkId",
                 ConditionExpression="#status = :awaiting",
                 ExpressionAttributeNames={"#status": "status"},
                 ExpressionAttributeValues={
@@ -188,8 +230,7 @@ class ProductsTable(_Table):
     key = "productId"
 
     @staticmethod
-    def _to_product(item: dict[str, Any]) -> Product:
-        data = from_item(item)
+    def _to_product(data: dict[str, Any]) -> Product:
         weight = data.get("weight")
         return Product(
             product_id=data["productId"],
@@ -205,24 +246,14 @@ class ProductsTable(_Table):
 
     def get_many(self, product_ids: Iterable[str]) -> dict[str, Product]:
         """Products by id; ids not in the catalog are simply absent from the result."""
-        wanted = list(dict.fromkeys(product_ids))
-        found: dict[str, Product] = {}
-        for start in range(0, len(wanted), _BATCH_GET_LIMIT):
-            keys = [{"productId": {"S": pid}} for pid in wanted[start : start + _BATCH_GET_LIMIT]]
-            request = {self.table_name: {"Keys": keys, "ConsistentRead": True}}
-            while request:
-                response = self.dynamodb.batch_get_item(RequestItems=request)
-                for item in response.get("Responses", {}).get(self.table_name, []):
-                    product = self._to_product(item)
-                    found[product.product_id] = product
-                request = response.get("UnprocessedKeys") or {}
-        return found
+        products = (self._to_product(item) for item in self._batch_get(product_ids))
+        return {product.product_id: product for product in products}
 
     def scan(self) -> Iterator[Product]:
         paginator = self.dynamodb.get_paginator("scan")
         for page in paginator.paginate(TableName=self.table_name):
             for item in page.get("Items", []):
-                yield self._to_product(item)
+                yield self._to_product(from_item(item))
 
     def put_all(self, products: Iterable[Product]) -> int:
         """Load products (replacing any with the same id); returns how many were written."""

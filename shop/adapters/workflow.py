@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from typing import Any
 
 from shop.adapters.aws import client, error_code
@@ -50,6 +51,46 @@ class Workflow:
     def execution_arn(self, name: str) -> str:
         prefix, _, machine = self.state_machine_arn.rpartition(":stateMachine:")
         return f"{prefix}:execution:{machine}:{name}"
+
+    def executions(self, *, status: str | None = None) -> Iterator[dict[str, Any]]:
+        """Every execution, newest first (as Step Functions lists them), one page at a time."""
+        arguments = {"stateMachineArn": self.state_machine_arn, "maxResults": 100}
+        if status:
+            arguments["statusFilter"] = status
+        while True:
+            page = self.sfn.list_executions(**arguments)
+            yield from page.get("executions", [])
+            if not page.get("nextToken"):
+                return
+            arguments["nextToken"] = page["nextToken"]
+
+    def describe(self, name: str) -> dict[str, Any] | None:
+        """The execution named `name` (input and output parsed), or None."""
+        try:
+            execution = self.sfn.describe_execution(executionArn=self.execution_arn(name))
+        except Exception as error:
+            if error_code(error) == "ExecutionDoesNotExist":
+                return None
+            raise
+        for field in ("input", "output"):
+            execution[field] = json.loads(execution[field]) if execution.get(field) else None
+        return execution
+
+    def history(self, name: str) -> list[dict[str, Any]]:
+        """The execution's events, oldest first. Their details can hold the task token: callers
+        show names, types and times, never the details' input or parameters."""
+        arguments = {"executionArn": self.execution_arn(name), "maxResults": 1000}
+        events: list[dict[str, Any]] = []
+        while True:
+            page = self.sfn.get_execution_history(**arguments)
+            events.extend(page.get("events", []))
+            if not page.get("nextToken"):
+                return events
+            arguments["nextToken"] = page["nextToken"]
+
+    def definition(self) -> dict[str, Any]:
+        """The state machine's definition as Step Functions runs it."""
+        return json.loads(self.sfn.describe_state_machine(stateMachineArn=self.state_machine_arn)["definition"])
 
     def approve(self, task_token: str, output: dict[str, Any]) -> None:
         self._answer(lambda: self.sfn.send_task_success(taskToken=task_token, output=json.dumps(output)))

@@ -19,6 +19,11 @@ MAX_ITEMS_PER_ORDER = 50
 MAX_QUANTITY_PER_ITEM = 1000
 _TEXT = {"type": "string", "minLength": 1, "maxLength": 200, "pattern": r"\S"}
 
+# Workflow bookkeeping stored on an order that no API, page or printout shows: the pending
+# approval task's token, and the id of the newest approval links.
+PRIVATE_ORDER_FIELDS = frozenset({"approvalTaskToken", "approvalLinkId"})
+
+
 ORDER_REQUEST_SCHEMA: dict[str, Any] = {
     "type": "object",
     "additionalProperties": False,

@@ -1,7 +1,7 @@
 """Workflow step: send the customer one of the order emails.
 
 Event: {"template": "order_received" | "shipment_confirmed" | "shipment_cancelled" |
-"feedback_request", "order": {...}, "outcome": "REJECTED" | "TIMED_OUT" (cancellations only)}.
+"feedback_request", "order": {...}, "outcome": "REJECTED" | "TIMED_OUT" | "CANCELLED" (cancellations only)}.
 """
 
 from __future__ import annotations

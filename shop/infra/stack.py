@@ -88,7 +88,9 @@ class ShopStack(cdk.Stack):
             "ApiUrl": api.http_api.api_endpoint,
             "ApprovalUrl": approval.url.url,
             "OrdersTableName": storage.orders.table_name,
+            "DecisionsTableName": storage.decisions.table_name,
             "ProductsTableName": storage.products.table_name,
+            "LinkSigningSecretArn": approval.signing_key.secret_arn,
             "StateMachineArn": workflow.state_machine.state_machine_arn,
             "OwnerTopicArn": notifications.topic.topic_arn,
         }.items():

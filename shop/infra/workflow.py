@@ -28,7 +28,9 @@ from constructs import Construct
 from shop.infra import nag
 from shop.infra.lambda_bundle import ShopCode
 from shop.settings import (
+    CANCELLATION_ERROR,
     OUTCOME_APPROVED,
+    OUTCOME_CANCELLED,
     OUTCOME_REJECTED,
     OUTCOME_TIMED_OUT,
     REJECTION_ERROR,
@@ -241,9 +243,13 @@ class OrderWorkflow(Construct):
         ).next(cancel)
         timed_out = sfn.Pass(
             self, "TimedOut", result=sfn.Result.from_string(OUTCOME_TIMED_OUT), result_path="$.outcome"
-        ).next(cancel)  # both outcomes share the cancellation path
+        ).next(cancel)
+        cancelled = sfn.Pass(
+            self, "Cancelled", result=sfn.Result.from_string(OUTCOME_CANCELLED), result_path="$.outcome"
+        ).next(cancel)  # all three outcomes share the cancellation path
         # Order matters: the business outcomes first, then anything else as a failure.
         request_approval.add_catch(rejected, errors=[REJECTION_ERROR], result_path=sfn.JsonPath.DISCARD)
+        request_approval.add_catch(cancelled, errors=[CANCELLATION_ERROR], result_path=sfn.JsonPath.DISCARD)
         request_approval.add_catch(timed_out, errors=[sfn.Errors.TIMEOUT], result_path=sfn.JsonPath.DISCARD)
 
         return (

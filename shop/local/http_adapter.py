@@ -11,6 +11,7 @@ from functools import lru_cache
 from markupsafe import Markup, escape
 from werkzeug.wrappers import Request, Response
 
+from shop.adapters.stack import LOCAL_STACK_PATH
 from shop.local.deployer import LocalStack
 from shop.local.events import http_event, to_response
 from shop.local.lambda_hook import invoke_handler
@@ -49,6 +50,9 @@ class HttpAdapter:
             return Response("starting", status=503)
         if path == "/":
             return self._page("local/index.html", stack=self.stack, aws_endpoint=self.aws_endpoint, curl=self.curl)
+        if path == LOCAL_STACK_PATH:  # how the `shop` CLI finds this shop, as it would a stack on AWS
+            described = {"outputs": self.stack.outputs, "awsEndpoint": self.aws_endpoint}
+            return Response(json.dumps(described, indent=2), content_type="application/json")
         for url in self.stack.function_urls:
             prefix = f"/{url.prefix}"
             if path == prefix or path.startswith(prefix + "/"):

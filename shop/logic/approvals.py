@@ -1,33 +1,48 @@
-"""The owner's decision on an order: shown on GET, made on POST, made once.
+"""The owner's decision on an order: made once, from an emailed link or from the owner's tools.
 
-Checks, each refusing before anything changes:
-1. the link's signature and expiry (403, 410), with no I/O at all;
+A link is checked before anything changes:
+1. its signature and expiry (403, 410), with no I/O at all;
 2. a decision already recorded for the order (409, saying which and when), kept even after a
    rejected order is deleted;
-3. the order exists (410 once it was cancelled) and the link carries the token it was sent;
+3. the order exists (410 once it was cancelled), and the link is the newest one sent for it
+   (403: a resent notification replaces the links of the one before).
+The console and the CLI skip the link (their caller's AWS credentials are the authority) and
+use the task token stored on the order; from there both paths are the same:
 4. a conditional put records the decision; if someone decided first, 409.
 Only then is Step Functions told, and the record marked delivered. If that call fails after the
-put, the same click again re-sends the same decision: a crash never strands an order, and Step
+put, the same request again re-sends the same decision: a crash never strands an order, and Step
 Functions refuses a second answer, so nothing can act twice.
 """
 
 from __future__ import annotations
 
+import hmac
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from shop.adapters.tables import DecisionConflict, DecisionsTable, OrdersTable
 from shop.adapters.workflow import TaskGone, Workflow
-from shop.domain.approval import CallbackRequest, Decision, token_fingerprint, verify
-from shop.domain.errors import AlreadyDecided, LinkExpired, LinkForged
-from shop.logic.clock import iso
+from shop.domain.approval import CallbackRequest, Decision, verify
+from shop.domain.errors import AlreadyDecided, LinkExpired, LinkForged, NotFound
+from shop.domain.orders import PRIVATE_ORDER_FIELDS
+from shop.logic.clock import iso, parse_iso
 from shop.rendering import format_utc
-from shop.settings import REJECTION_ERROR, STATUS_APPROVED, STATUS_AWAITING_APPROVAL, STATUS_REJECTED
+from shop.settings import (
+    CANCELLATION_ERROR,
+    REJECTION_ERROR,
+    STATUS_APPROVED,
+    STATUS_AWAITING_APPROVAL,
+    STATUS_CANCELLED,
+    STATUS_RECEIVED,
+    STATUS_REJECTED,
+)
 
-_STATUS_FOR = {Decision.APPROVE: STATUS_APPROVED, Decision.REJECT: STATUS_REJECTED}
-_WORD = {Decision.APPROVE.value: "approved", Decision.REJECT.value: "rejected"}
+_STATUS_FOR = {Decision.APPROVE: STATUS_APPROVED, Decision.REJECT: STATUS_REJECTED,
+               Decision.CANCEL: STATUS_CANCELLED}
+_WORD = {Decision.APPROVE: "approved", Decision.REJECT: "rejected", Decision.CANCEL: "cancelled"}
 _CLOSED = "This order is closed: it was rejected, cancelled or not confirmed in time."
+TIME_RAN_OUT = "The time to decide on this order ran out; it is being cancelled."
 # Decision records outlive the approval window by this much, then DynamoDB expires them.
 DECISION_RETENTION = timedelta(days=30)
 
@@ -41,10 +56,17 @@ class Review:
     deadline: str
 
 
-def _already(record: dict[str, Any]) -> AlreadyDecided:
+def already_decided(record: dict[str, Any]) -> AlreadyDecided:
     word = _WORD.get(record.get("decision", ""), "decided")
     return AlreadyDecided(f"This order was already {word} at {format_utc(record.get('decidedAt', ''))}. "
                           "Nothing was changed.")
+
+
+def not_pending(order: dict[str, Any]) -> AlreadyDecided:
+    if order.get("status") == STATUS_RECEIVED:
+        return AlreadyDecided("This order is still being received; the owner is asked in a moment. "
+                              "Nothing was changed.")
+    return AlreadyDecided(f"This order is {order.get('status')} and takes no decision now. Nothing was changed.")
 
 
 def _open_order(request: CallbackRequest, orders: OrdersTable, decisions: DecisionsTable):
@@ -52,8 +74,11 @@ def _open_order(request: CallbackRequest, orders: OrdersTable, decisions: Decisi
     order = orders.get(request.order_id)
     decided = decisions.get(request.order_id)
     if order is None:
-        raise _already(decided) if decided else LinkExpired(_CLOSED)
-    if order.get("approvalTokenSha256") != token_fingerprint(request.task_token):
+        raise already_decided(decided) if decided else LinkExpired(_CLOSED)
+    if decided is None and not (
+        hmac.compare_digest(order.get("approvalTaskToken", "").encode(), request.task_token.encode())
+        and hmac.compare_digest(order.get("approvalLinkId", "").encode(), request.link_id.encode())
+    ):
         raise LinkForged("This link is not the latest one sent for this order. Use the newest email.")
     return order, decided
 
@@ -64,47 +89,85 @@ def review(request: CallbackRequest, *, key: bytes, orders: OrdersTable, decisio
     verify(request, key=key, now=now.timestamp())
     order, decided = _open_order(request, orders, decisions)
     if decided:
-        raise _already(decided)
+        raise already_decided(decided)
     if order.get("status") != STATUS_AWAITING_APPROVAL:
-        raise AlreadyDecided(f"This order is {order.get('status')} and takes no decision now.")
+        raise not_pending(order)
     return Review(order=order, decision=request.decision, deadline=order.get("approvalDeadline", ""))
 
 
 def decide(request: CallbackRequest, *, key: bytes, orders: OrdersTable, decisions: DecisionsTable,
            workflow: Workflow, now: datetime) -> dict[str, Any]:
-    """POST: record the decision once, then resume the workflow. Returns the order as decided."""
+    """POST from a link: record the decision once, then resume the workflow. Returns the order
+    as decided."""
     verify(request, key=key, now=now.timestamp())
     order, decided = _open_order(request, orders, decisions)
+    return _decide_once(order, decided, request.decision, task_token=request.task_token,
+                        expires=request.expires, orders=orders, decisions=decisions, workflow=workflow, now=now)
+
+
+def decide_as_owner(order_id: str, decision: Decision, *, orders: OrdersTable, decisions: DecisionsTable,
+                    workflow: Workflow, now: datetime) -> dict[str, Any]:
+    """The owner's console or CLI: approve, reject or cancel an order awaiting approval, under the
+    same made-once rules as the links."""
+    order = orders.get(order_id)
+    decided = decisions.get(order_id)
+    if order is None:
+        if decided:
+            raise already_decided(decided)
+        raise NotFound(f"There is no open order {order_id}.", field="orderId")
+    token = order.get("approvalTaskToken")
+    if not token:
+        raise already_decided(decided) if decided else not_pending(order)
+    deadline = order.get("approvalDeadline")
+    expires = int(parse_iso(deadline).timestamp()) if deadline else int(now.timestamp())
+    if decided is None and now.timestamp() >= expires:
+        raise LinkExpired(TIME_RAN_OUT)
+    return _decide_once(order, decided, decision, task_token=token, expires=expires,
+                        orders=orders, decisions=decisions, workflow=workflow, now=now)
+
+
+def _decide_once(order: dict[str, Any], decided: dict[str, Any] | None, decision: Decision, *, task_token: str,
+                 expires: int, orders: OrdersTable, decisions: DecisionsTable, workflow: Workflow,
+                 now: datetime) -> dict[str, Any]:
+    order_id = order["orderId"]
     recorded_now = decided is None
     if decided:
         # The same decision, recorded but perhaps never delivered (a crash after the put):
         # deliver it again. Anything else was decided already.
-        if decided["decision"] != request.decision.value or decided.get("delivered"):
-            raise _already(decided)
+        if decided["decision"] != decision.value or decided.get("delivered"):
+            raise already_decided(decided)
     else:
         if order.get("status") != STATUS_AWAITING_APPROVAL:
-            raise AlreadyDecided(f"This order is {order.get('status')} and takes no decision now.")
-        decided = {"decision": request.decision.value, "decidedAt": iso(now)}
-        expires_at = request.expires + int(DECISION_RETENTION.total_seconds())
+            raise not_pending(order)
+        decided = {"decision": decision.value, "decidedAt": iso(now)}
         try:
-            decisions.record(request.order_id, decision=decided["decision"], decided_at=decided["decidedAt"],
-                             expires_at=expires_at)
+            decisions.record(order_id, decision=decided["decision"], decided_at=decided["decidedAt"],
+                             expires_at=expires + int(DECISION_RETENTION.total_seconds()))
         except DecisionConflict:
-            raise _already(decisions.get(request.order_id) or decided) from None
+            raise already_decided(decisions.get(order_id) or decided) from None
 
     try:
-        if request.decision is Decision.APPROVE:
-            workflow.approve(request.task_token, {"decision": decided["decision"], "decidedAt": decided["decidedAt"]})
-        else:
-            workflow.reject(request.task_token, error=REJECTION_ERROR, cause="Rejected by the shop owner")
+        _deliver(workflow, task_token, decision, decided)
     except TaskGone:
         if recorded_now:
             # It never took effect: the approval task had timed out. Leave no false record.
-            decisions.forget(request.order_id)
-            raise LinkExpired("The time to decide on this order ran out; it is being cancelled.") from None
-        decisions.mark_delivered(request.order_id)  # an earlier attempt did get through
-        raise _already(decided) from None
-    decisions.mark_delivered(request.order_id)
-    orders.set_decided(request.order_id, status=_STATUS_FOR[request.decision], decided_at=decided["decidedAt"])
-    return {**order, "status": _STATUS_FOR[request.decision], "decision": decided["decision"],
+            decisions.forget(order_id)
+            raise LinkExpired(TIME_RAN_OUT) from None
+        decisions.mark_delivered(order_id)  # an earlier attempt did get through
+        raise already_decided(decided) from None
+    decisions.mark_delivered(order_id)
+    orders.set_decided(order_id, status=_STATUS_FOR[decision], decided_at=decided["decidedAt"])
+    public = {key: value for key, value in order.items() if key not in PRIVATE_ORDER_FIELDS}
+    return {**public, "status": _STATUS_FOR[decision], "decision": decided["decision"],
             "decidedAt": decided["decidedAt"]}
+
+
+def _deliver(workflow: Workflow, task_token: str, decision: Decision, decided: dict[str, Any]) -> None:
+    """Resume the waiting task: success moves on to shipping; a failure with a named error is
+    caught by the state machine into the cancellation path."""
+    if decision is Decision.APPROVE:
+        workflow.approve(task_token, {"decision": decided["decision"], "decidedAt": decided["decidedAt"]})
+    elif decision is Decision.REJECT:
+        workflow.reject(task_token, error=REJECTION_ERROR, cause="Rejected by the shop owner")
+    else:
+        workflow.reject(task_token, error=CANCELLATION_ERROR, cause="Cancelled by the shop owner")

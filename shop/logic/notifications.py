@@ -6,10 +6,13 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
-from shop.adapters.tables import OrdersTable
-from shop.domain.approval import Decision, approval_links, token_fingerprint
-from shop.logic.clock import iso
+from shop.adapters.tables import DecisionsTable, OrdersTable
+from shop.domain.approval import Decision, approval_links, new_link_id
+from shop.domain.errors import AlreadyDecided, LinkExpired, NotFound
+from shop.logic.approvals import TIME_RAN_OUT, already_decided, not_pending
+from shop.logic.clock import iso, parse_iso
 from shop.rendering import render
+from shop.settings import STATUS_AWAITING_APPROVAL
 
 CUSTOMER_EMAILS = frozenset(
     {"order_received", "shipment_confirmed", "shipment_cancelled", "feedback_request"}
@@ -46,22 +49,59 @@ def request_approval(
     now: datetime,
 ) -> str:
     """Mark the order as awaiting approval and send the owner signed approve and reject links,
-    valid until the approval deadline.
-
-    Only the token's hash is stored: enough for the callback to know the latest link's token.
-    """
+    valid until the approval deadline."""
     deadline_at = now + timedelta(seconds=timeout_seconds)
-    deadline = iso(deadline_at)
-    orders.mark_awaiting_approval(
-        order["orderId"], token_fingerprint=token_fingerprint(task_token), deadline=deadline
-    )
+    link_id = new_link_id()
+    orders.mark_awaiting_approval(order["orderId"], task_token=task_token, link_id=link_id, deadline=iso(deadline_at))
+    return _notify_owner(order, task_token, link_id=link_id, deadline_at=deadline_at, approval_url=approval_url,
+                         topic_arn=topic_arn, key=key, publish=publish)
+
+
+def resend_approval_request(
+    order_id: str,
+    *,
+    approval_url: str,
+    topic_arn: str,
+    key: bytes,
+    orders: OrdersTable,
+    decisions: DecisionsTable,
+    publish: Callable[..., str],
+    now: datetime,
+) -> dict[str, Any]:
+    """Send the owner a fresh pair of links for an order still awaiting approval. The links sent
+    before stop working: only the newest link id decides. The deadline stays what it was."""
+    order = orders.get(order_id)
+    decided = decisions.get(order_id)
+    if decided:
+        raise already_decided(decided)
+    if order is None:
+        raise NotFound(f"There is no open order {order_id}.", field="orderId")
+    if order.get("status") != STATUS_AWAITING_APPROVAL or not order.get("approvalTaskToken"):
+        raise not_pending(order)
+    deadline_at = parse_iso(order["approvalDeadline"])
+    if now >= deadline_at:
+        raise LinkExpired(TIME_RAN_OUT)
+    link_id = new_link_id()
+    if not orders.replace_link(order_id, old_link_id=order.get("approvalLinkId", ""), new_link_id=link_id):
+        raise AlreadyDecided("This order changed while the links were being made (decided, or resent "
+                             "from elsewhere). Nothing was sent.")
+    message_id = _notify_owner(order, order["approvalTaskToken"], link_id=link_id, deadline_at=deadline_at,
+                               approval_url=approval_url, topic_arn=topic_arn, key=key, publish=publish,
+                               replaces_earlier=True)
+    return {"orderId": order_id, "messageId": message_id, "approvalDeadline": order["approvalDeadline"]}
+
+
+def _notify_owner(order: dict[str, Any], task_token: str, *, link_id: str, deadline_at: datetime,
+                  approval_url: str, topic_arn: str, key: bytes, publish: Callable[..., str],
+                  replaces_earlier: bool = False) -> str:
     links = approval_links(approval_url, order["orderId"], task_token, key=key,
-                           expires=int(deadline_at.timestamp()))
+                           expires=int(deadline_at.timestamp()), link_id=link_id)
     rendered = render(
         "notifications/approval_request.txt",
         order=order,
         approve_url=links[Decision.APPROVE],
         reject_url=links[Decision.REJECT],
-        deadline=deadline,
+        deadline=iso(deadline_at),
+        replaces_earlier=replaces_earlier,
     )
     return publish(topic_arn=topic_arn, subject=rendered.subject, message=rendered.body)

@@ -56,10 +56,11 @@ def test_the_approval_step_waits_for_a_task_token_with_a_timeout(definition):
     assert state["Parameters"]["Payload"]["taskToken.$"] == "$$.Task.Token"
 
 
-def test_rejection_and_timeout_are_caught_and_lead_to_the_cancellation_path(definition):
+def test_rejection_cancellation_and_timeout_are_caught_and_lead_to_the_cancellation_path(definition):
     states = definition["States"]
     catches = {error: catch["Next"] for catch in states["RequestApproval"]["Catch"] for error in catch["ErrorEquals"]}
-    assert list(catches) == ["OrderRejected", "States.Timeout", "States.ALL"]  # order matters
+    # Order matters: States.ALL last, or it would swallow the business outcomes.
+    assert list(catches) == ["OrderRejected", "OrderCancelled", "States.Timeout", "States.ALL"]
     assert catches.pop("States.ALL") == "RecordFailure"
 
     def path_from(name: str) -> list[str]:

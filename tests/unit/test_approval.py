@@ -1,9 +1,9 @@
 """The owner's approve/reject links: built with the task token URL-encoded exactly once, signed,
-parsed back from the query string and verified; and the token fingerprint we store."""
+parsed back from the query string and verified; each carries the id of the notification it came
+from, so that a resent notification can replace it."""
 
 from __future__ import annotations
 
-import hashlib
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -12,10 +12,11 @@ from shop.domain.approval import (
     MAX_ORDER_ID_LENGTH,
     MAX_TOKEN_LENGTH,
     Decision,
+    LINK_DECISIONS,
     approval_links,
+    new_link_id,
     parse_callback,
     sign,
-    token_fingerprint,
     verify,
 )
 from shop.domain.errors import InvalidRequest, LinkExpired, LinkForged
@@ -25,6 +26,7 @@ KEY = b"k" * 32
 EXPIRES = 1_795_000_000
 # A Step Functions task token is base64: `+`, `/`, `=`; add spaces and `&`, `%` for good measure.
 TOKEN = "AAAAKgAAAAIAAAAAAAAAA+b/Yz== x y&z=%2B"
+LINK = "Zm9yIHRoZSB0ZXN0cw_-"
 
 
 def query_of(link: str) -> dict[str, list[str]]:
@@ -38,7 +40,7 @@ def params_of(link: str) -> dict[str, str]:
 
 @pytest.fixture
 def links() -> dict[Decision, str]:
-    return approval_links(BASE, "01JORDER", TOKEN, key=KEY, expires=EXPIRES)
+    return approval_links(BASE, "01JORDER", TOKEN, key=KEY, expires=EXPIRES, link_id=LINK)
 
 
 def test_one_link_per_decision(links):
@@ -54,18 +56,19 @@ def test_one_link_per_decision(links):
     [TOKEN, "a+b", "a/b", "a==", "a b", " leading and trailing ", "ü+€/=", "%2B", "+" * 1024],
 )
 def test_token_survives_the_query_string_unchanged(token):
-    links = approval_links(BASE, "01JORDER", token, key=KEY, expires=EXPIRES)
+    links = approval_links(BASE, "01JORDER", token, key=KEY, expires=EXPIRES, link_id=LINK)
 
     for link in links.values():
         query = query_of(link)
         assert query["token"] == [token]
         assert query["orderId"] == ["01JORDER"]
         assert query["expires"] == [str(EXPIRES)]
+        assert query["link"] == [LINK]
         assert len(query["sig"]) == 1
 
 
 def test_token_is_percent_encoded_exactly_once():
-    links = approval_links(BASE, "01JORDER", "a+b/c= d", key=KEY, expires=EXPIRES)
+    links = approval_links(BASE, "01JORDER", "a+b/c= d", key=KEY, expires=EXPIRES, link_id=LINK)
 
     for link in links.values():
         raw = dict(pair.split("=", 1) for pair in urlsplit(link).query.split("&"))
@@ -77,7 +80,7 @@ def test_links_start_with_the_base_url(links):
 
 
 def test_base_url_that_has_a_query_gets_parameters_appended():
-    links = approval_links(BASE + "?stage=1", "o1", TOKEN, key=KEY, expires=EXPIRES)
+    links = approval_links(BASE + "?stage=1", "o1", TOKEN, key=KEY, expires=EXPIRES, link_id=LINK)
 
     for link in links.values():
         assert link.startswith(BASE + "?stage=1&")
@@ -85,18 +88,18 @@ def test_base_url_that_has_a_query_gets_parameters_appended():
         assert query_of(link)["token"] == [TOKEN]
 
 
-@pytest.mark.parametrize("decision", list(Decision))
+@pytest.mark.parametrize("decision", LINK_DECISIONS)
 def test_link_round_trip_parses_and_verifies(links, decision):
     request = parse_callback(params_of(links[decision]))
 
-    assert (request.order_id, request.task_token, request.decision, request.expires) == (
-        "01JORDER", TOKEN, decision, EXPIRES,
+    assert (request.order_id, request.task_token, request.decision, request.expires, request.link_id) == (
+        "01JORDER", TOKEN, decision, EXPIRES, LINK,
     )
     verify(request, key=KEY, now=EXPIRES - 1)  # does not raise
 
 
 def test_signature_is_url_safe_base64_without_padding():
-    signature = sign(KEY, order_id="o", decision=Decision.APPROVE, task_token=TOKEN, expires=EXPIRES)
+    signature = sign(KEY, order_id="o", decision=Decision.APPROVE, task_token=TOKEN, expires=EXPIRES, link_id=LINK)
 
     assert len(signature) == 43  # 32 bytes of HMAC-SHA256
     assert not set(signature) & set("+/=")
@@ -105,7 +108,7 @@ def test_signature_is_url_safe_base64_without_padding():
 @pytest.mark.parametrize(
     ("tamper", "value"),
     [("result", "reject"), ("orderId", "01JOTHER"), ("token", TOKEN + "x"), ("expires", str(EXPIRES + 3600)),
-     ("sig", ""), ("sig", "A" * 43)],
+     ("link", new_link_id()), ("sig", ""), ("sig", "A" * 43)],
 )
 def test_a_changed_link_is_forged(links, tamper, value):
     params = params_of(links[Decision.APPROVE]) | {tamper: value}
@@ -138,7 +141,8 @@ def test_a_forged_link_is_refused_as_forged_even_when_expired(links):
 
 # --- parse_callback ---------------------------------------------------------------------------
 
-GOOD = {"orderId": "01JORDER", "token": TOKEN, "result": "approve", "expires": str(EXPIRES), "sig": "s"}
+GOOD = {"orderId": "01JORDER", "token": TOKEN, "result": "approve", "expires": str(EXPIRES), "link": LINK,
+        "sig": "s"}
 
 
 @pytest.mark.parametrize(
@@ -163,6 +167,11 @@ GOOD = {"orderId": "01JORDER", "token": TOKEN, "result": "approve", "expires": s
         (GOOD | {"expires": "1.5"}, "expires"),
         (GOOD | {"expires": "soon"}, "expires"),
         (GOOD | {"expires": "1" * 13}, "expires"),
+        (GOOD | {"result": "cancel"}, "result"),  # only the owner's own tools cancel
+        ({k: v for k, v in GOOD.items() if k != "link"}, "link"),
+        (GOOD | {"link": "short"}, "link"),
+        (GOOD | {"link": "x" * 65}, "link"),
+        (GOOD | {"link": "has space in it ok"}, "link"),
         (GOOD | {"sig": "s" * 129}, "sig"),
     ],
     ids=lambda value: repr(value)[:40] if isinstance(value, dict | None) else value,
@@ -204,19 +213,17 @@ def test_non_ascii_digits_in_expires_are_refused():
     assert caught.value.field == "expires"
 
 
-# --- token_fingerprint ------------------------------------------------------------------------
+# --- link ids ---------------------------------------------------------------------------------
 
 
-def test_token_fingerprint_is_the_sha256_hex_digest():
-    # The published SHA-256 test vector for "abc".
-    assert token_fingerprint("abc") == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+def test_link_ids_are_fresh_and_url_safe():
+    ids = {new_link_id() for _ in range(100)}
+
+    assert len(ids) == 100
+    for link_id in ids:
+        assert parse_callback(GOOD | {"link": link_id}).link_id == link_id
 
 
-def test_token_fingerprint_distinguishes_tokens_and_hides_them():
-    first, second = token_fingerprint(TOKEN), token_fingerprint(TOKEN + " ")
-
-    assert first == token_fingerprint(TOKEN)
-    assert first != second
-    assert len(first) == 64 and set(first) <= set("0123456789abcdef")
-    assert TOKEN not in first
-    assert token_fingerprint("ü") == hashlib.sha256("ü".encode()).hexdigest()  # UTF-8, not latin-1
+def test_no_link_is_ever_made_for_cancelling(links):
+    assert Decision.CANCEL not in links
+    assert Decision.CANCEL not in LINK_DECISIONS

@@ -38,6 +38,7 @@ EMAILS = [
     ("emails/shipment_confirmed.html", {"outcome": None}, "Your order {id} is on its way"),
     ("emails/shipment_cancelled.html", {"outcome": "REJECTED"}, "Your order {id} was cancelled"),
     ("emails/shipment_cancelled.html", {"outcome": "TIMED_OUT"}, "Your order {id} was cancelled"),
+    ("emails/shipment_cancelled.html", {"outcome": "CANCELLED"}, "Your order {id} was cancelled"),
     ("emails/feedback_request.html", {"outcome": None}, "How was your order {id}?"),
 ]
 PAGES = [
@@ -54,14 +55,16 @@ SHOWS_ADDRESS = {"emails/order_received.html", "emails/shipment_confirmed.html",
 SHOWS_EMAIL = {"emails/order_received.html", "pages/approval_review.html", "pages/approval_done.html"}
 
 
-def notification(order: dict[str, Any]):
-    links = approval_links("https://cb.example/", order["orderId"], TOKEN, key=b"k", expires=1_795_000_000)
+def notification(order: dict[str, Any], **context: Any):
+    links = approval_links("https://cb.example/", order["orderId"], TOKEN, key=b"k", expires=1_795_000_000,
+                           link_id="a-link-id-for-tests")
     return render(
         "notifications/approval_request.txt",
         order=order,
         approve_url=links[Decision.APPROVE],
         reject_url=links[Decision.REJECT],
         deadline=DEADLINE,
+        **({"replaces_earlier": False} | context),
     ), links
 
 
@@ -130,14 +133,27 @@ def test_message_page_escapes_title_and_message():
     assert "<title>Oops &lt;i&gt;</title>" in rendered.body
 
 
-def test_cancelled_email_words_a_rejection_and_a_timeout_differently():
+def test_cancelled_email_words_a_rejection_a_timeout_and_a_cancellation_differently():
     rejected = render("emails/shipment_cancelled.html", order=public_order(), outcome="REJECTED").body
     timed_out = render("emails/shipment_cancelled.html", order=public_order(), outcome="TIMED_OUT").body
+    cancelled = render("emails/shipment_cancelled.html", order=public_order(), outcome="CANCELLED").body
 
     assert "could not accept your order" in rejected
     assert "in time" not in rejected
     assert "could not confirm your order in time" in timed_out
     assert "could not accept" not in timed_out
+    assert "The shop has cancelled your order." in cancelled
+    assert "could not" not in cancelled
+
+
+def test_a_resent_notification_says_the_earlier_links_no_longer_work():
+    first, _ = notification(public_order())
+    resent, _ = notification(public_order(), replaces_earlier=True)
+
+    assert "A new order is waiting" in first.body and "replace" not in first.body
+    assert "still waiting for your decision" in resent.body
+    assert "replace the ones sent before, which no longer work" in resent.body
+    assert first.subject == resent.subject  # the same thread in the owner's mail client
 
 
 @pytest.mark.parametrize(

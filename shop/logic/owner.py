@@ -1,0 +1,196 @@
+"""What the shop owner sees and does, for the local console and the `shop` CLI alike.
+
+Every order has exactly one execution, named after the order id, so the executions are the
+spine of the order list: they include the orders the workflow has already deleted (rejected,
+cancelled, timed out), whose details then come from the execution's input. Live orders add
+their current status from the orders table.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from datetime import datetime
+from itertools import islice
+from typing import Any
+
+from shop.adapters.stack import ShopResources
+from shop.domain.approval import Decision
+from shop.domain.errors import InvalidRequest, NotFound
+from shop.domain.orders import PRIVATE_ORDER_FIELDS
+from shop.domain.workflow_graph import current_state, state_marks, workflow_graph
+from shop.logic.approvals import decide_as_owner
+from shop.logic.clock import iso, parse_iso
+from shop.logic.notifications import resend_approval_request
+from shop.settings import (
+    STATUS_APPROVED,
+    STATUS_AWAITING_APPROVAL,
+    STATUS_CANCELLED,
+    STATUS_FAILED,
+    STATUS_FEEDBACK_REQUESTED,
+    STATUS_RECEIVED,
+    STATUS_REJECTED,
+    STATUS_SHIPPED,
+)
+
+# A deleted order shows the outcome its execution ended with; these are those extra statuses.
+STATUS_TIMED_OUT = "TIMED_OUT"
+STATUS_CLOSING = "CLOSING"  # deleted, its cancellation email not yet sent
+STATUS_ABORTED = "ABORTED"  # stopped by hand in the Step Functions console
+
+# Each status, and the execution status every order in it has: the list asks Step Functions
+# for those executions only.
+EXECUTION_STATUS_OF = {
+    STATUS_RECEIVED: "RUNNING",
+    STATUS_AWAITING_APPROVAL: "RUNNING",
+    STATUS_APPROVED: "RUNNING",
+    STATUS_SHIPPED: "RUNNING",
+    STATUS_CLOSING: "RUNNING",
+    STATUS_FEEDBACK_REQUESTED: "SUCCEEDED",
+    STATUS_REJECTED: "SUCCEEDED",
+    STATUS_CANCELLED: "SUCCEEDED",
+    STATUS_TIMED_OUT: "SUCCEEDED",
+    STATUS_FAILED: "FAILED",
+    STATUS_ABORTED: "ABORTED",
+}
+STATUSES = tuple(EXECUTION_STATUS_OF)
+
+# History event details worth showing; the rest (inputs, outputs, parameters) can hold the token.
+_SHOWN_DETAILS = ("error", "cause")
+
+
+def public(order: dict[str, Any]) -> dict[str, Any]:
+    return {key: value for key, value in order.items() if key not in PRIVATE_ORDER_FIELDS}
+
+
+def _time(value: Any) -> str | None:
+    return iso(value) if isinstance(value, datetime) else value
+
+
+def _status(order: dict[str, Any] | None, execution: dict[str, Any]) -> str:
+    if order is not None:
+        return order.get("status", STATUS_RECEIVED)
+    state = execution.get("status")
+    if state == "SUCCEEDED":
+        return (execution.get("output") or {}).get("outcome") or STATUS_FEEDBACK_REQUESTED
+    return {"RUNNING": STATUS_CLOSING, "FAILED": STATUS_FAILED}.get(state, STATUS_ABORTED)
+
+
+def _summary(order: dict[str, Any], status: str, execution: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "orderId": order.get("orderId") or execution.get("name"),
+        "status": status,
+        "customerName": order.get("customerName", ""),
+        "customerEmail": order.get("customerEmail", ""),
+        "total": order.get("total", ""),
+        "currency": order.get("currency", ""),
+        "createdAt": order.get("createdAt") or _time(execution.get("startDate")),
+        "approvalDeadline": order.get("approvalDeadline") if status == STATUS_AWAITING_APPROVAL else None,
+        "execution": execution.get("status"),
+    }
+
+
+def check_status(status: str | None) -> str | None:
+    if status is None or status == "":
+        return None
+    wanted = status.strip().upper()
+    if wanted not in EXECUTION_STATUS_OF:
+        raise InvalidRequest(f"unknown status {status!r}; one of {', '.join(STATUSES)}", field="status")
+    return wanted
+
+
+def _summaries(shop: ShopResources, executions: Iterable[dict[str, Any]]) -> Iterator[dict[str, Any]]:
+    page: list[dict[str, Any]] = []
+
+    def flush() -> Iterator[dict[str, Any]]:
+        orders = shop.orders.get_many(execution["name"] for execution in page)
+        for execution in page:
+            order = orders.get(execution["name"])
+            if order is None:  # deleted by its workflow: the details are in the execution's input
+                execution = shop.workflow.describe(execution["name"]) or execution
+                snapshot = (execution.get("input") or {}).get("order") or {}
+            else:
+                snapshot = order
+            yield _summary(snapshot, _status(order, execution), execution)
+
+    for execution in executions:
+        page.append(execution)
+        if len(page) == 100:
+            yield from flush()
+            page = []
+    if page:
+        yield from flush()
+
+
+def list_orders(shop: ShopResources, *, status: str | None = None, limit: int | None = 50) -> list[dict[str, Any]]:
+    """Orders, newest first, optionally only those in `status`; at most `limit` of them."""
+    wanted = check_status(status)
+    executions = shop.workflow.executions(status=EXECUTION_STATUS_OF.get(wanted) if wanted else None)
+    summaries = (s for s in _summaries(shop, executions) if wanted is None or s["status"] == wanted)
+    return list(islice(summaries, limit))
+
+
+def pending_approvals(shop: ShopResources, *, now: datetime) -> list[dict[str, Any]]:
+    """Orders awaiting the owner's decision, the most urgent first."""
+    pending = list_orders(shop, status=STATUS_AWAITING_APPROVAL, limit=None)
+    for order in pending:
+        deadline = order.get("approvalDeadline")
+        order["secondsLeft"] = max(0, int((parse_iso(deadline) - now).total_seconds())) if deadline else None
+    return sorted(pending, key=lambda order: order.get("approvalDeadline") or "")
+
+
+def _event(event: dict[str, Any]) -> dict[str, Any]:
+    shown: dict[str, Any] = {"id": event["id"], "type": event["type"], "timestamp": _time(event["timestamp"])}
+    for key, details in event.items():
+        if key.endswith("EventDetails") and isinstance(details, dict):
+            if "name" in details:
+                shown["state"] = details["name"]
+            shown.update({name: details[name] for name in _SHOWN_DETAILS if details.get(name)})
+    return shown
+
+
+def order_detail(shop: ShopResources, order_id: str) -> dict[str, Any]:
+    """One order: its details, status, decision, and its execution with where it stands."""
+    order = shop.orders.get(order_id)
+    execution = shop.workflow.describe(order_id)
+    if order is None and execution is None:
+        raise NotFound(f"There is no order {order_id}.", field="orderId")
+    events = shop.workflow.history(order_id) if execution else []
+    execution = execution or {}
+    snapshot = order or (execution.get("input") or {}).get("order") or {"orderId": order_id}
+    status = _status(order, execution)
+    marks = state_marks(events, execution.get("status", ""))
+    decision = shop.decisions.get(order_id)
+    return {
+        "order": public(snapshot),
+        "status": status,
+        "live": order is not None,
+        "decision": {k: decision[k] for k in ("decision", "decidedAt") if k in decision} if decision else None,
+        "awaitingApproval": status == STATUS_AWAITING_APPROVAL and decision is None,
+        "execution": {
+            "status": execution.get("status"),
+            "startDate": _time(execution.get("startDate")),
+            "stopDate": _time(execution.get("stopDate")),
+            "outcome": (execution.get("output") or {}).get("outcome"),
+            "currentState": current_state(marks),
+        },
+        "marks": marks,
+        "events": [_event(event) for event in events],
+    }
+
+
+def workflow_picture(shop: ShopResources) -> dict[str, list[dict[str, str]]]:
+    """The state machine's graph, from the definition Step Functions runs."""
+    return workflow_graph(shop.workflow.definition())
+
+
+def decide(shop: ShopResources, order_id: str, decision: Decision, *, now: datetime) -> dict[str, Any]:
+    """Approve, reject or cancel an order awaiting approval, once."""
+    return decide_as_owner(order_id, decision, orders=shop.orders, decisions=shop.decisions,
+                           workflow=shop.workflow, now=now)
+
+
+def resend(shop: ShopResources, order_id: str, *, now: datetime) -> dict[str, Any]:
+    """A fresh notification with new links; the links sent before stop working."""
+    return resend_approval_request(order_id, approval_url=shop.approval_url, topic_arn=shop.topic_arn,
+                                   key=shop.signing_key(), orders=shop.orders, decisions=shop.decisions,
+                                   publish=shop.publish, now=now)
