@@ -12,6 +12,7 @@ from markupsafe import Markup, escape
 from werkzeug.wrappers import Request, Response
 
 from shop.adapters.stack import LOCAL_STACK_PATH
+from shop.local.console.app import PREFIX as CONSOLE
 from shop.local.deployer import LocalStack
 from shop.local.events import http_event, to_response
 from shop.local.lambda_hook import invoke_handler
@@ -34,6 +35,13 @@ class HttpAdapter:
         self.stack: LocalStack | None = None  # set once the template is deployed
         self.aws_endpoint = ""
         self.curl = ""
+        self.console = None  # the owner's console, set with the stack
+
+    def serve_console(self, resources) -> None:
+        """Mount the owner's console for the deployed stack's resources."""
+        from shop.local.console import Console
+
+        self.console = Console(resources, self.outbox, render=lambda name, **context: _pages().get_template(name).render(**context))
 
     def __call__(self, environ, start_response):
         request = Request(environ)
@@ -41,6 +49,8 @@ class HttpAdapter:
 
     def dispatch(self, request: Request) -> Response:
         path = request.path
+        if path == "/favicon.ico":
+            return Response(status=204)
         if path == "/outbox.json":
             return Response(json.dumps(self.outbox.entries(), indent=2), content_type="application/json")
         if path == "/outbox":
@@ -50,6 +60,8 @@ class HttpAdapter:
             return Response("starting", status=503)
         if path == "/":
             return self._page("local/index.html", stack=self.stack, aws_endpoint=self.aws_endpoint, curl=self.curl)
+        if self.console and (path == CONSOLE or path.startswith(CONSOLE + "/")):
+            return self.console.dispatch(request)
         if path == LOCAL_STACK_PATH:  # how the `shop` CLI finds this shop, as it would a stack on AWS
             described = {"outputs": self.stack.outputs, "awsEndpoint": self.aws_endpoint}
             return Response(json.dumps(described, indent=2), content_type="application/json")
@@ -88,4 +100,7 @@ def _pages():
     """The shop's template environment plus `linkify`, for the pages only local mode serves."""
     env = environment().overlay()
     env.filters["linkify"] = linkify
+    from shop.local.console.app import age, graph_json, time_left
+
+    env.filters.update(age=age, time_left=time_left, graph_json=graph_json)
     return env

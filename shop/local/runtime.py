@@ -123,6 +123,7 @@ class LocalShop:
 
         from shop.adapters.aws import client
         from shop.adapters.secrets import signing_key
+        from shop.adapters.stack import ShopResources
         from shop.local import lambda_hook
         from shop.local.deployer import deploy
         from shop.local.http_adapter import HttpAdapter
@@ -179,6 +180,8 @@ class LocalShop:
         for name, count in self.config.faults.items():
             self.faults.arm(name, count)
         adapter.stack, adapter.aws_endpoint, adapter.curl = self.stack, self.aws_endpoint, self.sample_curl()
+        # The console calls AWS like the CLI does, through this process's (intercepted) clients.
+        adapter.serve_console(ShopResources(self.stack.outputs, clients=client))
         thread = threading.Thread(target=self.http.serve_forever, name="local-http", daemon=True)
         thread.start()
         self._stops.append(self.http.shutdown)

@@ -30,6 +30,18 @@
     return edge.kind === "catch" && edge.label === QUIET_LABEL;
   }
 
+  function hasLabel(edge) {
+    return edge.kind === "catch" && !isQuiet(edge) && Boolean(edge.label);
+  }
+
+  // Arrowheads are separate <marker>s, so each edge style names its own.
+  function arrowKind(path) {
+    const cl = path.classList;
+    if (cl.contains("wf-edge-taken")) return "taken";
+    if (cl.contains("wf-edge-quiet")) return "quiet";
+    return cl.contains("wf-edge-catch") ? "catch" : "normal";
+  }
+
   // Smooth B-spline through dagre's bend points (same maths as d3.curveBasis).
   function basisPath(pts) {
     const f = (n) => Math.round(n * 10) / 10;
@@ -48,7 +60,9 @@
 
   function layout(graph, measure) {
     const g = new dagre.graphlib.Graph({ multigraph: true });
-    g.setGraph({ rankdir: "TB", nodesep: 28, ranksep: 30, edgesep: 12, marginx: 8, marginy: 8 });
+    // align "UR" (one Brandes-Köpf pass instead of the averaged four) keeps the
+    // happy path in a straight column; the averaged default zig-zags it.
+    g.setGraph({ rankdir: "TB", align: "UR", nodesep: 28, ranksep: 30, edgesep: 12 });
     g.setDefaultEdgeLabel(() => ({}));
     for (const n of graph.nodes) {
       const terminal = n.type === "Start" || n.type === "End";
@@ -58,10 +72,11 @@
       });
     }
     graph.edges.forEach((e, i) => {
-      const labelled = e.kind === "catch" && !isQuiet(e) && e.label;
+      if (!g.hasNode(e.source) || !g.hasNode(e.target)) return; // dagre would invent a sizeless node
+      const labelled = hasLabel(e);
       g.setEdge(e.source, e.target, {
-        // Heavy normal flow keeps the happy path a straight column; catch paths bend around it.
-        weight: e.kind === "catch" ? (isQuiet(e) ? 0 : 1) : 4,
+        // Heavy normal flow keeps consecutive states on consecutive ranks; catch edges stretch instead.
+        weight: e.kind === "catch" ? 1 : 4,
         minlen: 1,
         width: labelled ? measure(e.label) * 0.9 + 8 : 0,
         height: labelled ? 16 : 0,
@@ -72,9 +87,28 @@
     return g;
   }
 
+  // dagre's graph width ignores edge bend points, which can stick out past the
+  // nodes (long catch edges routed round the outside), so measure everything.
+  function bounds(g) {
+    const xs = [], ys = [];
+    for (const id of g.nodes()) {
+      const n = g.node(id);
+      xs.push(n.x - n.width / 2, n.x + n.width / 2);
+      ys.push(n.y - n.height / 2, n.y + n.height / 2);
+    }
+    for (const e of g.edges()) {
+      const laid = g.edge(e);
+      for (const p of laid.points) { xs.push(p.x); ys.push(p.y); }
+      if (laid.width) { xs.push(laid.x - laid.width / 2, laid.x + laid.width / 2); ys.push(laid.y); }
+    }
+    const pad = 8;
+    const x = Math.floor(Math.min(...xs) - pad), y = Math.floor(Math.min(...ys) - pad);
+    return { x, y, width: Math.ceil(Math.max(...xs) + pad) - x, height: Math.ceil(Math.max(...ys) + pad) - y };
+  }
+
   function addMarkers(svg, prefix) {
     const defs = el("defs", {}, svg);
-    for (const kind of ["normal", "quiet", "taken"]) {
+    for (const kind of ["normal", "catch", "quiet", "taken"]) {
       const m = el("marker", {
         id: `${prefix}-${kind}`, viewBox: "0 0 10 10", refX: 9, refY: 5,
         markerWidth: kind === "quiet" ? 5 : 7, markerHeight: kind === "quiet" ? 5 : 7,
@@ -87,14 +121,14 @@
   function draw(container, graph) {
     const measure = textMeasurer(container);
     const g = layout(graph, measure);
-    const { width, height } = g.graph();
+    const view = bounds(g);
     const prefix = `wf-arrow-${++drawCount}`;
     const svg = el("svg", {
       class: "wf-graph", role: "img", "aria-label": "Workflow graph",
-      viewBox: `0 0 ${Math.ceil(width)} ${Math.ceil(height)}`,
+      viewBox: `${view.x} ${view.y} ${view.width} ${view.height}`,
       width: "100%", "data-arrow": prefix,
     });
-    svg.style.maxWidth = `${Math.ceil(width)}px`;
+    svg.style.maxWidth = `${view.width}px`; // scale down to fit, never blow up past natural size
     addMarkers(svg, prefix);
 
     // Edges first so node boxes sit on top of line ends.
@@ -102,14 +136,15 @@
     const labelLayer = el("g", { class: "wf-edge-labels" }, svg);
     graph.edges.forEach((e, i) => {
       const laid = g.edge(e.source, e.target, "e" + i);
+      if (!laid) return;
       const quiet = isQuiet(e);
-      el("path", {
+      const path = el("path", {
         d: basisPath(laid.points),
         class: `wf-edge wf-edge-${e.kind}` + (quiet ? " wf-edge-quiet" : ""),
         "data-source": e.source, "data-target": e.target,
-        "marker-end": `url(#${prefix}-${quiet ? "quiet" : "normal"})`,
       }, edgeLayer);
-      if (e.kind === "catch" && !quiet && e.label) {
+      path.setAttribute("marker-end", `url(#${prefix}-${arrowKind(path)})`);
+      if (hasLabel(e)) {
         const t = el("text", { class: "wf-edge-label", x: laid.x, y: laid.y, "text-anchor": "middle", "dominant-baseline": "central" }, labelLayer);
         t.textContent = e.label;
       }
@@ -151,8 +186,7 @@
     for (const path of svg.querySelectorAll(".wf-edge")) {
       const taken = marks[path.dataset.source] === "passed" && MARKS.includes(marks[path.dataset.target]);
       path.classList.toggle("wf-edge-taken", taken);
-      const arrow = taken ? "taken" : path.classList.contains("wf-edge-quiet") ? "quiet" : "normal";
-      path.setAttribute("marker-end", `url(#${prefix}-${arrow})`);
+      path.setAttribute("marker-end", `url(#${prefix}-${arrowKind(path)})`);
     }
   }
 

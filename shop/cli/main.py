@@ -1,0 +1,252 @@
+"""The `shop` command: parses arguments, finds the shop, calls `shop.logic.owner`, prints.
+
+Each command returns something JSON-shaped; `--json` prints exactly that, otherwise `render`
+makes it readable. Errors map to one exit code each, in one place (`_exit_code`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from shop.cli import render
+from shop.domain.approval import Decision
+from shop.domain.errors import InvalidCatalog, InvalidRequest, LinkRefused, NotFound, ShopError
+from shop.settings import LOCAL_DEFAULT_PORT, STACK_NAME
+
+# What the exit status means, for scripts. argparse's own usage errors are 2 as well.
+EXIT = {
+    "ok": 0,
+    "failed": 1,  # AWS or the shop failed; trying again may work
+    "invalid": 2,  # bad arguments or input: fix the command
+    "not_found": 3,  # no such order
+    "conflict": 4,  # already decided, not awaiting approval, or too late
+    "unreachable": 5,  # no local shop running, no such stack, or no AWS credentials
+}
+
+
+class CommandError(Exception):
+    def __init__(self, kind: str, message: str):
+        super().__init__(message)
+        self.kind, self.message = kind, message
+
+
+# -- finding the shop ------------------------------------------------------------------------------
+
+
+def _resources(args: argparse.Namespace):
+    import boto3
+
+    from shop.adapters.stack import ShopResources, outputs_from_cloudformation, outputs_from_local
+
+    if args.aws:
+        session = boto3.Session(region_name=args.region) if args.region else boto3.Session()
+        outputs = outputs_from_cloudformation(args.stack, session.client("cloudformation"))
+        return ShopResources(outputs, session.client)
+    outputs, endpoint = outputs_from_local(args.local)
+    # moto takes any credentials; never send the user's real ones to it.
+    session = boto3.Session(aws_access_key_id="local", aws_secret_access_key="local", region_name=_region(outputs))
+    return ShopResources(outputs, lambda service: session.client(service, endpoint_url=endpoint))
+
+
+def _region(outputs: dict[str, str]) -> str:
+    return outputs["StateMachineArn"].split(":")[3]
+
+
+# -- commands --------------------------------------------------------------------------------------
+
+
+def _now():
+    from shop.logic.clock import utc_now
+
+    return utc_now()
+
+
+def order_place(args: argparse.Namespace) -> dict[str, Any]:
+    from shop.cli.api_client import post_order
+
+    body = {
+        "customerEmail": args.email,
+        "customerName": args.name,
+        "shippingAddress": {"streetAddress": args.street, "city": args.city, "county": args.county,
+                            "country": args.country},
+        "items": [_item(text) for text in args.item],
+    }
+    return post_order(_resources(args).api_url, body, idempotency_key=args.idempotency_key)
+
+
+def _item(text: str) -> dict[str, Any]:
+    product_id, _, quantity = text.rpartition(":")
+    if not product_id or not quantity.isdigit() or not quantity.isascii():
+        raise CommandError("invalid", f"--item {text!r}: expected PRODUCT_ID:QUANTITY, e.g. 01JDF12740C1HB5QE4DT9TWB3R:2")
+    return {"productId": product_id, "quantity": int(quantity)}
+
+
+def order_show(args):
+    from shop.logic import owner
+
+    return owner.order_detail(_resources(args), args.order_id)
+
+
+def order_list(args):
+    from shop.logic import owner
+
+    return owner.list_orders(_resources(args), status=args.status, limit=args.limit)
+
+
+def approvals_list(args):
+    from shop.logic import owner
+
+    return owner.pending_approvals(_resources(args), now=_now())
+
+
+def _decide(decision: Decision) -> Callable[[argparse.Namespace], dict[str, Any]]:
+    def command(args):
+        from shop.logic import owner
+
+        return owner.decide(_resources(args), args.order_id, decision, now=_now())
+
+    return command
+
+
+def approvals_resend(args):
+    from shop.logic import owner
+
+    return owner.resend(_resources(args), args.order_id, now=_now())
+
+
+def catalog_load(args):
+    from shop.domain.catalog import parse_catalog
+
+    try:
+        text = args.file.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        raise CommandError("invalid", f"cannot read {args.file}: {error}") from None
+    products = parse_catalog(text)
+    resources = _resources(args)
+    return {"loaded": resources.products.put_all(products), "table": resources.outputs["ProductsTableName"]}
+
+
+# -- arguments -------------------------------------------------------------------------------------
+
+
+def _parser() -> argparse.ArgumentParser:
+    # Shared options work before or after the command (`shop --json order list` and
+    # `shop order list --json`); SUPPRESS keeps a later parser from resetting an earlier value.
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--json", action="store_true", default=argparse.SUPPRESS, help="print JSON for scripts")
+    common.add_argument("--local", metavar="URL", default=argparse.SUPPRESS,
+                        help=f"the local shop (default $SHOP_URL or http://127.0.0.1:{LOCAL_DEFAULT_PORT})")
+    common.add_argument("--aws", action="store_true", default=argparse.SUPPRESS,
+                        help="the stack deployed to AWS, with your AWS credentials")
+    common.add_argument("--stack", default=argparse.SUPPRESS, help=f"stack name with --aws (default {STACK_NAME})")
+    common.add_argument("--region", default=argparse.SUPPRESS, help="AWS region with --aws (default: your profile's)")
+
+    parser = argparse.ArgumentParser(prog="shop", parents=[common], description=__doc__.splitlines()[0],
+                                     epilog="exit codes: " + ", ".join(f"{code} {name}" for name, code in EXIT.items()))
+    groups = parser.add_subparsers(dest="group", required=True, metavar="{order,approvals,catalog}")
+
+    def command(group, name: str, run, help: str, order_id: bool = False):
+        sub = group.add_parser(name, parents=[common], help=help, description=help)
+        sub.set_defaults(run=run)
+        if order_id:
+            sub.add_argument("order_id", metavar="ID", help="the order id")
+        return sub
+
+    order = groups.add_parser("order", help="place, show, list and cancel orders").add_subparsers(
+        dest="command", required=True, metavar="{place,show,list,cancel}")
+    place = command(order, "place", order_place, "place an order through the order API")
+    place.add_argument("--email", required=True, help="the customer's email")
+    place.add_argument("--name", required=True, help="the customer's name")
+    for field in ("street", "city", "county", "country"):
+        place.add_argument(f"--{field}", required=True, help=f"shipping address: {field}")
+    place.add_argument("--item", action="append", required=True, metavar="PRODUCT_ID:QTY",
+                       help="a product and its quantity; repeat for more")
+    place.add_argument("--idempotency-key", help="send as Idempotency-Key: a retry then places no second order")
+    command(order, "show", order_show, "an order, its decision and its workflow's history", order_id=True)
+    listing = command(order, "list", order_list, "orders, newest first")
+    listing.add_argument("--status", help="only orders in this status")
+    listing.add_argument("--limit", type=int, default=50, help="at most this many (default 50)")
+    command(order, "cancel", _decide(Decision.CANCEL),
+            "cancel an order awaiting approval: the customer is told and the order deleted", order_id=True)
+
+    approvals = groups.add_parser("approvals", help="orders waiting for your decision").add_subparsers(
+        dest="command", required=True, metavar="{list,approve,reject,resend}")
+    command(approvals, "list", approvals_list, "orders awaiting approval, the most urgent first")
+    command(approvals, "approve", _decide(Decision.APPROVE), "approve an order: it ships", order_id=True)
+    command(approvals, "reject", _decide(Decision.REJECT),
+            "reject an order: the customer is told and the order deleted", order_id=True)
+    command(approvals, "resend", approvals_resend,
+            "send the approval notification again, with new links; the old ones stop working", order_id=True)
+
+    catalog = groups.add_parser("catalog", help="the products customers can order").add_subparsers(
+        dest="command", required=True, metavar="{load}")
+    command(catalog, "load", catalog_load, "load a catalog file (JSON) into the products table").add_argument(
+        "file", type=Path, metavar="FILE")
+    return parser
+
+
+def _options(args: argparse.Namespace) -> argparse.Namespace:
+    defaults = {"json": False, "aws": False, "stack": STACK_NAME, "region": None,
+                "local": os.environ.get("SHOP_URL") or f"http://127.0.0.1:{LOCAL_DEFAULT_PORT}"}
+    for name, value in defaults.items():
+        if not hasattr(args, name):
+            setattr(args, name, value)
+    return args
+
+
+# -- errors and output -----------------------------------------------------------------------------
+
+
+def _exit_code(error: Exception) -> tuple[str, str]:
+    """The kind of failure and what to tell the user; the kind is the exit code's name."""
+    from shop.adapters.stack import ShopUnreachable
+    from shop.cli.api_client import ApiError
+
+    if isinstance(error, CommandError):
+        return error.kind, error.message
+    if isinstance(error, ShopUnreachable):
+        return "unreachable", str(error)
+    if isinstance(error, ApiError):
+        return error.kind, error.message
+    if isinstance(error, NotFound):
+        return "not_found", error.message
+    if isinstance(error, LinkRefused):  # already decided, not awaiting approval, too late
+        return "conflict", error.message
+    if isinstance(error, InvalidRequest | InvalidCatalog | ShopError):
+        return "invalid", error.message
+    from botocore.exceptions import BotoCoreError, NoCredentialsError
+
+    if isinstance(error, NoCredentialsError):
+        return "unreachable", "no AWS credentials: configure them (aws configure) or use the local shop"
+    if isinstance(error, BotoCoreError):
+        return "failed", f"AWS call failed: {error}"
+    from shop.adapters.aws import error_code
+
+    if error_code(error):
+        return "failed", f"AWS said {error_code(error)}: {error}"
+    raise error  # a bug: let the traceback show
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _options(_parser().parse_args(argv))
+    try:
+        result = args.run(args)
+    except Exception as error:
+        kind, message = _exit_code(error)
+        if args.json:
+            print(json.dumps({"error": {"kind": kind, "message": message}}), file=sys.stderr)
+        else:
+            print(f"shop: {message}", file=sys.stderr)
+        return EXIT[kind]
+    print(json.dumps(result, indent=2, default=str) if args.json else render.text(args, result))
+    return EXIT["ok"]
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,101 @@
+"""Readable output for people; `--json` skips all of this and prints the result as it is."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Sequence
+from typing import Any
+
+from shop.rendering import format_utc
+
+
+def _table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
+    cells = [[str(value if value is not None else "") for value in row] for row in rows]
+    widths = [max(len(header), *(len(row[i]) for row in cells)) if cells else len(header)
+              for i, header in enumerate(headers)]
+    lines = ["  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)).rstrip()]
+    lines += ["  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip() for row in cells]
+    return "\n".join(lines)
+
+
+def _money(order: dict[str, Any]) -> str:
+    return f"{order.get('total', '')} {order.get('currency', '')}".strip()
+
+
+def _left(seconds: int | None) -> str:
+    if seconds is None:
+        return ""
+    hours, rest = divmod(seconds, 3600)
+    return f"{hours}h {rest // 60:02d}m" if hours else f"{rest // 60}m {rest % 60:02d}s"
+
+
+def order_list(orders: list[dict[str, Any]]) -> str:
+    if not orders:
+        return "No orders."
+    return _table(["ORDER", "STATUS", "CUSTOMER", "TOTAL", "PLACED"],
+                  [[o["orderId"], o["status"], o["customerEmail"], _money(o), format_utc(o["createdAt"] or "")]
+                   for o in orders])
+
+
+def approvals_list(orders: list[dict[str, Any]]) -> str:
+    if not orders:
+        return "No orders are waiting for a decision."
+    return _table(["ORDER", "CUSTOMER", "TOTAL", "DECIDE BY", "LEFT"],
+                  [[o["orderId"], o["customerEmail"], _money(o), format_utc(o["approvalDeadline"] or ""),
+                    _left(o.get("secondsLeft"))] for o in orders])
+
+
+def order_show(detail: dict[str, Any]) -> str:
+    order, execution = detail["order"], detail["execution"]
+    lines = [f"Order {order['orderId']}: {detail['status']}" + ("" if detail["live"] else " (deleted)")]
+    if order.get("customerEmail"):
+        lines.append(f"Customer: {order.get('customerName', '')} <{order['customerEmail']}>")
+    if order.get("createdAt"):
+        lines.append(f"Placed:   {format_utc(order['createdAt'])}")
+    for item in order.get("items", []):
+        lines.append(f"  {item['quantity']} x {item['name']}  {item['lineTotal']} {order.get('currency', '')}")
+    if order.get("total"):
+        lines.append(f"  Total: {_money(order)}")
+    if detail["awaitingApproval"] and order.get("approvalDeadline"):
+        lines.append(f"Awaiting your decision until {format_utc(order['approvalDeadline'])}")
+    if detail["decision"]:
+        word = {"approve": "approved", "reject": "rejected", "cancel": "cancelled"}
+        decision = detail["decision"]
+        lines.append(f"Decision: {word.get(decision['decision'], decision['decision'])} at "
+                     f"{format_utc(decision['decidedAt'])}")
+    if execution["status"]:
+        where = f", at {execution['currentState']}" if execution["currentState"] else ""
+        outcome = f", outcome {execution['outcome']}" if execution["outcome"] else ""
+        lines.append(f"Workflow: {execution['status']}{where}{outcome}")
+        lines.append("")
+        lines.append(_table(["TIME", "EVENT", "STATE", "ERROR"],
+                            [[format_utc(e["timestamp"]), e["type"], e.get("state", ""), e.get("error", "")]
+                             for e in detail["events"]]))
+    return "\n".join(lines)
+
+
+def _decided(order: dict[str, Any]) -> str:
+    what = {"APPROVED": "approved: it ships now",
+            "REJECTED": "rejected: the customer is told and the order deleted",
+            "CANCELLED": "cancelled: the customer is told and the order deleted"}
+    return f"Order {order['orderId']} {what.get(order['status'], order['status'])}."
+
+
+def text(args: argparse.Namespace, result: Any) -> str:
+    """The readable form of a command's result."""
+    command = f"{args.group} {args.command}"
+    if command == "order place":
+        return (f"Order {result['orderId']} placed: {_money(result)}, status {result['status']}.\n"
+                "The customer gets a confirmation; the owner is asked to approve it.")
+    if command == "order show":
+        return order_show(result)
+    if command == "order list":
+        return order_list(result)
+    if command == "approvals list":
+        return approvals_list(result)
+    if command == "approvals resend":
+        return (f"Sent the owner new links for order {result['orderId']}; the earlier ones no longer work. "
+                f"Decide by {format_utc(result['approvalDeadline'])}.")
+    if command == "catalog load":
+        return f"Loaded {result['loaded']} products into {result['table']}."
+    return _decided(result)  # approve, reject, cancel
