@@ -4,6 +4,8 @@ VENV := .venv
 PY := $(VENV)/bin/python
 INSTALLED := $(VENV)/.installed
 BENCH_INSTALLED := $(VENV)/.bench-installed
+# The console's browser libraries (htmx, dagre); the CDK CLI, a devDependency, only for deploy.
+NODE_INSTALLED := node_modules/.installed
 TEMPLATE := cdk.out/OrderShop.template.json
 SOURCES := app.py cdk.json $(shell find shop templates requirements -type f -not -path '*/__pycache__/*' 2>/dev/null)
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
@@ -12,7 +14,7 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 .PHONY: help setup synth run test lint seed deploy bench clean
 
 help:
-	@echo "make run     start the whole shop locally on 127.0.0.1 (no AWS account, no Docker)"
+	@echo "make run     start the whole shop locally on 127.0.0.1 (no AWS account, no Docker); console at /console"
 	@echo "make test    run every test"
 	@echo "make synth   synthesize the CDK app into cdk.out/"
 	@echo "make deploy  deploy to your AWS account with the pinned CDK CLI"
@@ -28,15 +30,19 @@ $(INSTALLED): requirements/dev.txt requirements/lambda.txt requirements/constrai
 	$(PY) -m pip install --quiet --no-deps -e .
 	@touch $@
 
+$(NODE_INSTALLED): package.json package-lock.json
+	npm ci --omit=dev --no-audit --no-fund --loglevel=error
+	@touch $@
+
 synth: $(TEMPLATE)
 
 $(TEMPLATE): $(INSTALLED) $(SOURCES)
 	$(PY) app.py
 
-run: $(TEMPLATE)
+run: $(TEMPLATE) $(NODE_INSTALLED)
 	$(PY) -m shop.local
 
-test: $(INSTALLED)
+test: $(INSTALLED) $(NODE_INSTALLED)
 	$(PY) -m pytest
 
 lint: $(INSTALLED)
@@ -55,7 +61,8 @@ bench: $(TEMPLATE) $(BENCH_INSTALLED)
 
 deploy: $(TEMPLATE)
 	npm ci --no-audit --no-fund
+	@touch $(NODE_INSTALLED)
 	npx cdk deploy
 
 clean:
-	rm -rf cdk.out .pytest_cache .ruff_cache
+	rm -rf cdk.out .pytest_cache .ruff_cache node_modules

@@ -1,7 +1,7 @@
 """How the functions are packaged: our code in one asset, its dependencies in one layer.
 
 Both are built by copying files at synth time, with no Docker and no network: the code asset is
-`shop/` (minus infrastructure and local-mode code) plus `templates/`; the layer holds the
+`shop/` (minus infrastructure, local mode and the CLI) plus `templates/` (minus local mode's pages); the layer holds the
 distributions pinned in `requirements/lambda.txt`, copied from the environment that synthesizes.
 boto3 is never bundled: the Lambda runtime provides it.
 """
@@ -24,7 +24,8 @@ from shop.infra import nag
 
 ROOT = Path(__file__).resolve().parents[2]
 LAMBDA_REQUIREMENTS = ROOT / "requirements" / "lambda.txt"
-_NOT_DEPLOYED = shutil.ignore_patterns("__pycache__", "*.pyc", "infra", "local")
+_NOT_DEPLOYED = shutil.ignore_patterns("__pycache__", "*.pyc", "infra", "local", "cli")
+_LOCAL_TEMPLATES = shutil.ignore_patterns("local", "console")
 _COMPILED = (".so", ".pyd", ".c")
 # The managed policy CDK attaches to every function's role, as cdk-nag names it in its findings.
 BASIC_EXECUTION_POLICY = "arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"
@@ -54,7 +55,7 @@ def _precompile(directory: Path) -> None:
 class _CopyCode:
     def try_bundle(self, output_dir: str, options: object = None) -> bool:
         shutil.copytree(ROOT / "shop", Path(output_dir) / "shop", ignore=_NOT_DEPLOYED)
-        shutil.copytree(ROOT / "templates", Path(output_dir) / "templates")
+        shutil.copytree(ROOT / "templates", Path(output_dir) / "templates", ignore=_LOCAL_TEMPLATES)
         _precompile(Path(output_dir))
         return True
 

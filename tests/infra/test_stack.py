@@ -181,7 +181,9 @@ def test_no_function_bundle_contains_boto3_and_templates_are_bundled(synthesized
     assert "boto3" not in names and "botocore" not in names
     code = next(a for a in assets if (a / "shop" / "handlers").is_dir())
     assert (code / "templates" / "emails" / "order_received.html").is_file()
-    assert not (code / "shop" / "infra").exists() and not (code / "shop" / "local").exists()
+    for not_deployed in ("shop/infra", "shop/local", "shop/cli", "templates/local", "templates/console"):
+        assert not (code / not_deployed).exists(), not_deployed
+    assert (code / "templates" / "pages" / "approval_review.html").is_file()
     layer = next(a for a in assets if (a / "python").is_dir())
     for package in ("aws_lambda_powertools", "jinja2", "markupsafe", "fastjsonschema", "ulid"):
         assert (layer / "python" / package).is_dir(), package
@@ -190,3 +192,16 @@ def test_no_function_bundle_contains_boto3_and_templates_are_bundled(synthesized
                      layer / "python" / "jinja2" / "__pycache__" / "environment.cpython-311.pyc"):
         flags = int.from_bytes(compiled.read_bytes()[4:8], "little")
         assert flags == 0b01, f"{compiled.name}: not an unchecked-hash pyc"
+
+
+def test_the_consoles_graph_of_the_definition_reaches_every_state(definition):
+    from shop.domain.workflow_graph import START, workflow_graph
+
+    graph = workflow_graph(definition)
+    edges = {(e["source"], e["target"], e["kind"], e["label"]) for e in graph["edges"]}
+
+    assert {n["id"] for n in graph["nodes"]} - {START} <= {e["target"] for e in graph["edges"]}
+    assert {("RequestApproval", "Cancelled", "catch", "OrderCancelled"),
+            ("RequestApproval", "Rejected", "catch", "OrderRejected"),
+            ("RequestApproval", "TimedOut", "catch", "States.Timeout"),
+            ("RequestApproval", "MarkShipped", "next", "")} <= edges

@@ -9,10 +9,10 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from shop.domain.approval import (
+    LINK_DECISIONS,
     MAX_ORDER_ID_LENGTH,
     MAX_TOKEN_LENGTH,
     Decision,
-    LINK_DECISIONS,
     approval_links,
     new_link_id,
     parse_callback,

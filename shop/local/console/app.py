@@ -128,9 +128,8 @@ class Console:
         detail = owner.order_detail(self.shop, order_id)
         messages = [entry for entry in reversed(self.outbox.entries())
                     if order_id in entry["subject"] or order_id in entry["body"]]
-        done = DONE.get(request.args.get("done", ""), "")
         return self._live(request, "console/order.html", "console/_order_live.html", status=status,
-                          detail=detail, messages=messages, graph=self.graph(), done=done, problem=problem)
+                          detail=detail, messages=messages, graph=self.graph(), problem=problem)
 
     def graph(self) -> dict[str, Any]:
         if self._graph is None:  # the definition does not change while the shop runs
@@ -166,6 +165,8 @@ class Console:
     # -- responses -----------------------------------------------------------------------------
     def _live(self, request: Request, page: str, region: str, *, status: int = 200, **context: Any) -> Response:
         """A page, or only its live region when htmx polls (`?live=VERSION`): 204 if unchanged."""
+        context.setdefault("problem", "")
+        context["done"] = DONE.get(request.args.get("done", ""), "")  # after an action's redirect
         inner = self.render(region, **context)
         version = hashlib.sha256(inner.encode()).hexdigest()[:16]
         poll = request.args.get("live")
