@@ -250,6 +250,7 @@ class LocalShop:
             f"feedback delay {self.config.feedback_delay_seconds}s, {self.catalog_size} products)",
             "",
             f"  Shop:    {self.base_url}/",
+            f"  Console: {self.base_url}/console/   (the owner's: orders, approvals, workflows)",
             f"  Outbox:  {self.base_url}/outbox   (scripts: {self.base_url}/outbox.json)",
             f"  AWS CLI: aws --endpoint-url {self.aws_endpoint} --region us-east-1 dynamodb scan "
             f"--table-name {self.stack.environment[Env.ORDERS_TABLE]}",

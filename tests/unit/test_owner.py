@@ -1,0 +1,82 @@
+"""What the owner's tools make of orders and executions, without AWS: statuses of live and
+deleted orders, which history details are shown, and the status filter."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from shop.domain.errors import InvalidRequest
+from shop.logic import owner
+
+ORDER = {"orderId": "01JORDER", "status": "SHIPPED", "customerEmail": "ada@example.com", "customerName": "Ada",
+         "total": "29.80", "currency": "EUR", "createdAt": "2026-11-24T10:00:00Z",
+         "approvalTaskToken": "secret-token", "approvalLinkId": "secret-link"}
+
+
+@pytest.mark.parametrize(
+    ("order", "execution", "status"),
+    [
+        (ORDER, {"status": "RUNNING"}, "SHIPPED"),  # a live order says where it is
+        (None, {"status": "SUCCEEDED", "output": {"outcome": "REJECTED"}}, "REJECTED"),
+        (None, {"status": "SUCCEEDED", "output": {"outcome": "CANCELLED"}}, "CANCELLED"),
+        (None, {"status": "SUCCEEDED", "output": {"outcome": "TIMED_OUT"}}, "TIMED_OUT"),
+        (None, {"status": "RUNNING"}, "CLOSING"),  # deleted, cancellation email still to come
+        (None, {"status": "FAILED"}, "FAILED"),
+        (None, {"status": "ABORTED"}, "ABORTED"),
+        ({"orderId": "o"}, {"status": "RUNNING"}, "RECEIVED"),
+    ],
+)
+def test_status_of_live_and_deleted_orders(order, execution, status):
+    assert owner._status(order, execution) == status
+
+
+def test_every_status_has_the_execution_status_its_orders_have():
+    assert set(owner.EXECUTION_STATUS_OF.values()) <= {"RUNNING", "SUCCEEDED", "FAILED", "ABORTED"}
+    assert owner.EXECUTION_STATUS_OF["AWAITING_APPROVAL"] == "RUNNING"
+    assert owner.EXECUTION_STATUS_OF["REJECTED"] == "SUCCEEDED"
+
+
+@pytest.mark.parametrize(("given", "wanted"), [(None, None), ("", None), ("shipped", "SHIPPED"),
+                                               (" awaiting_approval ", "AWAITING_APPROVAL")])
+def test_status_filter_is_case_insensitive(given, wanted):
+    assert owner.check_status(given) == wanted
+
+
+def test_an_unknown_status_filter_names_the_known_ones():
+    with pytest.raises(InvalidRequest) as caught:
+        owner.check_status("lost")
+
+    assert caught.value.field == "status" and "AWAITING_APPROVAL" in caught.value.message
+
+
+def test_public_never_shows_the_token_or_the_link_id():
+    shown = owner.public(ORDER)
+
+    assert "approvalTaskToken" not in shown and "approvalLinkId" not in shown
+    assert shown["orderId"] == "01JORDER"
+
+
+def test_a_summary_has_the_deadline_only_while_awaiting_approval():
+    awaiting = owner._summary({**ORDER, "approvalDeadline": "2026-11-25T10:00:00Z"}, "AWAITING_APPROVAL",
+                              {"status": "RUNNING"})
+    shipped = owner._summary({**ORDER, "approvalDeadline": "2026-11-25T10:00:00Z"}, "SHIPPED", {"status": "RUNNING"})
+
+    assert awaiting["approvalDeadline"] == "2026-11-25T10:00:00Z"
+    assert shipped["approvalDeadline"] is None
+    assert "approvalTaskToken" not in awaiting
+
+
+def test_history_events_show_names_and_errors_never_inputs_or_parameters():
+    moment = datetime(2026, 11, 24, 10, 0, 1, 500_000, tzinfo=UTC)
+    scheduled = owner._event({"id": 8, "type": "TaskScheduled", "timestamp": moment,
+                              "taskScheduledEventDetails": {"parameters": '{"taskToken": "secret-token"}'}})
+    entered = owner._event({"id": 7, "type": "TaskStateEntered", "timestamp": moment,
+                            "stateEnteredEventDetails": {"name": "RequestApproval", "input": "secret-token"}})
+    failed = owner._event({"id": 9, "type": "TaskFailed", "timestamp": moment,
+                           "taskFailedEventDetails": {"error": "OrderRejected", "cause": "Rejected by the shop owner"}})
+
+    assert scheduled == {"id": 8, "type": "TaskScheduled", "timestamp": "2026-11-24T10:00:01Z"}
+    assert entered["state"] == "RequestApproval" and "secret-token" not in str(entered)
+    assert (failed["error"], failed["cause"]) == ("OrderRejected", "Rejected by the shop owner")
