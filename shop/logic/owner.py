@@ -8,6 +8,7 @@ their current status from the orders table.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Iterator
 from datetime import datetime
 from itertools import islice
@@ -56,6 +57,17 @@ STATUSES = tuple(EXECUTION_STATUS_OF)
 
 # History event details worth showing; the rest (inputs, outputs, parameters) can hold the token.
 _SHOWN_DETAILS = ("error", "cause")
+
+
+# Order ids are ULIDs. Anything else names no order, and must not reach an execution ARN, which
+# AWS would refuse with a ValidationException rather than "not found".
+_ORDER_ID = re.compile(r"[0-9A-HJKMNP-TV-Z]{26}")
+
+
+def _known(order_id: str) -> None:
+    if not _ORDER_ID.fullmatch(order_id or ""):
+        raise NotFound(f"There is no order {order_id[:64]!r}: order ids are 26 letters and digits.",
+                       field="orderId")
 
 
 def public(order: dict[str, Any]) -> dict[str, Any]:
@@ -150,6 +162,7 @@ def _event(event: dict[str, Any]) -> dict[str, Any]:
 
 def order_detail(shop: ShopResources, order_id: str) -> dict[str, Any]:
     """One order: its details, status, decision, and its execution with where it stands."""
+    _known(order_id)
     order = shop.orders.get(order_id)
     execution = shop.workflow.describe(order_id)
     if order is None and execution is None:
@@ -185,12 +198,14 @@ def workflow_picture(shop: ShopResources) -> dict[str, list[dict[str, str]]]:
 
 def decide(shop: ShopResources, order_id: str, decision: Decision, *, now: datetime) -> dict[str, Any]:
     """Approve, reject or cancel an order awaiting approval, once."""
+    _known(order_id)
     return decide_as_owner(order_id, decision, orders=shop.orders, decisions=shop.decisions,
                            workflow=shop.workflow, now=now)
 
 
 def resend(shop: ShopResources, order_id: str, *, now: datetime) -> dict[str, Any]:
     """A fresh notification with new links; the links sent before stop working."""
+    _known(order_id)
     return resend_approval_request(order_id, approval_url=shop.approval_url, topic_arn=shop.topic_arn,
                                    key=shop.signing_key(), orders=shop.orders, decisions=shop.decisions,
                                    publish=shop.publish, now=now)

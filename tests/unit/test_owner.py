@@ -80,3 +80,17 @@ def test_history_events_show_names_and_errors_never_inputs_or_parameters():
     assert scheduled == {"id": 8, "type": "TaskScheduled", "timestamp": "2026-11-24T10:00:01Z"}
     assert entered["state"] == "RequestApproval" and "secret-token" not in str(entered)
     assert (failed["error"], failed["cause"]) == ("OrderRejected", "Rejected by the shop owner")
+
+
+@pytest.mark.parametrize("order_id", ["", "a b", "A" * 300, "01jdf12740c1hb5qe4dt9twb3r", "01JDF12740C1HB5QE4DT9TWB3U",
+                                      "€" * 26, "01JDF12740C1HB5QE4DT9TWB3R\n"])
+def test_what_is_no_order_id_is_not_found_before_any_aws_call(order_id):
+    from shop.domain.approval import Decision
+    from shop.domain.errors import NotFound
+
+    nothing = object()  # any AWS call would fail on it
+    for call in (lambda: owner.order_detail(nothing, order_id),
+                 lambda: owner.decide(nothing, order_id, Decision.APPROVE, now=datetime.now(UTC)),
+                 lambda: owner.resend(nothing, order_id, now=datetime.now(UTC))):
+        with pytest.raises(NotFound):
+            call()
