@@ -21,6 +21,9 @@ class Workflow:
     def __init__(self, state_machine_arn: str, stepfunctions: Any = None):
         self.state_machine_arn = state_machine_arn
         self._sfn = stepfunctions
+        # A finished execution never changes: the owner's console, polling every second, asks
+        # Step Functions about each one once.
+        self._finished: dict[str, dict[str, Any]] = {}
 
     @property
     def sfn(self) -> Any:
@@ -66,6 +69,8 @@ class Workflow:
 
     def describe(self, name: str) -> dict[str, Any] | None:
         """The execution named `name` (input and output parsed), or None."""
+        if name in self._finished:
+            return self._finished[name]
         try:
             execution = self.sfn.describe_execution(executionArn=self.execution_arn(name))
         except Exception as error:
@@ -74,6 +79,8 @@ class Workflow:
             raise
         for field in ("input", "output"):
             execution[field] = json.loads(execution[field]) if execution.get(field) else None
+        if execution.get("status") != "RUNNING":
+            self._finished[name] = execution
         return execution
 
     def history(self, name: str) -> list[dict[str, Any]]:

@@ -1,0 +1,61 @@
+"""The Step Functions adapter's reading side, with a stub client: names to ARNs, paging, and
+finished executions asked about once."""
+
+from __future__ import annotations
+
+import json
+
+from shop.adapters.workflow import Workflow
+
+MACHINE = "arn:aws:states:us-east-1:123456789012:stateMachine:OrderShop-OrderWorkflow"
+
+
+class StubStepFunctions:
+    def __init__(self, status: str):
+        self.status = status
+        self.calls: list[tuple[str, dict]] = []
+
+    def describe_execution(self, **arguments):
+        self.calls.append(("describe_execution", arguments))
+        return {"status": self.status, "input": json.dumps({"order": {"orderId": "o1"}}), "output": None}
+
+    def list_executions(self, **arguments):
+        self.calls.append(("list_executions", arguments))
+        if "nextToken" not in arguments:
+            return {"executions": [{"name": "b"}], "nextToken": "page-2"}
+        return {"executions": [{"name": "a"}]}
+
+
+def test_execution_arns_are_made_from_the_machines():
+    assert Workflow(MACHINE).execution_arn("o1") == (
+        "arn:aws:states:us-east-1:123456789012:execution:OrderShop-OrderWorkflow:o1")
+
+
+def test_a_finished_execution_is_described_once():
+    stub = StubStepFunctions("SUCCEEDED")
+    workflow = Workflow(MACHINE, stepfunctions=stub)
+
+    first, second = workflow.describe("o1"), workflow.describe("o1")
+
+    assert first == second and first["input"] == {"order": {"orderId": "o1"}}
+    assert len(stub.calls) == 1
+
+
+def test_a_running_execution_is_described_every_time():
+    stub = StubStepFunctions("RUNNING")
+    workflow = Workflow(MACHINE, stepfunctions=stub)
+
+    workflow.describe("o1")
+    workflow.describe("o1")
+
+    assert len(stub.calls) == 2
+
+
+def test_executions_follow_every_page_with_the_filter():
+    stub = StubStepFunctions("RUNNING")
+
+    names = [e["name"] for e in Workflow(MACHINE, stepfunctions=stub).executions(status="RUNNING")]
+
+    assert names == ["b", "a"]
+    assert [args.get("statusFilter") for _, args in stub.calls] == ["RUNNING", "RUNNING"]
+    assert stub.calls[1][1]["nextToken"] == "page-2"
