@@ -178,6 +178,8 @@ def test_a_decision_is_made_once_from_the_console_too(owner_shop):
     assert first.status_code == 303 and first.headers["Location"] == f"/console/orders/{order_id}?done=approve"
     second = requests.post(f"{url}/reject", allow_redirects=False, timeout=10)
     assert second.status_code == 409 and "already approved" in second.text
+    # The refusal shows the order page, whose live region keeps polling the order's own URL.
+    assert f'hx-get="/console/orders/{order_id}?live=' in second.text
     owner_shop.wait_for_status(order_id, "SHIPPED")
 
 

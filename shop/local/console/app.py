@@ -128,8 +128,10 @@ class Console:
         detail = owner.order_detail(self.shop, order_id)
         messages = [entry for entry in reversed(self.outbox.entries())
                     if order_id in entry["subject"] or order_id in entry["body"]]
+        # After a refused action this renders at the action's URL; the live region polls the page's.
         return self._live(request, "console/order.html", "console/_order_live.html", status=status,
-                          detail=detail, messages=messages, graph=self.graph(), problem=problem)
+                          path=f"{PREFIX}/orders/{order_id}", detail=detail, messages=messages,
+                          graph=self.graph(), problem=problem)
 
     def graph(self) -> dict[str, Any]:
         if self._graph is None:  # the definition does not change while the shop runs
@@ -163,7 +165,8 @@ class Console:
         return origin is None or urlsplit(origin).netloc == request.host
 
     # -- responses -----------------------------------------------------------------------------
-    def _live(self, request: Request, page: str, region: str, *, status: int = 200, **context: Any) -> Response:
+    def _live(self, request: Request, page: str, region: str, *, status: int = 200, path: str | None = None,
+              **context: Any) -> Response:
         """A page, or only its live region when htmx polls (`?live=VERSION`): 204 if unchanged."""
         context.setdefault("problem", "")
         context["done"] = DONE.get(request.args.get("done", ""), "")  # after an action's redirect
@@ -173,15 +176,15 @@ class Console:
         if poll is not None:
             if poll == version:
                 return Response(status=204, headers=_SECURITY_HEADERS)
-            return self._html(self._region(request, inner, version), status)
-        return self._html(self.render(page, live=self._region(request, inner, version), **context), status)
+            return self._html(self._region(request, path, inner, version), status)
+        return self._html(self.render(page, live=self._region(request, path, inner, version), **context), status)
 
     @staticmethod
-    def _region(request: Request, inner: str, version: str) -> str:
+    def _region(request: Request, path: str | None, inner: str, version: str) -> str:
         from markupsafe import Markup, escape
 
         query = {key: value for key, value in request.args.items() if key not in ("live", "done")}
-        url = f"{request.path}?{urlencode({**query, 'live': version})}"
+        url = f"{path or request.path}?{urlencode({**query, 'live': version})}"
         return Markup(f'<div id="live" data-version="{version}" hx-get="{escape(url)}" hx-trigger="every 1s" '
                       f'hx-swap="outerHTML">{inner}</div>')
 
