@@ -226,3 +226,23 @@ def test_the_browser_libraries_come_from_npm(owner_shop):
     for name in ("htmx.min.js", "dagre.min.js"):
         response = requests.get(f"{owner_shop.url}/console/vendor/{name}", timeout=10)
         assert response.status_code == 200 and "javascript" in response.headers["Content-Type"], name
+
+
+def test_the_stored_task_token_is_shown_nowhere(owner_shop):
+    from urllib.parse import parse_qs, urlsplit
+
+    order_id = awaiting(owner_shop)
+    query = parse_qs(urlsplit(owner_shop.links(order_id)["approve"]).query)
+    secrets = (query["token"][0], query["link"][0])
+
+    answers = [owner_shop.order(order_id).text]
+    answers += [requests.get(f"{owner_shop.url}/console/{page}", timeout=10).text
+                for page in ("orders", "approvals", f"orders/{order_id}", "orders?status=AWAITING_APPROVAL")]
+    # The order page lists what was sent, the owner's notification with its links included, as
+    # the outbox does: local mode's stand-in for the owner's mailbox. Everything else is checked.
+    answers = [re.sub(r"<details>.*?</details>", "", answer, flags=re.S) for answer in answers]
+    for answer in answers:
+        assert order_id in answer
+        for secret in secrets:
+            assert secret not in answer
+    assert "approvalTaskToken" not in answers[0]
