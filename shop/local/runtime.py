@@ -243,6 +243,10 @@ class LocalShop:
         return (f"curl -s -X POST {self.base_url}/orders -H 'Content-Type: application/json' "
                 f"-d '{json.dumps(body)}'")
 
+    def cli_prefix(self) -> str:
+        """The `shop` command finds this shop on the default port by itself; elsewhere it is told."""
+        return "" if self.http.server_port == LOCAL_DEFAULT_PORT else f"SHOP_URL={self.base_url} "
+
     def banner(self) -> str:
         return "\n".join([
             "",
@@ -251,6 +255,7 @@ class LocalShop:
             "",
             f"  Shop:    {self.base_url}/",
             f"  Console: {self.base_url}/console/   (the owner's: orders, approvals, workflows)",
+            f"  CLI:     {self.cli_prefix()}.venv/bin/shop approvals list   (shop --help for the rest)",
             f"  Outbox:  {self.base_url}/outbox   (scripts: {self.base_url}/outbox.json)",
             f"  AWS CLI: aws --endpoint-url {self.aws_endpoint} --region us-east-1 dynamodb scan "
             f"--table-name {self.stack.environment[Env.ORDERS_TABLE]}",

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import signal
 import subprocess
 import sys
 import threading
+from pathlib import Path
 
 import boto3
 import requests
@@ -41,6 +43,15 @@ def test_the_local_shop_starts_serves_and_stops_on_ctrl_c(synthesized):
                                 aws_access_key_id="local", aws_secret_access_key="local")
         items = dynamodb.scan(TableName=table)["Items"]
         assert [item["orderId"]["S"] for item in items] == [response.json()["orderId"]]
+
+        # The printed CLI line, as a person would paste it: it finds this shop on its port.
+        shop_url = re.search(r"CLI: +SHOP_URL=(\S+) \.venv/bin/shop approvals list", output).group(1)
+        assert shop_url == url
+        listed = poll(lambda: json.loads(subprocess.run(
+            [str(Path(sys.executable).with_name("shop")), "approvals", "list", "--json"],
+            env={**os.environ, "SHOP_URL": shop_url}, capture_output=True, text=True, timeout=60, check=True,
+        ).stdout), what="the order awaiting approval")
+        assert [order["orderId"] for order in listed] == [response.json()["orderId"]]
     finally:
         process.send_signal(signal.SIGINT)
         try:
