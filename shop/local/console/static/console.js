@@ -20,6 +20,12 @@
     const container = document.getElementById("workflow");
     const graph = readJson("workflow-graph");
     if (container && graph) {
+      if (!window.dagre) {
+        // Started without `make run`, which installs the console's npm packages.
+        container.textContent = "The workflow graph needs the console's npm packages: " +
+          "run `make run` (or `npm ci --omit=dev`) and reload.";
+        return;
+      }
       WorkflowGraph.draw(container, graph);
       markWorkflow();
     }
