@@ -114,6 +114,16 @@ def test_the_order_page_follows_the_workflow_without_a_reload(owner_shop, page):
     assert state(page, "MarkShipped", "passed").count() == 0
 
 
+def test_a_new_order_appears_on_the_open_approvals_page_by_itself(owner_shop, page):
+    page.goto(f"{owner_shop.url}/console/approvals")
+    page.evaluate("window.loadedOnce = true")
+
+    order_id = awaiting(owner_shop)
+
+    page.locator(f'section.pending[data-order="{order_id}"]').wait_for()
+    assert page.evaluate("window.loadedOnce") is True
+
+
 def test_cancelling_from_the_console_asks_first_then_tells_the_customer(owner_shop, page):
     order_id = awaiting(owner_shop)
     page.goto(f"{owner_shop.url}/console/orders/{order_id}")
