@@ -105,24 +105,31 @@ def decide(request: CallbackRequest, *, key: bytes, orders: OrdersTable, decisio
                         expires=request.expires, orders=orders, decisions=decisions, workflow=workflow, now=now)
 
 
+def open_for_owner(order_id: str, *, orders: OrdersTable, decisions: DecisionsTable,
+                   now: datetime) -> tuple[dict[str, Any], dict[str, Any] | None]:
+    """The order and any decision on it, for the owner's console and CLI: refused unless it
+    awaits approval with its task token (removed with the decision) and, while nothing is
+    decided yet, its deadline has not passed."""
+    order = orders.get(order_id)
+    decided = decisions.get(order_id)
+    if order is None or order.get("status") != STATUS_AWAITING_APPROVAL or not order.get("approvalTaskToken"):
+        if decided:
+            raise already_decided(decided)
+        if order is None:
+            raise NotFound(f"There is no open order {order_id}.", field="orderId")
+        raise not_pending(order)
+    if decided is None and now >= parse_iso(order["approvalDeadline"]):
+        raise LinkExpired(TIME_RAN_OUT)
+    return order, decided
+
+
 def decide_as_owner(order_id: str, decision: Decision, *, orders: OrdersTable, decisions: DecisionsTable,
                     workflow: Workflow, now: datetime) -> dict[str, Any]:
     """The owner's console or CLI: approve, reject or cancel an order awaiting approval, under the
     same made-once rules as the links."""
-    order = orders.get(order_id)
-    decided = decisions.get(order_id)
-    if order is None:
-        if decided:
-            raise already_decided(decided)
-        raise NotFound(f"There is no open order {order_id}.", field="orderId")
-    token = order.get("approvalTaskToken")
-    if not token:
-        raise already_decided(decided) if decided else not_pending(order)
-    deadline = order.get("approvalDeadline")
-    expires = int(parse_iso(deadline).timestamp()) if deadline else int(now.timestamp())
-    if decided is None and now.timestamp() >= expires:
-        raise LinkExpired(TIME_RAN_OUT)
-    return _decide_once(order, decided, decision, task_token=token, expires=expires,
+    order, decided = open_for_owner(order_id, orders=orders, decisions=decisions, now=now)
+    expires = int(parse_iso(order["approvalDeadline"]).timestamp())  # stored with the token
+    return _decide_once(order, decided, decision, task_token=order["approvalTaskToken"], expires=expires,
                         orders=orders, decisions=decisions, workflow=workflow, now=now)
 
 

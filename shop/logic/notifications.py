@@ -8,11 +8,10 @@ from typing import Any
 
 from shop.adapters.tables import DecisionsTable, OrdersTable
 from shop.domain.approval import Decision, approval_links, new_link_id
-from shop.domain.errors import AlreadyDecided, LinkExpired, NotFound
-from shop.logic.approvals import TIME_RAN_OUT, already_decided, not_pending
+from shop.domain.errors import AlreadyDecided
+from shop.logic.approvals import already_decided, open_for_owner
 from shop.logic.clock import iso, parse_iso
 from shop.rendering import render
-from shop.settings import STATUS_AWAITING_APPROVAL
 
 CUSTOMER_EMAILS = frozenset(
     {"order_received", "shipment_confirmed", "shipment_cancelled", "feedback_request"}
@@ -70,17 +69,10 @@ def resend_approval_request(
 ) -> dict[str, Any]:
     """Send the owner a fresh pair of links for an order still awaiting approval. The links sent
     before stop working: only the newest link id decides. The deadline stays what it was."""
-    order = orders.get(order_id)
-    decided = decisions.get(order_id)
-    if decided:
+    order, decided = open_for_owner(order_id, orders=orders, decisions=decisions, now=now)
+    if decided:  # even one not yet delivered: its links would change nothing
         raise already_decided(decided)
-    if order is None:
-        raise NotFound(f"There is no open order {order_id}.", field="orderId")
-    if order.get("status") != STATUS_AWAITING_APPROVAL or not order.get("approvalTaskToken"):
-        raise not_pending(order)
     deadline_at = parse_iso(order["approvalDeadline"])
-    if now >= deadline_at:
-        raise LinkExpired(TIME_RAN_OUT)
     link_id = new_link_id()
     if not orders.replace_link(order_id, old_link_id=order.get("approvalLinkId", ""), new_link_id=link_id):
         raise AlreadyDecided("This order changed while the links were being made (decided, or resent "
