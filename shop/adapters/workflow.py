@@ -60,12 +60,7 @@ class Workflow:
         arguments = {"stateMachineArn": self.state_machine_arn, "maxResults": 100}
         if status:
             arguments["statusFilter"] = status
-        while True:
-            page = self.sfn.list_executions(**arguments)
-            yield from page.get("executions", [])
-            if not page.get("nextToken"):
-                return
-            arguments["nextToken"] = page["nextToken"]
+        return self._paged(self.sfn.list_executions, "executions", **arguments)
 
     def describe(self, name: str) -> dict[str, Any] | None:
         """The execution named `name` (input and output parsed), or None."""
@@ -86,13 +81,17 @@ class Workflow:
     def history(self, name: str) -> list[dict[str, Any]]:
         """The execution's events, oldest first. Their details can hold the task token: callers
         show names, types and times, never the details' input or parameters."""
-        arguments = {"executionArn": self.execution_arn(name), "maxResults": 1000}
-        events: list[dict[str, Any]] = []
+        return list(self._paged(self.sfn.get_execution_history, "events",
+                                executionArn=self.execution_arn(name), maxResults=1000))
+
+    @staticmethod
+    def _paged(operation, items: str, **arguments: Any) -> Iterator[dict[str, Any]]:
+        """Every item of a paged Step Functions call, following `nextToken`."""
         while True:
-            page = self.sfn.get_execution_history(**arguments)
-            events.extend(page.get("events", []))
+            page = operation(**arguments)
+            yield from page.get(items, [])
             if not page.get("nextToken"):
-                return events
+                return
             arguments["nextToken"] = page["nextToken"]
 
     def definition(self) -> dict[str, Any]:
