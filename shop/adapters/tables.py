@@ -64,6 +64,17 @@ class _Table:
         item = response.get("Item")
         return _plain(from_item(item)) if item else None
 
+    @staticmethod
+    def _condition_held(write: Any, **request: Any) -> bool:
+        """Make a conditional write; False when its condition failed, and nothing was written."""
+        try:
+            write(**request)
+        except Exception as error:
+            if error_code(error) == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
+
     def _batch_get(self, keys: Iterable[str]) -> Iterator[dict[str, Any]]:
         """Items by key, in batches of 100, as plain Python values; missing keys yield nothing."""
         wanted = list(dict.fromkeys(keys))
@@ -114,49 +125,42 @@ class OrdersTable(_Table):
     def replace_link(self, order_id: str, *, old_link_id: str, new_link_id: str) -> bool:
         """Make `new_link_id` the only link id that decides; False if the order moved on (or was
         resent) in the meantime, in which case nothing changed."""
-        try:
-            self.dynamodb.update_item(
-                TableName=self.table_name,
-                Key={"orderId": {"S": order_id}},
-                UpdateExpression="SET approvalLinkId = :new",
-                ConditionExpression="#status = :awaiting AND approvalLinkId = :old",
-                ExpressionAttributeNames={"#status": "status"},
-                ExpressionAttributeValues={
-                    ":new": {"S": new_link_id},
-                    ":old": {"S": old_link_id},
-                    ":awaiting": {"S": STATUS_AWAITING_APPROVAL},
-                },
-            )
-        except Exception as error:
-            if error_code(error) == "ConditionalCheckFailedException":
-                return False
-            raise
-        return True
+        return self._condition_held(
+            self.dynamodb.update_item,
+            TableName=self.table_name,
+            Key={"orderId": {"S": order_id}},
+            UpdateExpression="SET approvalLinkId = :new",
+            ConditionExpression="#status = :awaiting AND approvalLinkId = :old",
+            ExpressionAttributeNames={"#status": "status"},
+            ExpressionAttributeValues={
+                ":new": {"S": new_link_id},
+                ":old": {"S": old_link_id},
+                ":awaiting": {"S": STATUS_AWAITING_APPROVAL},
+            },
+        )
 
     def get_many(self, order_ids: Iterable[str]) -> dict[str, dict[str, Any]]:
         """Orders by id (consistent reads); ids with no order are absent from the result."""
         return {item["orderId"]: item for item in self._batch_get(order_ids)}
 
     def set_decided(self, order_id: str, *, status: str, decided_at: str) -> None:
-        """Show the decision on the order while the workflow moves on; never resurrects one."""
-        try:
-            self.dynamodb.update_item(
-                TableName=self.table_name,
-                Key={"orderId": {"S": order_id}},
-                # The token has done its work: it leaves the table with the decision.
-                UpdateExpression="SET #status = :status, decidedAt = :decided_at "
-                "REMOVE approvalTaskToken, approvalLinkId",
-                ConditionExpression="#status = :awaiting",
-                ExpressionAttributeNames={"#status": "status"},
-                ExpressionAttributeValues={
-                    ":status": {"S": status},
-                    ":awaiting": {"S": STATUS_AWAITING_APPROVAL},
-                    ":decided_at": {"S": decided_at},
-                },
-            )
-        except Exception as error:
-            if error_code(error) != "ConditionalCheckFailedException":
-                raise  # the workflow already moved the order on: nothing to show
+        """Show the decision on the order while the workflow moves on; never resurrects one.
+        If the workflow already moved the order on, there is nothing to show."""
+        self._condition_held(
+            self.dynamodb.update_item,
+            TableName=self.table_name,
+            Key={"orderId": {"S": order_id}},
+            # The token has done its work: it leaves the table with the decision.
+            UpdateExpression="SET #status = :status, decidedAt = :decided_at "
+            "REMOVE approvalTaskToken, approvalLinkId",
+            ConditionExpression="#status = :awaiting",
+            ExpressionAttributeNames={"#status": "status"},
+            ExpressionAttributeValues={
+                ":status": {"S": status},
+                ":awaiting": {"S": STATUS_AWAITING_APPROVAL},
+                ":decided_at": {"S": decided_at},
+            },
+        )
 
 
 class DecisionConflict(Exception):
@@ -172,17 +176,14 @@ class DecisionsTable(_Table):
     key = "orderId"
 
     def record(self, order_id: str, *, decision: str, decided_at: str, expires_at: int) -> None:
-        try:
-            self.dynamodb.put_item(
-                TableName=self.table_name,
-                Item=to_item({"orderId": order_id, "decision": decision, "decidedAt": decided_at,
-                              "delivered": False, "expiresAt": expires_at}),
-                ConditionExpression="attribute_not_exists(orderId)",
-            )
-        except Exception as error:
-            if error_code(error) == "ConditionalCheckFailedException":
-                raise DecisionConflict(order_id) from None
-            raise
+        if not self._condition_held(
+            self.dynamodb.put_item,
+            TableName=self.table_name,
+            Item=to_item({"orderId": order_id, "decision": decision, "decidedAt": decided_at,
+                          "delivered": False, "expiresAt": expires_at}),
+            ConditionExpression="attribute_not_exists(orderId)",
+        ):
+            raise DecisionConflict(order_id)
 
     def mark_delivered(self, order_id: str) -> None:
         self.dynamodb.update_item(
@@ -212,16 +213,13 @@ class IdempotencyKeys(_Table):
 
     def claim(self, key: str, *, order_id: str, request_hash: str, expires_at: int) -> None:
         item = {"idempotencyKey": key, "orderId": order_id, "requestHash": request_hash, "expiresAt": expires_at}
-        try:
-            self.dynamodb.put_item(
-                TableName=self.table_name,
-                Item=to_item(item),
-                ConditionExpression="attribute_not_exists(idempotencyKey)",
-            )
-        except Exception as error:
-            if error_code(error) == "ConditionalCheckFailedException":
-                raise IdempotencyConflict(self.get(key) or item) from None
-            raise
+        if not self._condition_held(
+            self.dynamodb.put_item,
+            TableName=self.table_name,
+            Item=to_item(item),
+            ConditionExpression="attribute_not_exists(idempotencyKey)",
+        ):
+            raise IdempotencyConflict(self.get(key) or item)
 
 
 class ProductsTable(_Table):
