@@ -6,6 +6,7 @@ import argparse
 from collections.abc import Sequence
 from typing import Any
 
+from shop.domain.approval import past_tense
 from shop.rendering import format_utc
 
 
@@ -59,10 +60,8 @@ def order_show(detail: dict[str, Any]) -> str:
     if detail["awaitingApproval"] and order.get("approvalDeadline"):
         lines.append(f"Awaiting your decision until {format_utc(order['approvalDeadline'])}")
     if detail["decision"]:
-        word = {"approve": "approved", "reject": "rejected", "cancel": "cancelled"}
         decision = detail["decision"]
-        lines.append(f"Decision: {word.get(decision['decision'], decision['decision'])} at "
-                     f"{format_utc(decision['decidedAt'])}")
+        lines.append(f"Decision: {past_tense(decision['decision'])} at {format_utc(decision['decidedAt'])}")
     if execution["status"]:
         where = f", at {execution['currentState']}" if execution["currentState"] else ""
         outcome = f", outcome {execution['outcome']}" if execution["outcome"] else ""

@@ -25,6 +25,7 @@ class Decision(enum.StrEnum):
 
 
 LINK_DECISIONS = (Decision.APPROVE, Decision.REJECT)
+_PAST_TENSE = {Decision.APPROVE: "approved", Decision.REJECT: "rejected", Decision.CANCEL: "cancelled"}
 _LINK_ID = re.compile(r"[A-Za-z0-9_-]{16,64}")
 
 
@@ -36,6 +37,11 @@ class CallbackRequest:
     expires: int  # epoch seconds: the approval deadline
     link_id: str  # which notification the link came from: a resend replaces it
     signature: str
+
+
+def past_tense(decision: str) -> str:
+    """How pages and printouts say an order was decided: "approved", "rejected", "cancelled"."""
+    return _PAST_TENSE.get(decision, "decided")
 
 
 def new_link_id() -> str:

@@ -12,7 +12,9 @@ from markupsafe import Markup, escape
 from werkzeug.wrappers import Request, Response
 
 from shop.adapters.stack import LOCAL_STACK_PATH
+from shop.domain.approval import past_tense
 from shop.local.console.app import PREFIX as CONSOLE
+from shop.local.console.app import Console, age, graph_json, time_left
 from shop.local.deployer import LocalStack
 from shop.local.events import http_event, to_response
 from shop.local.lambda_hook import invoke_handler
@@ -39,9 +41,7 @@ class HttpAdapter:
 
     def serve_console(self, resources) -> None:
         """Mount the owner's console for the deployed stack's resources."""
-        from shop.local.console import Console
-
-        self.console = Console(resources, self.outbox, render=lambda name, **context: _pages().get_template(name).render(**context))
+        self.console = Console(resources, self.outbox, render=render_page)
 
     def __call__(self, environ, start_response):
         request = Request(environ)
@@ -91,16 +91,16 @@ class HttpAdapter:
 
     @staticmethod
     def _page(template: str, **context) -> Response:
-        html = _pages().get_template(template).render(**context)
-        return Response(html, content_type="text/html; charset=utf-8")
+        return Response(render_page(template, **context), content_type="text/html; charset=utf-8")
 
 
 @lru_cache(maxsize=1)
 def _pages():
-    """The shop's template environment plus `linkify`, for the pages only local mode serves."""
+    """The shop's template environment plus the filters of the pages only local mode serves."""
     env = environment().overlay()
-    env.filters["linkify"] = linkify
-    from shop.local.console.app import age, graph_json, time_left
-
-    env.filters.update(age=age, time_left=time_left, graph_json=graph_json)
+    env.filters.update(linkify=linkify, age=age, time_left=time_left, graph_json=graph_json, past_tense=past_tense)
     return env
+
+
+def render_page(template: str, **context) -> str:
+    return _pages().get_template(template).render(**context)

@@ -23,7 +23,7 @@ from typing import Any
 
 from shop.adapters.tables import DecisionConflict, DecisionsTable, OrdersTable
 from shop.adapters.workflow import TaskGone, Workflow
-from shop.domain.approval import CallbackRequest, Decision, verify
+from shop.domain.approval import CallbackRequest, Decision, past_tense, verify
 from shop.domain.errors import AlreadyDecided, LinkExpired, LinkForged, NotFound
 from shop.domain.orders import PRIVATE_ORDER_FIELDS
 from shop.logic.clock import iso, parse_iso
@@ -40,7 +40,6 @@ from shop.settings import (
 
 _STATUS_FOR = {Decision.APPROVE: STATUS_APPROVED, Decision.REJECT: STATUS_REJECTED,
                Decision.CANCEL: STATUS_CANCELLED}
-_WORD = {Decision.APPROVE: "approved", Decision.REJECT: "rejected", Decision.CANCEL: "cancelled"}
 _CLOSED = "This order is closed: it was rejected, cancelled or not confirmed in time."
 TIME_RAN_OUT = "The time to decide on this order ran out; it is being cancelled."
 # Decision records outlive the approval window by this much, then DynamoDB expires them.
@@ -57,7 +56,7 @@ class Review:
 
 
 def already_decided(record: dict[str, Any]) -> AlreadyDecided:
-    word = _WORD.get(record.get("decision", ""), "decided")
+    word = past_tense(record.get("decision", ""))
     return AlreadyDecided(f"This order was already {word} at {format_utc(record.get('decidedAt', ''))}. "
                           "Nothing was changed.")
 
