@@ -24,6 +24,11 @@ _TEXT = {"type": "string", "minLength": 1, "maxLength": 200, "pattern": r"\S"}
 PRIVATE_ORDER_FIELDS = frozenset({"approvalTaskToken", "approvalLinkId"})
 
 
+def without_private_fields(order: dict[str, Any]) -> dict[str, Any]:
+    """A stored order as anything outside the workflow may see it."""
+    return {key: value for key, value in order.items() if key not in PRIVATE_ORDER_FIELDS}
+
+
 ORDER_REQUEST_SCHEMA: dict[str, Any] = {
     "type": "object",
     "additionalProperties": False,

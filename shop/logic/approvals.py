@@ -25,7 +25,7 @@ from shop.adapters.tables import DecisionConflict, DecisionsTable, OrdersTable
 from shop.adapters.workflow import TaskGone, Workflow
 from shop.domain.approval import CallbackRequest, Decision, past_tense, verify
 from shop.domain.errors import AlreadyDecided, LinkExpired, LinkForged, NotFound
-from shop.domain.orders import PRIVATE_ORDER_FIELDS
+from shop.domain.orders import without_private_fields
 from shop.logic.clock import iso, parse_iso
 from shop.rendering import format_utc
 from shop.settings import (
@@ -163,8 +163,7 @@ def _decide_once(order: dict[str, Any], decided: dict[str, Any] | None, decision
         raise already_decided(decided) from None
     decisions.mark_delivered(order_id)
     orders.set_decided(order_id, status=_STATUS_FOR[decision], decided_at=decided["decidedAt"])
-    public = {key: value for key, value in order.items() if key not in PRIVATE_ORDER_FIELDS}
-    return {**public, "status": _STATUS_FOR[decision], "decision": decided["decision"],
+    return {**without_private_fields(order), "status": _STATUS_FOR[decision], "decision": decided["decision"],
             "decidedAt": decided["decidedAt"]}
 
 

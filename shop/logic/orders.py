@@ -12,7 +12,7 @@ from typing import Any
 from shop.adapters.tables import IdempotencyConflict, IdempotencyKeys, OrdersTable, ProductsTable
 from shop.adapters.workflow import Workflow
 from shop.domain.errors import InvalidRequest, NotFound, UnprocessableOrder
-from shop.domain.orders import PRIVATE_ORDER_FIELDS, Order, parse_order_request, price_order
+from shop.domain.orders import Order, parse_order_request, price_order, without_private_fields
 from shop.logic.clock import iso
 
 MAX_BODY_BYTES = 64 * 1024
@@ -140,7 +140,7 @@ def get_order(order_id: str, *, orders: OrdersTable) -> dict[str, Any]:
     item = orders.get(order_id)
     if item is None:
         raise NotFound(f"no order with id {order_id}", field="orderId")
-    return {key: value for key, value in item.items() if key not in PRIVATE_ORDER_FIELDS}
+    return without_private_fields(item)
 
 
 def list_products(*, products: ProductsTable) -> list[dict[str, Any]]:

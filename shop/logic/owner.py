@@ -17,7 +17,7 @@ from typing import Any
 from shop.adapters.stack import ShopResources
 from shop.domain.approval import Decision
 from shop.domain.errors import InvalidRequest, NotFound
-from shop.domain.orders import PRIVATE_ORDER_FIELDS
+from shop.domain.orders import without_private_fields
 from shop.domain.workflow_graph import current_state, state_marks, workflow_graph
 from shop.logic.approvals import decide_as_owner
 from shop.logic.clock import iso, parse_iso
@@ -70,10 +70,6 @@ def _known(order_id: str) -> None:
                        field="orderId")
 
 
-def public(order: dict[str, Any]) -> dict[str, Any]:
-    return {key: value for key, value in order.items() if key not in PRIVATE_ORDER_FIELDS}
-
-
 def _time(value: Any) -> str | None:
     return iso(value) if isinstance(value, datetime) else value
 
@@ -111,9 +107,9 @@ def check_status(status: str | None) -> str | None:
 
 
 def _summaries(shop: ShopResources, executions: Iterable[dict[str, Any]]) -> Iterator[dict[str, Any]]:
-    page: list[dict[str, Any]] = []
-
-    def flush() -> Iterator[dict[str, Any]]:
+    """A summary per execution, reading their orders 100 at a time (one BatchGetItem)."""
+    executions = iter(executions)
+    while page := list(islice(executions, 100)):
         orders = shop.orders.get_many(execution["name"] for execution in page)
         for execution in page:
             order = orders.get(execution["name"])
@@ -123,14 +119,6 @@ def _summaries(shop: ShopResources, executions: Iterable[dict[str, Any]]) -> Ite
             else:
                 snapshot = order
             yield _summary(snapshot, _status(order, execution), execution)
-
-    for execution in executions:
-        page.append(execution)
-        if len(page) == 100:
-            yield from flush()
-            page = []
-    if page:
-        yield from flush()
 
 
 def list_orders(shop: ShopResources, *, status: str | None = None, limit: int | None = 50) -> list[dict[str, Any]]:
@@ -174,7 +162,7 @@ def order_detail(shop: ShopResources, order_id: str) -> dict[str, Any]:
     marks = state_marks(events, execution.get("status", ""))
     decision = shop.decisions.get(order_id)
     return {
-        "order": public(snapshot),
+        "order": without_private_fields(snapshot),
         "status": status,
         "live": order is not None,
         "decision": {k: decision[k] for k in ("decision", "decidedAt") if k in decision} if decision else None,
