@@ -15,11 +15,14 @@ from shop.settings import STACK_NAME
 
 
 def products_table_from_stack(stack_name: str, cloudformation) -> str:
+    from shop.adapters.stack import ShopUnreachable, read_stack_outputs
+
     try:
-        stack = cloudformation.describe_stacks(StackName=stack_name)["Stacks"][0]
-    except Exception as error:  # botocore's ClientError for an unknown stack
+        outputs = read_stack_outputs(stack_name, cloudformation)
+    except ShopUnreachable as error:
+        raise SystemExit(str(error)) from None
+    except Exception as error:  # any other AWS refusal, e.g. access denied
         raise SystemExit(f"stack {stack_name} not found: {error}") from None
-    outputs = {o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs", [])}
     if "ProductsTableName" not in outputs:
         raise SystemExit(f"stack {stack_name} has no ProductsTableName output")
     return outputs["ProductsTableName"]

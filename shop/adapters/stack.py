@@ -42,6 +42,12 @@ def _complete(outputs: dict[str, str], where: str) -> dict[str, str]:
 
 
 def outputs_from_cloudformation(stack_name: str, cloudformation: Any) -> dict[str, str]:
+    """Every output the owner's tools need, from the deployed stack."""
+    return _complete(read_stack_outputs(stack_name, cloudformation), f"stack {stack_name}")
+
+
+def read_stack_outputs(stack_name: str, cloudformation: Any) -> dict[str, str]:
+    """The stack's outputs, whichever it has."""
     from botocore.exceptions import BotoCoreError
 
     try:
@@ -53,8 +59,7 @@ def outputs_from_cloudformation(stack_name: str, cloudformation: Any) -> dict[st
             raise ShopUnreachable(f"stack {stack_name} not found: deploy it with `make deploy`, "
                                   "or check the region and account of your credentials") from None
         raise
-    outputs = {o["OutputKey"]: o["OutputValue"] for o in stacks[0].get("Outputs", [])}
-    return _complete(outputs, f"stack {stack_name}")
+    return {o["OutputKey"]: o["OutputValue"] for o in stacks[0].get("Outputs", [])}
 
 
 def outputs_from_local(base_url: str, *, timeout: float = 5) -> tuple[dict[str, str], str]:

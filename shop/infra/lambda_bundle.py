@@ -1,8 +1,9 @@
 """How the functions are packaged: our code in one asset, its dependencies in one layer.
 
 Both are built by copying files at synth time, with no Docker and no network: the code asset is
-`shop/` (minus infrastructure, local mode and the CLI) plus `templates/` (minus local mode's pages); the layer holds the
-distributions pinned in `requirements/lambda.txt`, copied from the environment that synthesizes.
+`shop/` (minus infrastructure, local mode and the CLI) plus `templates/` (minus local mode's
+pages); the layer holds the distributions pinned in `requirements/lambda.txt`, copied from the
+environment that synthesizes.
 boto3 is never bundled: the Lambda runtime provides it.
 """
 
