@@ -36,7 +36,10 @@ def _json(status: int, body: Any, headers: dict[str, str] | None = None) -> Resp
 def create_order() -> Response:
     settings = runtime_settings()
     event = app.current_event
-    # Bytes when API Gateway base64-encoded a body that is not text; decode_json_body says why.
+    # Bytes when API Gateway base64-encoded the body (any content type but text/*, JSON, XML and
+    # JavaScript: a form post, or a JSON body sent without its content type). Not Powertools'
+    # `decoded_body`: it decodes those bytes as UTF-8 itself and raises on a body that is not, which
+    # would reach the catch-all below as a 503; decode_json_body answers the client with a 400.
     raw = base64.b64decode(event.body) if event.is_base64_encoded and event.body else event.body
     order, created = logic.place_order(
         logic.decode_json_body(raw),
