@@ -9,8 +9,11 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from functools import lru_cache
+from typing import Any
+
+from shop.container import per_container
 
 STACK_NAME = "OrderShop"
 
@@ -98,41 +101,57 @@ class Env:
     FEEDBACK_DELAY = "FEEDBACK_DELAY_SECONDS"
 
 
-@dataclass(frozen=True)
+class MissingSetting(RuntimeError):
+    """A handler asked for a variable its function was not given (or was given empty)."""
+
+
+class _Variable:
+    """One setting read from the function's environment when a handler asks for it. Each function
+    is given only the variables it uses: asking for another fails here, naming the variable,
+    instead of later as an AWS error about an empty table name."""
+
+    def __init__(self, variable: str, parse: Callable[[str], Any] = str) -> None:
+        self.variable, self.parse = variable, parse
+
+    def __get__(self, settings: RuntimeSettings | None, owner: type) -> Any:
+        if settings is None:
+            return self
+        value = settings.environ.get(self.variable, "").strip()
+        if not value:
+            raise MissingSetting(f"{self.variable} is not in this function's environment")
+        try:
+            return self.parse(value)
+        except ValueError:
+            raise MissingSetting(f"{self.variable} is malformed: {value!r}") from None
+
+
+def _seconds(value: str) -> int:
+    if not value.isdigit():
+        raise ValueError(value)
+    return int(value)
+
+
 class RuntimeSettings:
-    """What a handler needs at run time, read from its environment once per container."""
+    """What a handler needs at run time, from its function's environment as it was at the cold
+    start (the environment of a Lambda function does not change while its container lives)."""
 
-    orders_table: str
-    products_table: str
-    decisions_table: str
-    idempotency_table: str
-    link_signing_secret: str
-    state_machine_arn: str
-    owner_topic_arn: str
-    sender_email: str
-    approval_url: str
-    approval_timeout_seconds: int
-    feedback_delay_seconds: int
+    orders_table: str = _Variable(Env.ORDERS_TABLE)  # type: ignore[assignment]
+    products_table: str = _Variable(Env.PRODUCTS_TABLE)  # type: ignore[assignment]
+    decisions_table: str = _Variable(Env.DECISIONS_TABLE)  # type: ignore[assignment]
+    idempotency_table: str = _Variable(Env.IDEMPOTENCY_TABLE)  # type: ignore[assignment]
+    link_signing_secret: str = _Variable(Env.LINK_SIGNING_SECRET)  # type: ignore[assignment]
+    state_machine_arn: str = _Variable(Env.STATE_MACHINE_ARN)  # type: ignore[assignment]
+    owner_topic_arn: str = _Variable(Env.OWNER_TOPIC_ARN)  # type: ignore[assignment]
+    sender_email: str = _Variable(Env.SENDER_EMAIL)  # type: ignore[assignment]
+    approval_url: str = _Variable(Env.APPROVAL_URL)  # type: ignore[assignment]
+    approval_timeout_seconds: int = _Variable(Env.APPROVAL_TIMEOUT, _seconds)  # type: ignore[assignment]
+    feedback_delay_seconds: int = _Variable(Env.FEEDBACK_DELAY, _seconds)  # type: ignore[assignment]
+
+    def __init__(self, environ: Mapping[str, str]) -> None:
+        self.environ = dict(environ)
 
 
-def _env(name: str, default: str = "") -> str:
-    return os.environ.get(name, default)
-
-
-@lru_cache(maxsize=1)
+@per_container
 def runtime_settings() -> RuntimeSettings:
-    """Settings for the running handler. Each function only gets the variables it uses, so
-    absent ones read as empty; a handler touching one it was not given fails on first use."""
-    return RuntimeSettings(
-        orders_table=_env(Env.ORDERS_TABLE),
-        products_table=_env(Env.PRODUCTS_TABLE),
-        decisions_table=_env(Env.DECISIONS_TABLE),
-        idempotency_table=_env(Env.IDEMPOTENCY_TABLE),
-        link_signing_secret=_env(Env.LINK_SIGNING_SECRET),
-        state_machine_arn=_env(Env.STATE_MACHINE_ARN),
-        owner_topic_arn=_env(Env.OWNER_TOPIC_ARN),
-        sender_email=_env(Env.SENDER_EMAIL),
-        approval_url=_env(Env.APPROVAL_URL),
-        approval_timeout_seconds=int(_env(Env.APPROVAL_TIMEOUT, "0") or 0),
-        feedback_delay_seconds=int(_env(Env.FEEDBACK_DELAY, "0") or 0),
-    )
+    """The running function's settings, read once per container."""
+    return RuntimeSettings(os.environ)

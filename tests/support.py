@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
+import json
 import re
 import time
 from collections.abc import Callable
-from typing import Any, TypeVar
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import boto3
+import requests
+
+if TYPE_CHECKING:
+    from shop.local.runtime import LocalShop
 
 T = TypeVar("T")
 
@@ -52,3 +60,63 @@ def approval_links(outbox: list[dict[str, Any]], order_id: str) -> dict[str, str
 
 def subjects(outbox: list[dict[str, Any]], order_id: str) -> list[str]:
     return [entry["subject"] for entry in outbox if order_id in entry["subject"]]
+
+
+@dataclass
+class ShopClient:
+    """A running local shop, driven over HTTP like its users drive it."""
+
+    shop: LocalShop
+
+    @property
+    def url(self) -> str:
+        return self.shop.base_url
+
+    def place(self, **overrides: Any) -> requests.Response:
+        return requests.post(f"{self.url}/orders", json=order_body(**overrides), timeout=10)
+
+    def place_ok(self, **overrides: Any) -> dict[str, Any]:
+        response = self.place(**overrides)
+        assert response.status_code == 201, response.text
+        return response.json()
+
+    def order(self, order_id: str) -> requests.Response:
+        return requests.get(f"{self.url}/orders/{order_id}", timeout=10)
+
+    def status(self, order_id: str) -> str | None:
+        response = self.order(order_id)
+        return response.json()["status"] if response.status_code == 200 else None
+
+    def outbox(self) -> list[dict[str, Any]]:
+        return requests.get(f"{self.url}/outbox.json", timeout=10).json()
+
+    def links(self, order_id: str) -> dict[str, str]:
+        return poll(lambda: approval_links(self.outbox(), order_id), what="the owner's approval links")
+
+    def wait_for_status(self, order_id: str, status: str | None, timeout: float = 20) -> None:
+        poll(lambda: self.status(order_id) == status, timeout=timeout, what=f"status {status}")
+
+    def wait_for_email(self, order_id: str, subject_part: str, timeout: float = 20) -> dict[str, Any]:
+        def find():
+            return next((e for e in self.outbox() if order_id in e["subject"] and subject_part in e["subject"]), None)
+
+        return poll(find, timeout=timeout, what=f"an email '{subject_part}'")
+
+    def execution(self, order_id: str) -> dict[str, Any]:
+        machine = self.shop.stack.outputs["StateMachineArn"]
+        arn = machine.replace(":stateMachine:", ":execution:") + f":{order_id}"
+        return boto3.client("stepfunctions").describe_execution(executionArn=arn)
+
+    def finished_execution(self, order_id: str, timeout: float = 20) -> dict[str, Any]:
+        execution = poll(
+            lambda: (e := self.execution(order_id))["status"] != "RUNNING" and e,
+            timeout=timeout, what="the execution to finish",
+        )
+        return {**execution, "output": json.loads(execution.get("output") or "null")}
+
+
+def start_shop(synthesized, **settings: Any) -> LocalShop:
+    from shop.local.runtime import LocalConfig, LocalShop
+
+    config = LocalConfig(port=0, aws_port=0, template_path=synthesized.template_path, **settings)
+    return LocalShop(config).start()

@@ -9,18 +9,27 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from functools import cache
 from typing import Any
 
+from shop.container import per_container
 
-@cache
-def client(service: str) -> Any:
+
+@per_container
+def session() -> Any:
+    """The container's boto3 session: credentials and region as its environment gives them. Not
+    boto3's process-wide default session, which keeps the first credentials it ever found."""
     import boto3
+
+    return boto3.session.Session()
+
+
+@per_container
+def client(service: str) -> Any:
     from botocore.config import Config
 
     # Standard retry mode; the attempt count is AWS_MAX_ATTEMPTS (default 3), so local fault
     # tests can hand retries to the state machine through configuration.
-    return boto3.client(service, config=Config(retries={"mode": "standard"}))
+    return session().client(service, config=Config(retries={"mode": "standard"}))
 
 
 def error_code(error: Exception) -> str:

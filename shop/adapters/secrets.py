@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from functools import lru_cache
 from typing import Any
 
 from shop.adapters.aws import client
+from shop.container import per_container
 
 
 def read_signing_key(secret_id: str, secretsmanager: Any) -> bytes:
@@ -14,6 +14,6 @@ def read_signing_key(secret_id: str, secretsmanager: Any) -> bytes:
     return secretsmanager.get_secret_value(SecretId=secret_id)["SecretString"].encode()
 
 
-@lru_cache(maxsize=4)
+@per_container
 def signing_key(secret_id: str) -> bytes:
     return read_signing_key(secret_id, client("secretsmanager"))

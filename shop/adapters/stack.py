@@ -62,8 +62,9 @@ def read_stack_outputs(stack_name: str, cloudformation: Any) -> dict[str, str]:
     return {o["OutputKey"]: o["OutputValue"] for o in stacks[0].get("Outputs", [])}
 
 
-def outputs_from_local(base_url: str, *, timeout: float = 5) -> tuple[dict[str, str], str]:
-    """The running local shop's outputs and its AWS endpoint."""
+def outputs_from_local(base_url: str, *, timeout: float = 5) -> tuple[dict[str, str], str, dict[str, str]]:
+    """The running local shop's outputs, its AWS endpoint, and the owner's local credentials (boto3
+    client arguments): local mode checks the owner's calls against the owner's policy."""
     url = base_url.rstrip("/") + LOCAL_STACK_PATH
     try:
         with urllib.request.urlopen(url, timeout=timeout) as response:
@@ -71,7 +72,8 @@ def outputs_from_local(base_url: str, *, timeout: float = 5) -> tuple[dict[str, 
     except (urllib.error.URLError, OSError, ValueError) as error:
         raise ShopUnreachable(f"no local shop at {base_url} ({getattr(error, 'reason', error)}): "
                               "start it with `make run`, or use --aws for the deployed stack") from None
-    return _complete(described.get("outputs", {}), f"the local shop at {base_url}"), described["awsEndpoint"]
+    outputs = _complete(described.get("outputs", {}), f"the local shop at {base_url}")
+    return outputs, described["awsEndpoint"], described["ownerCredentials"]
 
 
 @dataclass

@@ -48,9 +48,9 @@ def _resources(args: argparse.Namespace):
         session = boto3.Session(region_name=args.region) if args.region else boto3.Session()
         outputs = outputs_from_cloudformation(args.stack, session.client("cloudformation"))
         return ShopResources(outputs, session.client)
-    outputs, endpoint = outputs_from_local(args.local)
-    # moto takes any credentials; never send the user's real ones to it.
-    session = boto3.Session(aws_access_key_id="local", aws_secret_access_key="local", region_name=_region(outputs))
+    outputs, endpoint, owner_credentials = outputs_from_local(args.local)
+    # The owner's local credentials, which the local shop hands out: never the user's real ones.
+    session = boto3.Session(**owner_credentials, region_name=_region(outputs))
     return ShopResources(outputs, lambda service: session.client(service, endpoint_url=endpoint))
 
 

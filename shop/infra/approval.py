@@ -56,7 +56,8 @@ class ApprovalCallback(Construct):
         decisions.grant(
             self.function, "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"
         )
-        self.signing_key.grant_read(self.function)
+        self.function.add_to_role_policy(  # read only: grant_read adds DescribeSecret, which nothing calls
+            iam.PolicyStatement(actions=["secretsmanager:GetSecretValue"], resources=[self.signing_key.secret_arn]))
         # Granted by ARN, not with `grant_task_response(state_machine)`: the workflow's
         # approval step needs this function's URL, and a reference back would be a cycle.
         self.function.add_to_role_policy(

@@ -65,7 +65,7 @@ class OrderApi(Construct):
             },
         )
         orders.grant(self.function, "dynamodb:PutItem", "dynamodb:GetItem")
-        products.grant_read_data(self.function)
+        products.grant(self.function, "dynamodb:BatchGetItem", "dynamodb:Scan")
         idempotency.grant(self.function, "dynamodb:GetItem", "dynamodb:PutItem")
         state_machine.grant_start_execution(self.function)
 

@@ -91,15 +91,14 @@ class OrderWorkflow(Construct):
             description="Renders and sends the customer's order emails",
             environment={Env.SENDER_EMAIL: sender_email},
         )
-        sender_domain = sender_email.rpartition("@")[2]
+        # SES authorizes SendEmail against the sender's identity and, while the account is in the
+        # SES sandbox (every new account), against each recipient's identity too: any identity,
+        # as long as the mail is from our sender.
         self.customer_email.add_to_role_policy(
             iam.PolicyStatement(
                 actions=["ses:SendEmail"],
-                # The sender may be verified as an address or as its whole domain.
-                resources=[
-                    cdk.Stack.of(self).format_arn(service="ses", resource="identity", resource_name=identity)
-                    for identity in (sender_email, sender_domain)
-                ],
+                resources=[cdk.Stack.of(self).format_arn(service="ses", resource="identity", resource_name="*")],
+                conditions={"StringEquals": {"ses:FromAddress": sender_email}},
             )
         )
         self.approval_request = code.function(
@@ -116,7 +115,8 @@ class OrderWorkflow(Construct):
         )
         orders.grant(self.approval_request, "dynamodb:UpdateItem")
         owner_topic.grant_publish(self.approval_request)
-        signing_key.grant_read(self.approval_request)
+        self.approval_request.add_to_role_policy(  # read only: grant_read adds DescribeSecret
+            iam.PolicyStatement(actions=["secretsmanager:GetSecretValue"], resources=[signing_key.secret_arn]))
 
         self.state_machine = sfn.StateMachine(
             self,
@@ -161,6 +161,17 @@ class OrderWorkflow(Construct):
             treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
         )
         self.failures_alarm.add_alarm_action(cloudwatch_actions.SnsAction(owner_topic))
+        # The topic's policy (enforce_ssl) replaces SNS's default one, which let the account's
+        # services publish: without this statement CloudWatch is denied and the alarm is silent.
+        owner_topic.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="AlarmsMayNotifyTheOwner",
+                principals=[iam.ServicePrincipal("cloudwatch.amazonaws.com")],
+                actions=["sns:Publish"],
+                resources=[owner_topic.topic_arn],
+                conditions={"ArnEquals": {"aws:SourceArn": self.failures_alarm.alarm_arn}},
+            )
+        )
 
     def _email(self, state_id: str, template: str, **extra: str) -> tasks.LambdaInvoke:
         return tasks.LambdaInvoke(

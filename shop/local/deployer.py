@@ -1,9 +1,11 @@
 """Deploys the synthesized template into moto: the same tables, topic, functions and state machine
 that `cdk deploy` creates on AWS, with physical names chosen locally.
 
-Resources local mode has no use for (IAM policies, permissions, log groups, the layer) are
-skipped; a resource type it does not know fails loudly, so the stack cannot outgrow local mode
-silently.
+IAM roles are created with their trust policies, and every function and the state machine runs
+as its own role. The policies themselves (identity policies, topic policies, Lambda permissions)
+are read into `LocalStack.policies`, which local mode's IAM enforcement evaluates. Resources local
+mode has no use for (log groups, the layer, the API's stage) are skipped; a resource type it does
+not know fails loudly, so the stack cannot outgrow local mode silently.
 """
 
 from __future__ import annotations
@@ -16,20 +18,21 @@ import zipfile
 from dataclasses import dataclass, field
 from typing import Any
 
+from shop.local.functions import LocalFunction, lambda_environment
+from shop.local.iam.account import AccountPolicies
+from shop.local.iam.principals import Principals
 from shop.local.template import ACCOUNT_ID, REGION, Resolver, Template, UnsupportedTemplate
 
 _SKIPPED = {
-    "AWS::IAM::Role",  # moto gets one local role per service instead
-    "AWS::IAM::Policy",
-    "AWS::Lambda::Permission",
     "AWS::Lambda::LayerVersion",  # dependencies are installed in the local environment
     "AWS::Logs::LogGroup",
-    "AWS::SNS::TopicPolicy",
     "AWS::ApiGatewayV2::Stage",
     "AWS::ApiGatewayV2::Integration",
     "AWS::CDK::Metadata",
-    "AWS::CloudWatch::Alarm",  # no CloudWatch metrics locally: failed orders show as FAILED
 }
+# Read, not created: policies go to the IAM enforcement (shop/local/iam/account.py), and alarms,
+# which local mode does not run (no CloudWatch metrics), have their actions checked at deploy.
+_READ = {"AWS::IAM::Policy", "AWS::Lambda::Permission", "AWS::SNS::TopicPolicy", "AWS::CloudWatch::Alarm"}
 
 
 @dataclass(frozen=True)
@@ -56,6 +59,15 @@ class FunctionUrl:
     prefix: str
     handler: str
     function_name: str
+    auth_type: str = "NONE"
+
+
+@dataclass(frozen=True)
+class AlarmAction:
+    """A CloudWatch alarm's action: CloudWatch calls it as `cloudwatch.amazonaws.com`."""
+
+    alarm_arn: str
+    action_arn: str
 
 
 @dataclass
@@ -64,8 +76,15 @@ class LocalStack:
     outputs: dict[str, str] = field(default_factory=dict)
     routes: list[Route] = field(default_factory=list)
     function_urls: list[FunctionUrl] = field(default_factory=list)
+    # Every function's variables, for local mode's own look-ups (table names...); each function
+    # itself sees only its own (`functions`).
     environment: dict[str, str] = field(default_factory=dict)
     handlers: dict[str, str] = field(default_factory=dict)  # function name -> handler path
+    functions: list[LocalFunction] = field(default_factory=list)
+    policies: AccountPolicies = field(default_factory=AccountPolicies)
+    alarm_actions: list[AlarmAction] = field(default_factory=list)
+    api_id: str = ""
+    state_machine_roles: dict[str, str] = field(default_factory=dict)  # state machine ARN -> role ARN
 
 
 def _kebab(name: str) -> str:
@@ -117,10 +136,11 @@ def _plan(template: Template, base_url: str) -> tuple[Resolver, dict[str, str]]:
             resolver.refs[logical_id] = logical_id
             resolver.attributes[(logical_id, "ApiEndpoint")] = base_url
         elif kind == "AWS::SecretsManager::Secret":
-            # Secrets Manager takes a name wherever it takes an ARN; moto adds a random suffix
-            # to ARNs, so the name is what the functions get.
-            name = props.get("Name") or default_name
+            name = props.get("Name") or default_name  # its ARN is known once created (deploy)
+        elif kind == "AWS::CloudWatch::Alarm":
+            name = props.get("AlarmName") or default_name
             resolver.refs[logical_id] = name
+            resolver.attributes[(logical_id, "Arn")] = f"arn:aws:cloudwatch:{arn}:alarm:{name}"
         elif kind == "AWS::IAM::Role":
             resolver.refs[logical_id] = default_name
             resolver.attributes[(logical_id, "Arn")] = f"arn:aws:iam::{ACCOUNT_ID}:role/{default_name}"
@@ -137,12 +157,14 @@ def _plan(template: Template, base_url: str) -> tuple[Resolver, dict[str, str]]:
 
 
 def deploy(
-    template: Template, *, clients: Any, base_url: str, environment_overrides: dict[str, str] | None = None
+    template: Template, *, clients: Any, base_url: str, principals: Principals,
+    environment_overrides: dict[str, str] | None = None,
 ) -> LocalStack:
-    """Create the template's resources through `clients(service)` (boto3 clients on moto)."""
+    """Create the template's resources through `clients(service)` (boto3 clients on moto); each
+    role's local credentials come from `principals`."""
     resolver, names = _plan(template, base_url)
     stack = LocalStack(base_url=base_url)
-    known = _SKIPPED | {
+    known = _SKIPPED | _READ | {"AWS::IAM::Role",
         "AWS::DynamoDB::Table", "AWS::SNS::Topic", "AWS::SNS::Subscription", "AWS::Lambda::Function",
         "AWS::Lambda::Url", "AWS::StepFunctions::StateMachine", "AWS::ApiGatewayV2::Api",
         "AWS::ApiGatewayV2::Route", "AWS::SecretsManager::Secret",
@@ -151,13 +173,15 @@ def deploy(
     if unknown:
         raise UnsupportedTemplate(f"local mode cannot create {sorted(unknown)}")
 
-    roles = {}
-    for service in ("lambda", "states"):
-        trust = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole",
-                 "Principal": {"Service": f"{service}.amazonaws.com"}}]}
-        roles[service] = clients("iam").create_role(
-            RoleName=f"{template.stack_name}-local-{service}", AssumeRolePolicyDocument=json.dumps(trust)
-        )["Role"]["Arn"]
+    # First, as on AWS a secret's ARN ends in a random suffix: only now can it be referred to.
+    for logical_id, resource in template.of_type("AWS::SecretsManager::Secret").items():
+        length = resource["Properties"].get("GenerateSecretString", {}).get("PasswordLength", 64)
+        resolver.refs[logical_id] = clients("secretsmanager").create_secret(
+            Name=names[logical_id], SecretString=secrets.token_urlsafe(length))["ARN"]
+    stack.policies = AccountPolicies.from_template(template, resolver)
+    for logical_id, resource in template.of_type("AWS::IAM::Role").items():
+        trust = resolver.resolve(resource["Properties"]["AssumeRolePolicyDocument"])
+        clients("iam").create_role(RoleName=names[logical_id], AssumeRolePolicyDocument=json.dumps(trust))
 
     for logical_id, resource in template.of_type("AWS::DynamoDB::Table").items():
         props = resolver.resolve(resource["Properties"])
@@ -171,9 +195,6 @@ def deploy(
             create["GlobalSecondaryIndexes"] = props["GlobalSecondaryIndexes"]
         clients("dynamodb").create_table(**create)
 
-    for logical_id, resource in template.of_type("AWS::SecretsManager::Secret").items():
-        length = resource["Properties"].get("GenerateSecretString", {}).get("PasswordLength", 64)
-        clients("secretsmanager").create_secret(Name=names[logical_id], SecretString=secrets.token_urlsafe(length))
 
     for logical_id in template.of_type("AWS::SNS::Topic"):
         clients("sns").create_topic(Name=names[logical_id])
@@ -187,26 +208,36 @@ def deploy(
         environment.update({k: v for k, v in (environment_overrides or {}).items() if k in environment})
         for key, value in environment.items():
             if stack.environment.setdefault(key, value) != value:
-                # Handlers share one process locally, so a name must mean one value everywhere.
+                # The runtime looks names up in the union: a name must mean one value everywhere.
                 raise UnsupportedTemplate(f"functions disagree on environment variable {key}")
+        name, memory = names[logical_id], int(props.get("MemorySize", 128))
         clients("lambda").create_function(
-            FunctionName=names[logical_id],
+            FunctionName=name,
             Runtime=props["Runtime"],
-            Role=roles["lambda"],
+            Role=props["Role"],
             Handler=props["Handler"],
             Code={"ZipFile": _empty_zip()},
             Timeout=int(props.get("Timeout", 3)),
+            MemorySize=memory,
             Environment={"Variables": environment},
         )
-        stack.handlers[names[logical_id]] = props["Handler"]
+        stack.handlers[name] = props["Handler"]
+        stack.functions.append(LocalFunction(
+            name=name, handler=props["Handler"], role_arn=props["Role"], memory_mb=memory,
+            timeout_seconds=int(props.get("Timeout", 3)),
+            environment=lambda_environment(
+                name, props["Handler"], environment, memory_mb=memory,
+                credentials=principals.issue(props["Role"]).as_environment()),
+        ))
 
     for resource in template.of_type("AWS::Lambda::Url").values():
         function_id = resource["Properties"]["TargetFunctionArn"]["Fn::GetAtt"][0]
         prefix = _url_prefix(template, function_id)
         function_name = names[function_id]
-        stack.function_urls.append(
-            FunctionUrl(prefix=prefix, handler=stack.handlers[function_name], function_name=function_name)
-        )
+        stack.function_urls.append(FunctionUrl(
+            prefix=prefix, handler=stack.handlers[function_name], function_name=function_name,
+            auth_type=resource["Properties"].get("AuthType", "NONE"),
+        ))
 
     integrations = {
         logical_id: resource["Properties"]["IntegrationUri"]["Fn::GetAtt"][0]
@@ -226,10 +257,18 @@ def deploy(
         props = resource["Properties"]
         definition = resolver.resolve(props["DefinitionString"])
         json.loads(definition)  # the resolved definition must be valid JSON before moto sees it
-        clients("stepfunctions").create_state_machine(
-            name=names[logical_id], definition=definition, roleArn=roles["states"],
+        role_arn = resolver.resolve(props["RoleArn"])
+        created = clients("stepfunctions").create_state_machine(
+            name=names[logical_id], definition=definition, roleArn=role_arn,
             type=props.get("StateMachineType", "STANDARD"),
         )
+        stack.state_machine_roles[created["stateMachineArn"]] = role_arn
+
+    for logical_id, resource in template.of_type("AWS::CloudWatch::Alarm").items():
+        alarm_arn = resolver.attributes[(logical_id, "Arn")]
+        for action in resolver.resolve(resource["Properties"].get("AlarmActions", [])):
+            stack.alarm_actions.append(AlarmAction(alarm_arn=alarm_arn, action_arn=action))
+    stack.api_id = next(iter(template.of_type("AWS::ApiGatewayV2::Api")), "")
 
     stack.outputs = {name: str(resolver.resolve(output["Value"])) for name, output in template.outputs.items()}
     return stack

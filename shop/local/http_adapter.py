@@ -3,6 +3,7 @@ the deployed template and served as AWS events to the same handlers, plus the ou
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import re
@@ -16,9 +17,11 @@ from shop.domain.approval import past_tense
 from shop.local.console.app import PREFIX as CONSOLE
 from shop.local.console.app import Console, age, graph_json, time_left
 from shop.local.deployer import LocalStack
-from shop.local.events import http_event, to_response
-from shop.local.lambda_hook import invoke_handler
+from shop.local.events import function_url_event, http_api_event, to_response
+from shop.local.functions import Functions
+from shop.local.iam.enforcer import AccessDenied, Enforcer
 from shop.local.outbox import Outbox
+from shop.local.template import ACCOUNT_ID, REGION
 from shop.rendering import environment
 
 logger = logging.getLogger(__name__)
@@ -38,10 +41,15 @@ class HttpAdapter:
         self.aws_endpoint = ""
         self.curl = ""
         self.console = None  # the owner's console, set with the stack
+        self.functions: Functions | None = None
+        self.enforcer: Enforcer | None = None
+        self.as_owner = contextlib.nullcontext  # the console's AWS calls are the owner's
+        self.owner_credentials: dict[str, str] = {}  # handed to the `shop` CLI with the outputs
 
-    def serve_console(self, resources) -> None:
-        """Mount the owner's console for the deployed stack's resources."""
+    def serve_console(self, resources, as_owner) -> None:
+        """Mount the owner's console for the deployed stack's resources; it runs `as_owner()`."""
         self.console = Console(resources, self.outbox, render=render_page)
+        self.as_owner = as_owner
 
     def __call__(self, environ, start_response):
         request = Request(environ)
@@ -61,37 +69,65 @@ class HttpAdapter:
         if path == "/":
             return self._page("local/index.html", stack=self.stack, aws_endpoint=self.aws_endpoint, curl=self.curl)
         if self.console and (path == CONSOLE or path.startswith(CONSOLE + "/")):
-            return self.console.dispatch(request)
+            with self.as_owner():
+                return self.console.dispatch(request)
         if path == LOCAL_STACK_PATH:  # how the `shop` CLI finds this shop, as it would a stack on AWS
-            described = {"outputs": self.stack.outputs, "awsEndpoint": self.aws_endpoint}
+            described = {"outputs": self.stack.outputs, "awsEndpoint": self.aws_endpoint,
+                         "ownerCredentials": self.owner_credentials}
             return Response(json.dumps(described, indent=2), content_type="application/json")
         for url in self.stack.function_urls:
             prefix = f"/{url.prefix}"
             if path == prefix or path.startswith(prefix + "/"):
-                event = http_event(request, raw_path=path[len(prefix):] or "/")
-                return self._invoke(url.handler, url.function_name, event)
+                event = function_url_event(request, raw_path=path[len(prefix):] or "/", url_id=url.prefix)
+                return self._invoke_through_url(url, event)
         for route in self.stack.routes:
             parameters = route.match(request.method, path)
             if parameters is not None:
-                event = http_event(
+                event = http_api_event(
                     request, raw_path=path, route_key=f"{route.method} {route.path}", path_parameters=parameters
                 )
-                return self._invoke(route.handler, route.function_name, event)
+                return self._invoke_through_api(route, event)
         return Response(json.dumps({"message": "Not Found"}), status=404, content_type="application/json")
 
-    @staticmethod
-    def _invoke(handler: str, function_name: str, event: dict) -> Response:
+    def _invoke_through_url(self, url, event: dict) -> Response:
+        """A Function URL invokes as nobody: the function's policy must let anyone in, by URL."""
+        function = self.functions[url.function_name]
         try:
-            return to_response(invoke_handler(handler, event, function_name=function_name))
+            self.enforcer.authorize("*", "lambda:InvokeFunctionUrl", function.arn,
+                                    {"lambda:FunctionUrlAuthType": url.auth_type})
+            self.enforcer.authorize("*", "lambda:InvokeFunction", function.arn,
+                                    {"lambda:FunctionUrlAuthType": url.auth_type,
+                                     "lambda:InvokedViaFunctionUrl": "true"})
+        except AccessDenied:
+            return Response(json.dumps({"Message": "Forbidden"}), status=403, content_type="application/json")
+        return self._invoke(url.function_name, event)
+
+    def _invoke_through_api(self, route, event: dict) -> Response:
+        """API Gateway invokes as its service, for this API's route (the permission's SourceArn)."""
+        function = self.functions[route.function_name]
+        source_arn = f"arn:aws:execute-api:{REGION}:{ACCOUNT_ID}:{self.stack.api_id}/$default/{route.method}{route.path}"
+        try:
+            self.enforcer.authorize("apigateway.amazonaws.com", "lambda:InvokeFunction", function.arn,
+                                    {"aws:SourceArn": source_arn, "aws:SourceAccount": ACCOUNT_ID})
+        except AccessDenied:
+            return _internal_server_error()  # what API Gateway answers when it may not invoke
+        return self._invoke(route.function_name, event)
+
+    def _invoke(self, function_name: str, event: dict) -> Response:
+        try:
+            return to_response(self.functions.invoke(function_name, event))
         except Exception:
-            # What API Gateway answers when the function itself fails.
-            logger.exception("handler %s failed", handler)
-            return Response(json.dumps({"message": "Internal Server Error"}), status=500,
-                            content_type="application/json")
+            # What API Gateway and Function URLs answer when the function itself fails.
+            logger.exception("function %s failed", function_name)
+            return _internal_server_error()
 
     @staticmethod
     def _page(template: str, **context) -> Response:
         return Response(render_page(template, **context), content_type="text/html; charset=utf-8")
+
+
+def _internal_server_error() -> Response:
+    return Response(json.dumps({"message": "Internal Server Error"}), status=500, content_type="application/json")
 
 
 @lru_cache(maxsize=1)

@@ -6,27 +6,37 @@ machine's AWS calls; a moto server on a second port exposes the same backends to
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
 import threading
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from shop.local.template import ACCOUNT_ID, REGION
 from shop.settings import (
     LOCAL_DEFAULT_APPROVAL_TIMEOUT_SECONDS,
     LOCAL_DEFAULT_FEEDBACK_DELAY_SECONDS,
     LOCAL_DEFAULT_PORT,
     STACK_NAME,
     Env,
-    runtime_settings,
 )
 
 ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_TEMPLATE = ROOT / "cdk.out" / f"{STACK_NAME}.template.json"
 DEFAULT_CATALOG = ROOT / "data" / "demo-catalog.json"
 HOST = "127.0.0.1"  # never another interface: the shop has no authentication locally
+# The shop's owner in local mode, whose calls (console, CLI) are checked against the owner's policy.
+OWNER = f"arn:aws:iam::{ACCOUNT_ID}:user/shop-owner"
+# The customer of the sample order; verified, so it receives mail in the SES sandbox.
+SAMPLE_CUSTOMER_EMAIL = "ada@example.com"
+
+
+class StackRefused(RuntimeError):
+    """The template deploys, but AWS would refuse what it sets up (an alarm that cannot notify)."""
 
 logger = logging.getLogger(__name__)
 
@@ -44,6 +54,17 @@ class _ShortStateErrors(logging.Filter):
 _MOTO_STATE_LOGGER = "moto.stepfunctions.parser.asl.component.eval_component"
 
 
+def _switch(environ: Mapping[str, str], name: str, *, default: bool) -> bool:
+    value = environ.get(name, "").strip().lower()
+    if not value:
+        return default
+    if value in {"on", "1", "true", "yes"}:
+        return True
+    if value in {"off", "0", "false", "no"}:
+        return False
+    raise SystemExit(f"{name} must be on or off, got {value!r}")
+
+
 @dataclass
 class LocalConfig:
     port: int = LOCAL_DEFAULT_PORT  # 0: any free port
@@ -54,12 +75,16 @@ class LocalConfig:
     catalog_path: Path | None = DEFAULT_CATALOG
     environment: dict[str, str] = field(default_factory=dict)  # extra overrides, for tests
     faults: dict[str, int] = field(default_factory=dict)  # e.g. {"ses.send_email": 3}
+    # SES's sandbox, as a new AWS account has it: mail only to verified addresses (see README).
+    ses_sandbox: bool = True
+    ses_verified: tuple[str, ...] = ()  # customer addresses (or domains) verified besides the sample's
 
     @classmethod
     def from_environment(cls, environ: dict[str, str] | None = None) -> LocalConfig:
         """`PORT`, `AWS_PORT`, `APPROVAL_TIMEOUT`, `FEEDBACK_DELAY` (seconds), `CATALOG` (a catalog
-        file to load instead of the demo one) and `SHOP_TEMPLATE` (another synthesized template,
-        e.g. the one the test session built)."""
+        file to load instead of the demo one), `SHOP_TEMPLATE` (another synthesized template,
+        e.g. the one the test session built), `SES_SANDBOX` (`off` for production access) and
+        `SES_VERIFIED` (addresses or domains to verify, comma-separated)."""
         environ = os.environ if environ is None else environ
 
         def number(name: str, default: int | None) -> int | None:
@@ -77,8 +102,10 @@ class LocalConfig:
             feedback_delay_seconds=number("FEEDBACK_DELAY", LOCAL_DEFAULT_FEEDBACK_DELAY_SECONDS),
             template_path=Path(environ.get("SHOP_TEMPLATE") or DEFAULT_TEMPLATE),
             catalog_path=Path(environ.get("CATALOG") or DEFAULT_CATALOG),
+            ses_sandbox=_switch(environ, "SES_SANDBOX", default=True),
+            ses_verified=tuple(filter(None, (a.strip() for a in environ.get("SES_VERIFIED", "").split(",")))),
         )
-        from shop.local.lambda_hook import Faults
+        from shop.local.patches.faults import Faults
 
         try:
             config.faults = Faults.parse(environ.get("FAULTS", ""))
@@ -90,16 +117,31 @@ class LocalConfig:
 
 
 class LocalShop:
-    # moto's backends and the handlers' environment are process-wide: one shop at a time.
+    # moto's backends are process-wide: one shop at a time.
     _running_lock = threading.Lock()
 
     def __init__(self, config: LocalConfig) -> None:
+        from shop.local.functions import Functions
+        from shop.local.iam.principals import Principals
         from shop.local.outbox import Outbox
+        from shop.local.patches.faults import Faults
+        from shop.local.patches.ses_sandbox import SesSandbox
 
         self.config = config
         self.outbox = Outbox()
-        self.stack = None
-        self._stops: list[Any] = []
+        self.functions = Functions()
+        self.principals = Principals()
+        self.faults = Faults()
+        self.ses = SesSandbox(enabled=config.ses_sandbox)
+        self.owner_credentials = self.principals.issue(OWNER)
+        self.stack: Any = None
+        self.enforcer: Any = None
+        self.http: Any = None
+        self.aws: Any = None
+        self.base_url = self.aws_endpoint = ""
+        self.catalog_size = 0
+        self.first_product: Any = None
+        self._exit = contextlib.ExitStack()
 
     # -- lifecycle ---------------------------------------------------------------------------
     def start(self) -> LocalShop:
@@ -107,102 +149,165 @@ class LocalShop:
             raise SystemExit(f"{self.config.template_path} is missing: run `make synth` first")
         if not LocalShop._running_lock.acquire(blocking=False):
             raise RuntimeError("a local shop is already running in this process; stop it first")
-        self._stops.append(LocalShop._running_lock.release)
+        self._exit.callback(LocalShop._running_lock.release)
         try:
-            self._start()
+            self._shorten_moto_logs()
+            self._emulate_aws()
+            self._open_ports()
+            self._deploy()
+            self._check_alarm_actions()
+            self._verify_ses_identities()
+            self._seed_catalog()
+            self._arm_faults()
+            self._serve()
         except BaseException:
             self.stop()
             raise
         return self
 
-    def _start(self) -> None:
-        import boto3
-        from moto import mock_aws
-        from moto.server import ThreadedMotoServer
-        from werkzeug.serving import make_server
-
-        from shop.adapters.aws import client
-        from shop.adapters.secrets import signing_key
-        from shop.adapters.stack import ShopResources
-        from shop.local import lambda_hook
-        from shop.local.deployer import deploy
-        from shop.local.http_adapter import HttpAdapter
-        from shop.local.template import REGION, Template
-
+    def _shorten_moto_logs(self) -> None:
         state_logger = logging.getLogger(_MOTO_STATE_LOGGER)
         if not any(isinstance(f, _ShortStateErrors) for f in state_logger.filters):
             state_logger.addFilter(_ShortStateErrors())
 
-        # Credentials and region for every client in this process; moto accepts any.
+    def _emulate_aws(self) -> None:
+        """moto in this process, with every seam of local mode (shop/local/patches/) applied."""
+        from moto import mock_aws
+
+        from shop.local import environment
+        from shop.local.iam.enforcer import Enforcer
+        from shop.local.patches import applied, stepfunctions_tasks
+        from shop.local.patches.every_seam import every_patch
+
+        # Credentials and region of this process (the developer's); moto accepts any.
         os.environ.setdefault("AWS_DEFAULT_REGION", REGION)
         os.environ.pop("AWS_ENDPOINT_URL", None)  # moto intercepts in-process
         mock = mock_aws(config={"stepfunctions": {"execute_state_machine": True}})
         mock.start()
-        self._stops.append(mock.stop)
-        self._stops.append(lambda_hook.install(self.outbox))
-        self.faults = lambda_hook.Faults()
-        self._stops.append(self.faults.uninstall)
-        # Clients and the signing key are cached per "container": this process is a new one.
-        client.cache_clear()
-        signing_key.cache_clear()
+        self._exit.callback(mock.stop)
+        self.enforcer = Enforcer(self.principals, task_token_owner=stepfunctions_tasks.task_token_owner,
+                                 ses_identity=self.ses.identity_arn, ses_sandbox=self.ses.enabled)
+        self._exit.enter_context(applied(every_patch(
+            invoke=self.functions.invoke, outbox=self.outbox, ses=self.ses, faults=self.faults,
+            enforcer=self.enforcer,
+            credentials_for=lambda role: self.principals.issue(role).as_client_arguments(),
+        )))
+        self._exit.enter_context(environment.per_function())
+        self.functions.cold_start()  # this process is a new container for every function
 
-        adapter = HttpAdapter(self.outbox)
-        self.http = make_server(HOST, self.config.port, adapter, threaded=True)
-        self._stops.append(self.http.server_close)
+    def _open_ports(self) -> None:
+        from moto.server import ThreadedMotoServer
+        from werkzeug.serving import make_server
+
+        from shop.local.http_adapter import HttpAdapter
+
+        self.adapter = HttpAdapter(self.outbox)
+        self.http = make_server(HOST, self.config.port, self.adapter, threaded=True)
+        self._exit.callback(self.http.server_close)
         self.base_url = f"http://{HOST}:{self.http.server_port}"
-
         aws_port = self.config.aws_port if self.config.aws_port is not None else self.http.server_port + 1
         self.aws = ThreadedMotoServer(ip_address=HOST, port=aws_port, verbose=False)
         self.aws.start()
-        self._stops.append(self.aws.stop)
+        self._exit.callback(self.aws.stop)
         self.aws_endpoint = "http://{}:{}".format(*self.aws.get_host_and_port())
+
+    def _deploy(self) -> None:
+        import boto3
+
+        from shop.local.deployer import deploy
+        from shop.local.template import Template
+        from shop.owner_policy import owner_policy
 
         self.stack = deploy(
             Template.load(self.config.template_path),
             clients=lambda service: boto3.client(service, region_name=REGION),
             base_url=self.base_url,
+            principals=self.principals,
             environment_overrides={
                 Env.APPROVAL_TIMEOUT: str(self.config.approval_timeout_seconds),
                 Env.FEEDBACK_DELAY: str(self.config.feedback_delay_seconds),
                 **self.config.environment,
             },
         )
-        os.environ.update(self.stack.environment)
-        runtime_settings.cache_clear()
-        self._stops.append(self._stop_running_executions)
+        for function in self.stack.functions:
+            self.functions.add(function)
+        self.enforcer.load(self.stack.policies)
+        self.enforcer.attach(OWNER, owner_policy(self.stack.outputs, self.stack_name))
+        self._exit.callback(self._stop_running_executions)
 
-        # What the README asks AWS users to do by hand: SES only sends from verified senders.
-        boto3.client("ses", region_name=REGION).verify_email_identity(
-            EmailAddress=self.stack.environment[Env.SENDER_EMAIL]
-        )
-        self.catalog_size = self._seed_catalog()
+    @property
+    def stack_name(self) -> str:
+        return self.config.template_path.name.removesuffix(".template.json")
 
-        for name, count in self.config.faults.items():
-            self.faults.arm(name, count)
-        adapter.stack, adapter.aws_endpoint, adapter.curl = self.stack, self.aws_endpoint, self.sample_curl()
-        # The console calls AWS like the CLI does, through this process's (intercepted) clients.
-        adapter.serve_console(ShopResources(self.stack.outputs, clients=client))
-        thread = threading.Thread(target=self.http.serve_forever, name="local-http", daemon=True)
-        thread.start()
-        self._stops.append(self.http.shutdown)
+    def _check_alarm_actions(self) -> None:
+        """Local mode runs no alarms; whether CloudWatch may call each action is checked now."""
+        from shop.local.iam.enforcer import AccessDenied
 
-    def _seed_catalog(self) -> int:
+        for action in self.stack.alarm_actions:
+            try:
+                self.enforcer.authorize("cloudwatch.amazonaws.com", "sns:Publish", action.action_arn,
+                                        {"aws:SourceArn": action.alarm_arn, "aws:SourceAccount": ACCOUNT_ID})
+            except AccessDenied as denied:
+                raise StackRefused(f"the alarm {action.alarm_arn} could never notify: {denied}") from None
+
+    def _verify_ses_identities(self) -> None:
+        """What the README asks AWS users to do by hand: verify the sender, and in the sandbox each
+        recipient (the sample customer's address, and any the developer adds)."""
+        import boto3
+
+        ses = boto3.client("ses", region_name=REGION)
+        for address in (self.stack.environment[Env.SENDER_EMAIL], *self.verified_customers):
+            ses.verify_email_identity(EmailAddress=address)
+
+    @property
+    def verified_customers(self) -> tuple[str, ...]:
+        return (SAMPLE_CUSTOMER_EMAIL, *self.config.ses_verified)
+
+    def _seed_catalog(self) -> None:
         if self.config.catalog_path is None:
-            return 0
+            return
         from shop.adapters.tables import ProductsTable
         from shop.domain.catalog import parse_catalog
 
         products = parse_catalog(self.config.catalog_path.read_text())
-        self._first_product = products[0] if products else None
-        return ProductsTable(self.stack.environment[Env.PRODUCTS_TABLE]).put_all(products)
+        self.first_product = products[0] if products else None
+        self.catalog_size = ProductsTable(self.stack.environment[Env.PRODUCTS_TABLE]).put_all(products)
+
+    def _arm_faults(self) -> None:
+        for name, count in self.config.faults.items():
+            self.faults.arm(name, count)
+
+    def _serve(self) -> None:
+        from shop.adapters.aws import client
+        from shop.adapters.stack import ShopResources
+
+        adapter = self.adapter
+        adapter.stack, adapter.aws_endpoint, adapter.curl = self.stack, self.aws_endpoint, self.sample_curl()
+        adapter.functions, adapter.enforcer = self.functions, self.enforcer
+        adapter.owner_credentials = self.owner_credentials.as_client_arguments()
+        # The console calls AWS as the CLI does: as the owner, through this process's clients.
+        adapter.serve_console(ShopResources(self.stack.outputs, clients=client), as_owner=self.as_owner)
+        thread = threading.Thread(target=self.http.serve_forever, name="local-http", daemon=True)
+        thread.start()
+        self._exit.callback(self.http.shutdown)
+
+    @contextlib.contextmanager
+    def as_owner(self):
+        """Run the block as the owner's tools: the owner's credentials and clients of its own."""
+        from shop import container
+        from shop.local import environment
+
+        variables = {"AWS_DEFAULT_REGION": REGION, **self.owner_credentials.as_environment()}
+        with container.running_as("owner"), environment.of_function(variables):
+            yield
 
     def _stop_running_executions(self) -> None:
         """moto runs each execution in a thread that would outlive the emulator: end them."""
         import boto3
 
-        from shop.local.lambda_hook import release_waiting_tasks
+        from shop.local.patches.stepfunctions_tasks import release_waiting_tasks
 
-        sfn = boto3.client("stepfunctions")
+        sfn = boto3.client("stepfunctions", region_name=REGION)
         for machine in sfn.list_state_machines()["stateMachines"]:
             pages = sfn.get_paginator("list_executions").paginate(
                 stateMachineArn=machine["stateMachineArn"], statusFilter="RUNNING"
@@ -214,12 +319,10 @@ class LocalShop:
 
     def stop(self) -> None:
         """Stop in reverse order of start; safe to call twice."""
-        while self._stops:
-            stop = self._stops.pop()
-            try:
-                stop()
-            except Exception:  # keep stopping the rest
-                logger.exception("while stopping the local shop")
+        try:
+            self._exit.close()
+        except Exception:  # what stops after a failing step still stopped: ExitStack runs them all
+            logger.exception("while stopping the local shop")
 
     def __enter__(self) -> LocalShop:
         return self.start()
@@ -229,10 +332,9 @@ class LocalShop:
 
     # -- for people ------------------------------------------------------------------------
     def sample_curl(self) -> str:
-        product = getattr(self, "_first_product", None)
-        product_id = product.product_id if product else "PRODUCT_ID"
+        product_id = self.first_product.product_id if self.first_product else "PRODUCT_ID"
         body = {
-            "customerEmail": "ada@example.com",
+            "customerEmail": SAMPLE_CUSTOMER_EMAIL,
             "customerName": "Ada Lovelace",
             "shippingAddress": {
                 "country": "United Kingdom", "city": "London", "county": "Greater London",

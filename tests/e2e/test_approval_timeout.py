@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import requests
 
-from tests.e2e.conftest import ShopClient, start_shop
+from tests.support import ShopClient, start_shop
 
 
 def test_an_unanswered_order_times_out_into_the_cancellation_path(synthesized):

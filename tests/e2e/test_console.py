@@ -11,8 +11,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from tests.e2e.conftest import ShopClient, start_shop
-from tests.support import poll
+from tests.support import ShopClient, poll, start_shop
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 # Without the background-networking flags Chromium keeps calling Google, which this network refuses.

@@ -13,8 +13,7 @@ import pytest
 import requests
 
 from shop.local.runtime import LocalConfig, LocalShop
-from tests.e2e.conftest import ShopClient
-from tests.support import subjects
+from tests.support import ShopClient, subjects
 
 
 @pytest.fixture(scope="module")

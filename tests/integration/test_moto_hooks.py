@@ -1,5 +1,5 @@
-"""The hooks into moto's internals (shop/local/lambda_hook.py). A moto upgrade that moves what
-they patch must fail here first."""
+"""The seams into moto's internals (shop/local/patches/). A moto upgrade that moves what they
+patch must fail here first; the targets are read from the same declarations the runtime applies."""
 
 from __future__ import annotations
 
@@ -7,11 +7,17 @@ import json
 
 import boto3
 import pytest
+import requests
 
-from shop.local import lambda_hook
+from shop.local.functions import load_handler
 from shop.local.outbox import Outbox
+from shop.local.patches import MissingTarget, Patch, applied
+from shop.local.patches.every_seam import every_patch
+from shop.local.patches.faults import Faults
+from shop.local.patches.ses_sandbox import SesSandbox
 from shop.local.runtime import LocalConfig, LocalShop
 from shop.settings import Env
+from tests.support import order_body, poll
 
 ORDER = {
     "orderId": "01JTESTORDER00000000000000",
@@ -29,7 +35,8 @@ ORDER = {
 @pytest.fixture(scope="module")
 def shop(synthesized):
     running = LocalShop(LocalConfig(port=0, aws_port=0, template_path=synthesized.template_path,
-                                    approval_timeout_seconds=60, feedback_delay_seconds=1)).start()
+                                    approval_timeout_seconds=60, feedback_delay_seconds=1,
+                                    ses_verified=("grace@example.com",))).start()
     yield running
     running.stop()
 
@@ -69,46 +76,56 @@ def test_sns_publishes_reach_the_outbox_with_the_subscribers(shop):
     assert (entry["channel"], entry["to"], entry["subject"], entry["body"]) == ("sns", ["owner@shop.test"], "Hi", "Body")
 
 
-def test_uninstall_restores_moto():
-    from moto.awslambda.models import LambdaFunction
-    from moto.ses.models import SESBackend
-    from moto.sns.models import Topic
+def _declared(shop: LocalShop | None = None) -> list[Patch]:
+    """Every patch the runtime applies, from the same declaration (shop/local/patches/every_seam.py)."""
+    if shop is not None:
+        return every_patch(invoke=shop.functions.invoke, outbox=shop.outbox, ses=shop.ses, faults=shop.faults,
+                           enforcer=shop.enforcer, credentials_for=lambda role: {})
+    return every_patch(invoke=lambda name, event: None, outbox=Outbox(), ses=SesSandbox(enabled=True),
+                       faults=Faults(), enforcer=None, credentials_for=lambda role: {})
 
-    # Given the hooks as the running shop left them, installing and removing a second set
-    before = (LambdaFunction._invoke_lambda, SESBackend.send_email, Topic.publish)
-    uninstall = lambda_hook.install(Outbox())
-    assert LambdaFunction._invoke_lambda is lambda_hook._invoke_in_process
-    uninstall()
-    assert (LambdaFunction._invoke_lambda, SESBackend.send_email, Topic.publish) == before
+
+def _current(patches: list[Patch]) -> list[object]:
+    return [getattr(patch.resolve_owner(), patch.name) for patch in patches]
+
+
+def test_every_declared_target_exists_in_the_pinned_moto():
+    patches = _declared()
+    assert {(p.owner, p.name) for p in patches} >= {
+        ("moto.awslambda.models:LambdaFunction", "_invoke_lambda"),
+        ("moto.ses.models:SESBackend", "send_email"),
+        ("moto.sns.models:Topic", "publish"),
+        ("moto.core.responses:BaseResponse", "_authenticate_and_authorize_normal_action"),
+        ("moto.dynamodb.responses:DynamoHandler", "call_action"),
+    }
+    for patch in patches:
+        assert callable(patch.original()), patch
+
+
+def test_a_target_moto_no_longer_has_fails_at_start_not_silently():
+    with pytest.raises(MissingTarget, match="no_such_method"), applied([
+        Patch("moto.ses.models:SESBackend", "no_such_method", lambda original: original)
+    ]):
+        pass
+    with pytest.raises(MissingTarget, match="moto.no_such_module"), applied([
+        Patch("moto.no_such_module:Thing", "method", lambda original: original)
+    ]):
+        pass
+
+
+def test_applying_a_second_set_and_undoing_it_restores_what_was_there(shop):
+    # Given the patches as the running shop left them, a second set stacks on them and unwinds.
+    patches = _declared()
+    before = _current(patches)
+    with applied(patches):
+        changed = _current(patches)
+        assert all(a is not b for a, b in zip(changed, before, strict=True))
+    assert _current(patches) == before
 
 
 def test_only_the_shops_handlers_can_be_loaded():
     with pytest.raises(ValueError):
-        lambda_hook.load_handler("os.system")
-
-
-def _patched_by_the_runtime_hooks():
-    from moto.dynamodb.responses import DynamoHandler
-    from moto.stepfunctions.parser.asl.component.common.path import result_path
-    from moto.stepfunctions.parser.asl.component.program.program import Program
-    from moto.stepfunctions.parser.asl.component.state.exec.state_task import lambda_eval_utils
-    from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import (
-        state_task_service_dynamodb,
-    )
-    from moto.stepfunctions.parser.asl.utils import json_path
-    from moto.stepfunctions.parser.backend.execution_worker import ExecutionWorker
-
-    return (ExecutionWorker._get_evaluation_entrypoint, Program.eval, lambda_eval_utils.boto_client_for,
-            state_task_service_dynamodb.boto_client_for, json_path.parse, result_path.parse,
-            DynamoHandler.call_action)
-
-
-def test_uninstall_restores_the_speed_and_locking_hooks_too():
-    before = _patched_by_the_runtime_hooks()
-    uninstall = lambda_hook.install(Outbox())
-    assert all(a is not b for a, b in zip(_patched_by_the_runtime_hooks(), before, strict=True))
-    uninstall()
-    assert _patched_by_the_runtime_hooks() == before
+        load_handler("os.system")
 
 
 def test_executions_share_one_parsed_program_with_its_heap_keys_set(shop):
@@ -142,16 +159,36 @@ def test_executions_share_one_parsed_program_with_its_heap_keys_set(shop):
     assert components > 50
 
 
-def test_the_state_machines_clients_are_reused(shop):
+def test_the_state_machines_clients_are_reused_and_signed_as_its_role(shop):
     from moto.stepfunctions.parser.asl.component.state.exec.state_task import lambda_eval_utils
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task.credentials import StateCredentials
     from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import (
         state_task_service_dynamodb,
     )
 
-    first = lambda_eval_utils.boto_client_for(region="us-east-1", service="lambda", state_credentials=None)
-    assert lambda_eval_utils.boto_client_for(region="us-east-1", service="lambda") is first
-    assert state_task_service_dynamodb.boto_client_for("us-east-1", "dynamodb") is \
-        state_task_service_dynamodb.boto_client_for("us-east-1", "dynamodb")
+    role = next(iter(shop.stack.state_machine_roles.values()))
+    as_role = StateCredentials(role_arn=role)
+    first = lambda_eval_utils.boto_client_for("us-east-1", "lambda", as_role)
+    assert lambda_eval_utils.boto_client_for("us-east-1", "lambda", as_role) is first
+    assert state_task_service_dynamodb.boto_client_for("us-east-1", "dynamodb", as_role) is \
+        state_task_service_dynamodb.boto_client_for("us-east-1", "dynamodb", as_role)
+    key = first._request_signer._credentials.access_key
+    assert shop.principals.of_key(key) == role
+
+
+def test_a_waiting_tasks_token_names_its_state_machine_and_is_released_at_stop(shop):
+    from shop.local.patches.stepfunctions_tasks import release_waiting_tasks, task_token_owner
+
+    order = requests.post(f"{shop.base_url}/orders", json=order_body(), timeout=10).json()
+    token = poll(lambda: boto3.client("dynamodb").get_item(
+        TableName=shop.stack.environment[Env.ORDERS_TABLE], Key={"orderId": {"S": order["orderId"]}},
+    ).get("Item", {}).get("approvalTaskToken", {}).get("S"), what="the stored task token")
+    assert task_token_owner(token) == shop.stack.outputs["StateMachineArn"]
+    assert task_token_owner("not-a-token") is None
+    assert release_waiting_tasks() >= 1
+    execution = shop.stack.outputs["StateMachineArn"].replace(":stateMachine:", ":execution:")
+    poll(lambda: boto3.client("stepfunctions").describe_execution(
+        executionArn=f"{execution}:{order['orderId']}")["status"] != "RUNNING", what="the released task to end")
 
 
 def test_concurrent_writes_to_one_item_do_not_break_moto(shop):

@@ -1,0 +1,118 @@
+"""The stack's Lambda functions, run in this process, each as itself.
+
+An invocation runs the function's handler (its `Handler` in the template) with exactly the
+environment Lambda would give that function: the template's variables, the runtime's reserved
+ones, and its role's credentials (so IAM sees the call as that role's). It runs in the function's
+own container (`shop.container`): clients, settings and the signing key are that function's.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from shop import container
+from shop.local import environment
+from shop.local.template import ACCOUNT_ID, REGION
+
+HANDLER_PACKAGE = "shop.handlers."
+# The SDK's retry knobs, which a developer may set for a local run (fault tests hand retries to the
+# state machine with AWS_MAX_ATTEMPTS=1); on AWS they would be variables of the function.
+SDK_SETTINGS_FROM_PROCESS = ("AWS_MAX_ATTEMPTS", "AWS_RETRY_MODE")
+
+
+@dataclass(frozen=True)
+class LocalFunction:
+    name: str
+    handler: str
+    role_arn: str
+    memory_mb: int = 128
+    timeout_seconds: int = 3
+    environment: Mapping[str, str] = field(default_factory=dict)  # as Lambda gives it, complete
+
+    @property
+    def arn(self) -> str:
+        return f"arn:aws:lambda:{REGION}:{ACCOUNT_ID}:function:{self.name}"
+
+
+def lambda_environment(name: str, handler: str, variables: Mapping[str, str], *, memory_mb: int,
+                       credentials: Mapping[str, str]) -> dict[str, str]:
+    """The function's variables plus those the Lambda runtime sets (AWS's "Defined runtime
+    environment variables"), with local credentials of its role."""
+    runtime = {
+        "AWS_REGION": REGION,
+        "AWS_DEFAULT_REGION": REGION,
+        "AWS_EXECUTION_ENV": "AWS_Lambda_python3.11",
+        "AWS_LAMBDA_FUNCTION_NAME": name,
+        "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(memory_mb),
+        "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
+        "AWS_LAMBDA_INITIALIZATION_TYPE": "on-demand",
+        "AWS_LAMBDA_LOG_GROUP_NAME": f"/aws/lambda/{name}",
+        "AWS_LAMBDA_LOG_STREAM_NAME": "local",
+        "_HANDLER": handler,
+        "LANG": "en_US.UTF-8",
+        "TZ": ":UTC",
+        "PATH": os.environ.get("PATH", "/usr/local/bin:/usr/bin:/bin"),
+    }
+    sdk = {key: os.environ[key] for key in SDK_SETTINGS_FROM_PROCESS if key in os.environ}
+    return {**runtime, **sdk, **credentials, **variables}
+
+
+@dataclass
+class LocalLambdaContext:
+    """The attributes of AWS's LambdaContext that Powertools and our handlers read."""
+
+    function_name: str
+    memory_limit_in_mb: int = 128
+    function_version: str = "$LATEST"
+
+    def __post_init__(self) -> None:
+        self.aws_request_id = str(uuid.uuid4())
+        self.invoked_function_arn = f"arn:aws:lambda:{REGION}:{ACCOUNT_ID}:function:{self.function_name}"
+        self.log_group_name = f"/aws/lambda/{self.function_name}"
+        self.log_stream_name = "local"
+
+    def get_remaining_time_in_millis(self) -> int:
+        return 10_000
+
+
+def load_handler(handler_path: str) -> Callable[[Any, Any], Any]:
+    """`shop.handlers.order_api.lambda_handler` -> the function. Only the shop's handlers."""
+    if not handler_path.startswith(HANDLER_PACKAGE):
+        raise ValueError(f"local mode only runs handlers under {HANDLER_PACKAGE}: {handler_path}")
+    module_name, _, attribute = handler_path.rpartition(".")
+    return getattr(importlib.import_module(module_name), attribute)
+
+
+class Functions:
+    """The deployed functions by name; `invoke` runs one as itself."""
+
+    def __init__(self) -> None:
+        self._by_name: dict[str, LocalFunction] = {}
+        self._environments: dict[str, dict[str, str]] = {}  # a container's environment lives with it
+
+    def add(self, function: LocalFunction) -> None:
+        self._by_name[function.name] = function
+        self._environments[function.name] = dict(function.environment)
+
+    def __getitem__(self, name: str) -> LocalFunction:
+        return self._by_name[name]
+
+    def __iter__(self):
+        return iter(self._by_name.values())
+
+    def invoke(self, name: str, event: Any) -> Any:
+        function = self._by_name[name]
+        with container.running_as(name), environment.of_function(self._environments[name]):
+            handler = load_handler(function.handler)  # imported with the function's environment
+            return handler(event, LocalLambdaContext(function_name=name, memory_limit_in_mb=function.memory_mb))
+
+    def cold_start(self) -> None:
+        """New containers for every function: fresh caches and environments."""
+        container.cold_start()
+        for function in self._by_name.values():
+            self._environments[function.name] = dict(function.environment)

@@ -1,0 +1,135 @@
+"""IAM for every AWS call local mode makes: each call is attributed to its principal and evaluated
+against the template's identity and resource policies, as AWS would, before moto acts on it.
+
+A denied call fails with the error botocore raises on AWS (`AccessDeniedException`,
+`AccessDenied` or `AuthorizationError`, as the service names it) and a log line naming the
+principal, action and resource. Every denial is also kept in `denials`, for the tests.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+from shop.local.iam.account import AccountPolicies
+from shop.local.iam.actions import Authorization, authorizations
+from shop.local.iam.policy import Request, compile_policy, evaluate, validate
+from shop.local.iam.principals import ADMINISTRATOR_POLICY, DEVELOPER, Principals, display_name
+from shop.local.template import ACCOUNT_ID, REGION
+
+logger = logging.getLogger("shop.local.iam")
+
+
+@dataclass(frozen=True)
+class Denial:
+    principal: str
+    action: str
+    resource: str
+    reason: str
+
+    def __str__(self) -> str:
+        return (f"User: {display_name(self.principal)} is not authorized to perform: {self.action} "
+                f"on resource: {self.resource} because {self.reason}")
+
+
+class AccessDenied(Exception):
+    def __init__(self, denial: Denial) -> None:
+        super().__init__(str(denial))
+        self.denial = denial
+
+
+class Enforcer:
+    def __init__(
+        self,
+        principals: Principals,
+        *,
+        task_token_owner: Callable[[str], str | None],
+        ses_identity: Callable[[str], str],
+        ses_sandbox: bool,
+    ) -> None:
+        self.principals = principals
+        self._task_token_owner = task_token_owner
+        self._ses_identity = ses_identity
+        self.ses_sandbox = ses_sandbox
+        self.denials: list[Denial] = []
+        self.allowed: set[tuple[str, str]] = set()  # (principal, action) pairs that were used
+        self._lock = threading.Lock()
+        self.load(AccountPolicies())
+
+    def load(self, policies: AccountPolicies) -> None:
+        """Evaluate against these policies from now on (the deployed stack's)."""
+        for documents in policies.identity.values():
+            for document in documents:
+                validate(document)
+        for document in policies.resource.values():
+            validate(document)
+        self.policies = policies
+        self._identity = {arn: [compile_policy(p) for p in docs] for arn, docs in policies.identity.items()}
+        self._identity[DEVELOPER] = [compile_policy(ADMINISTRATOR_POLICY)]
+        self._resource = {arn: compile_policy(p) for arn, p in policies.resource.items()}
+
+    def attach(self, principal_arn: str, document: Mapping[str, Any]) -> None:
+        """Give a principal that is not in the template (the owner) its identity policy."""
+        self.policies.attach(principal_arn, dict(document), "local mode")
+        self._identity.setdefault(principal_arn, []).append(compile_policy(dict(document)))
+
+    # -- one request --------------------------------------------------------------------------
+    def authorize(self, principal: str, action: str, resource: str,
+                  context: Mapping[str, Any] | None = None) -> None:
+        """Raise AccessDenied unless `principal` may perform `action` on `resource`."""
+        full_context = {
+            "aws:SecureTransport": "true",  # every SDK call and every URL of the stack is HTTPS on AWS
+            "aws:PrincipalArn": principal,
+            "aws:PrincipalAccount": ACCOUNT_ID if principal.startswith("arn:") else "",
+            **(context or {}),
+        }
+        decision = evaluate(
+            Request(principal=principal, action=action, resource=resource, context=full_context),
+            identity_policies=self._identity.get(principal, []),
+            resource_policy=self._resource_policy(resource),
+            account_id=ACCOUNT_ID,
+        )
+        if not decision.allowed:
+            denial = Denial(principal, action, resource, decision.reason)
+            with self._lock:
+                self.denials.append(denial)
+            logger.warning("AccessDenied: %s may not %s on %s (%s)", principal, action, resource, decision.reason)
+            raise AccessDenied(denial)
+        self.allowed.add((principal, action))
+
+    def _resource_policy(self, resource: str) -> Any:
+        policy = self._resource.get(resource)
+        if policy is None and resource.startswith("arn:aws:lambda:"):
+            # A qualified function ARN (`...:function:NAME:ALIAS`) is governed by the function's policy.
+            policy = self._resource.get(":".join(resource.split(":")[:7]))
+        return policy
+
+    def authorize_call(self, principal: str, service: str, operation: str, params: Mapping[str, Any]) -> None:
+        """One API call: every IAM request it makes must be allowed."""
+        if principal == DEVELOPER:
+            return  # the administrator: nothing to evaluate (and no need to parse the call)
+        for authorization in self._authorizations(service, operation, params):
+            for resource in authorization.resources:
+                self.authorize(principal, authorization.action, resource, authorization.context)
+
+    def _authorizations(self, service: str, operation: str, params: Mapping[str, Any]) -> list[Authorization]:
+        return authorizations(service, operation, params, region=REGION, account_id=ACCOUNT_ID,
+                              task_token_owner=self._task_token_owner, ses_identity=self._ses_identity,
+                              ses_sandbox=self.ses_sandbox)
+
+
+@cache
+def access_denied_code(service: str) -> str:
+    """The error code this service answers a denied call with, from botocore's model of it."""
+    import botocore.session
+
+    model = botocore.session.get_session().get_service_model(service)
+    codes = {shape.metadata.get("error", {}).get("code", shape.name) for shape in model.error_shapes}
+    for code in ("AccessDeniedException", "AccessDenied", "AuthorizationError"):
+        if code in codes:
+            return code
+    return "AccessDenied" if model.protocol in ("query", "rest-xml", "ec2") else "AccessDeniedException"

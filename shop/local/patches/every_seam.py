@@ -1,0 +1,35 @@
+"""The whole list of local mode's patches to moto, in the order they are applied: the runtime
+applies it, and the contract test (tests/integration/test_moto_hooks.py) resolves the very same
+declarations."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from shop.local.outbox import Outbox
+from shop.local.patches import (
+    Patch,
+    dynamodb_lock,
+    iam_enforcement,
+    lambda_invoke,
+    outbox_capture,
+    stepfunctions_clients,
+    stepfunctions_speedups,
+)
+from shop.local.patches.faults import Faults
+from shop.local.patches.ses_sandbox import SesSandbox
+
+
+def every_patch(*, invoke: Callable[[str, Any], Any], outbox: Outbox, ses: SesSandbox, faults: Faults,
+                enforcer: Any, credentials_for: Callable[[str], Mapping[str, str]]) -> list[Patch]:
+    return [
+        *lambda_invoke.patches(invoke),
+        *outbox_capture.patches(outbox),  # sees a message only once the sandbox let it through
+        *ses.patches(),
+        *faults.patches(),
+        *iam_enforcement.patches(enforcer),
+        *stepfunctions_clients.patches(credentials_for),
+        *stepfunctions_speedups.patches(),
+        *dynamodb_lock.patches(),
+    ]

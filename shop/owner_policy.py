@@ -1,0 +1,55 @@
+"""The IAM policy of the shop's owner: what the `shop` CLI and the console call, on this stack's
+resources only. Written once, from the stack's outputs: the README shows it, `shop --aws
+owner-policy` prints it for a deployed stack, and local mode enforces it on the owner's calls.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from shop.settings import STACK_NAME
+
+
+def owner_policy(outputs: Mapping[str, str], stack_name: str = STACK_NAME) -> dict[str, Any]:
+    machine = outputs["StateMachineArn"]  # arn:aws:states:REGION:ACCOUNT:stateMachine:NAME
+    partition, region, account, name = machine.split(":")[1], machine.split(":")[3], machine.split(":")[4], \
+        machine.split(":")[6]
+
+    def table(output: str) -> str:
+        return f"arn:{partition}:dynamodb:{region}:{account}:table/{outputs[output]}"
+
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Sid": "FindTheStack", "Effect": "Allow", "Action": "cloudformation:DescribeStacks",
+             "Resource": f"arn:{partition}:cloudformation:{region}:{account}:stack/{stack_name}/*"},
+            {"Sid": "ReadAndDecideOrders", "Effect": "Allow",
+             "Action": ["dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:UpdateItem", "dynamodb:PutItem"],
+             "Resource": [table("OrdersTableName"), table("DecisionsTableName")]},
+            {"Sid": "LoadTheCatalog", "Effect": "Allow", "Action": "dynamodb:BatchWriteItem",
+             "Resource": table("ProductsTableName")},
+            {"Sid": "FollowTheWorkflows", "Effect": "Allow",
+             "Action": ["states:ListExecutions", "states:DescribeStateMachine"], "Resource": machine},
+            {"Sid": "ReadExecutions", "Effect": "Allow",
+             "Action": ["states:DescribeExecution", "states:GetExecutionHistory"],
+             "Resource": f"arn:{partition}:states:{region}:{account}:execution:{name}:*"},
+            {"Sid": "DecideAndCancel", "Effect": "Allow",
+             "Action": ["states:SendTaskSuccess", "states:SendTaskFailure"], "Resource": machine},
+            {"Sid": "ResendApprovalLinks", "Effect": "Allow", "Action": "sns:Publish",
+             "Resource": outputs["OwnerTopicArn"]},
+            {"Sid": "SignApprovalLinks", "Effect": "Allow", "Action": "secretsmanager:GetSecretValue",
+             "Resource": outputs["LinkSigningSecretArn"]},
+        ],
+    }
+
+
+# The outputs as the README shows them: the policy with a placeholder for each of your stack's values.
+PLACEHOLDER_OUTPUTS = {
+    "StateMachineArn": "arn:aws:states:${Region}:${Account}:stateMachine:OrderShop-OrderWorkflow",
+    "OrdersTableName": "${OrdersTableName}",
+    "DecisionsTableName": "${DecisionsTableName}",
+    "ProductsTableName": "${ProductsTableName}",
+    "OwnerTopicArn": "${OwnerTopicArn}",
+    "LinkSigningSecretArn": "${LinkSigningSecretArn}",
+}

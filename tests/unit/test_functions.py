@@ -1,0 +1,92 @@
+"""Each function runs as itself in local mode: its own environment and its own container."""
+
+from __future__ import annotations
+
+import os
+import threading
+
+import pytest
+
+from shop import container
+from shop.local import environment
+from shop.local.functions import Functions, LocalFunction, lambda_environment
+from shop.settings import Env, MissingSetting, RuntimeSettings, runtime_settings
+
+
+@pytest.fixture
+def per_function_environ():
+    with environment.per_function():
+        yield
+
+
+def test_a_function_sees_only_its_own_environment_and_the_process_keeps_its_own(per_function_environ):
+    os.environ["SHOP_TEST_PROCESS_ONLY"] = "process"
+    try:
+        variables = {"ORDERS_TABLE_NAME": "orders"}
+        seen_elsewhere: list[str | None] = []
+        with environment.of_function(variables):
+            assert os.environ.get("SHOP_TEST_PROCESS_ONLY") is None
+            assert os.environ["ORDERS_TABLE_NAME"] == "orders" and dict(os.environ) == variables
+            os.environ["WRITTEN_BY_THE_FUNCTION"] = "1"
+            other = threading.Thread(target=lambda: seen_elsewhere.append(os.environ.get("ORDERS_TABLE_NAME")))
+            other.start()
+            other.join()
+        assert seen_elsewhere == [None]  # another thread never sees a function's environment
+        assert variables["WRITTEN_BY_THE_FUNCTION"] == "1"
+        assert "WRITTEN_BY_THE_FUNCTION" not in os.environ and os.environ["SHOP_TEST_PROCESS_ONLY"] == "process"
+    finally:
+        del os.environ["SHOP_TEST_PROCESS_ONLY"]
+
+
+def test_the_process_environment_class_is_restored():
+    before = type(os.environ)
+    with environment.per_function():
+        assert type(os.environ) is not before
+    assert type(os.environ) is before
+
+
+def _function(name: str, handler: str, variables: dict[str, str]) -> LocalFunction:
+    return LocalFunction(name=name, handler=f"shop.handlers.{handler}.lambda_handler", role_arn="role",
+                         environment=lambda_environment(name, handler, variables, memory_mb=128, credentials={}))
+
+
+def test_a_handler_reading_a_variable_of_another_function_fails(per_function_environ, monkeypatch):
+    # The order API's variables leak into the process (as they did when every function shared it)...
+    monkeypatch.setenv(Env.SENDER_EMAIL, "leaked@shop.test")
+    functions = Functions()
+    # ...but the email function is given the order API's variables only, not its own SENDER_EMAIL.
+    functions.add(_function("CustomerEmail", "customer_email", {Env.ORDERS_TABLE: "orders"}))
+    functions.cold_start()
+    with pytest.raises(MissingSetting, match=Env.SENDER_EMAIL):
+        functions.invoke("CustomerEmail", {"template": "order_received", "order": {"orderId": "01J"}})
+
+
+def test_settings_are_read_once_per_container_and_a_cold_start_reads_them_again(per_function_environ):
+    functions = Functions()
+    variables = {Env.ORDERS_TABLE: "first"}
+    with container.running_as("A"), environment.of_function(variables):
+        assert runtime_settings().orders_table == "first"
+        variables[Env.ORDERS_TABLE] = "second"
+        assert runtime_settings().orders_table == "first"  # the same container keeps what it read
+    with container.running_as("B"), environment.of_function({Env.ORDERS_TABLE: "other"}):
+        assert runtime_settings().orders_table == "other"  # another function, another container
+    functions.cold_start()
+    with container.running_as("A"), environment.of_function(variables):
+        assert runtime_settings().orders_table == "second"
+
+
+def test_a_missing_or_malformed_setting_names_its_variable():
+    settings = RuntimeSettings({Env.APPROVAL_TIMEOUT: "ten"})
+    with pytest.raises(MissingSetting, match=Env.ORDERS_TABLE):
+        _ = settings.orders_table
+    with pytest.raises(MissingSetting, match=f"{Env.APPROVAL_TIMEOUT} is malformed"):
+        _ = settings.approval_timeout_seconds
+    assert RuntimeSettings({Env.APPROVAL_TIMEOUT: "60"}).approval_timeout_seconds == 60
+
+
+def test_lambda_gives_a_function_its_runtime_variables_and_credentials():
+    variables = lambda_environment("Fn", "shop.handlers.x.lambda_handler", {"MINE": "1"}, memory_mb=256,
+                                   credentials={"AWS_ACCESS_KEY_ID": "ASIAEXAMPLE"})
+    assert variables["MINE"] == "1" and variables["AWS_ACCESS_KEY_ID"] == "ASIAEXAMPLE"
+    assert variables["AWS_LAMBDA_FUNCTION_NAME"] == "Fn" and variables["AWS_LAMBDA_FUNCTION_MEMORY_SIZE"] == "256"
+    assert variables["AWS_REGION"] == variables["AWS_DEFAULT_REGION"] == "us-east-1"
