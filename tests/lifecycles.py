@@ -13,7 +13,7 @@ from collections.abc import Callable
 
 import requests
 
-from tests.support import ShopClient, order_body, poll
+from tests.support import DEMO_PRODUCT_2, ShopClient, order_body, poll
 
 UNVERIFIED_CUSTOMER = "nobody-verified-me@example.org"
 
@@ -89,6 +89,10 @@ def replay_with_an_idempotency_key(client: ShopClient) -> None:
     again = requests.post(f"{client.url}/orders", json=order_body(), headers=key, timeout=10)
     assert (first.status_code, again.status_code) == (201, 201), (first.text, again.text)
     assert again.json()["orderId"] == first.json()["orderId"] and again.headers["Idempotent-Replayed"] == "true"
+    # The same key for another order: the shop checks the first one's execution, and refuses.
+    other = requests.post(f"{client.url}/orders", json=order_body(items=[{"productId": DEMO_PRODUCT_2, "quantity": 1}]),
+                          headers=key, timeout=10)
+    assert other.status_code == 422 and other.json()["field"] == "Idempotency-Key", other.text
 
 
 def browse_the_catalog_and_an_order(client: ShopClient) -> None:
