@@ -345,6 +345,12 @@ class LocalShop:
         return (f"curl -s -X POST {self.base_url}/orders -H 'Content-Type: application/json' "
                 f"-d '{json.dumps(body)}'")
 
+    def ses_summary(self) -> str:
+        if not self.ses.enabled:
+            return "production access (SES_SANDBOX=off): any customer address receives mail"
+        return (f"sandbox, as a new AWS account: mail only to {', '.join(self.verified_customers)} "
+                "(add yours with SES_VERIFIED=...)")
+
     def cli_prefix(self) -> str:
         """The `shop` command finds this shop on the default port by itself; elsewhere it is told."""
         return "" if self.http.server_port == LOCAL_DEFAULT_PORT else f"SHOP_URL={self.base_url} "
@@ -364,6 +370,8 @@ class LocalShop:
             "",
             "  Place an order:",
             f"  {self.sample_curl()}",
+            "",
+            f"  SES:     {self.ses_summary()}",
             "",
             *([f"  Injected faults: {self.config.faults}", ""] if self.config.faults else []),
             "  Ctrl-C stops everything.",

@@ -149,7 +149,30 @@ def test_grants_are_scoped_to_this_stacks_resources(synthesized):
             text = json.dumps(resource)
             referenced = any(f'"{logical_id}"' in text for logical_id in logical_ids)
             named = "OrderShop-OrderWorkflow" in text or TEST_CONTEXT["senderEmail"] in text or "shop.test" in text
-            assert referenced or named, f"{actions} granted on {text}"
+            assert referenced or named or _only_from_our_sender(statement), f"{actions} granted on {text}"
+
+
+def _only_from_our_sender(statement: dict[str, Any]) -> bool:
+    """SES identities are any recipient's in the sandbox: the grant is scoped by its sender instead."""
+    return statement.get("Condition") == {"StringEquals": {"ses:FromAddress": TEST_CONTEXT["senderEmail"]}}
+
+
+def test_customers_can_be_mailed_in_the_ses_sandbox_but_only_from_the_shops_sender(synthesized):
+    [statement] = [s for s in _statements(synthesized) if s["Action"] == "ses:SendEmail"]
+    # In the sandbox SES authorizes SendEmail against each recipient's identity too.
+    assert _flatten(statement["Resource"]).endswith(":identity/*")
+    assert _only_from_our_sender(statement)
+
+
+def test_the_alarm_may_publish_to_the_owners_topic_which_refuses_plain_http(synthesized):
+    [policy] = [r["Properties"]["PolicyDocument"] for r in synthesized.template["Resources"].values()
+                if r["Type"] == "AWS::SNS::TopicPolicy"]
+    by_effect = {statement["Effect"]: statement for statement in policy["Statement"]}
+    assert by_effect["Deny"]["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+    allow = by_effect["Allow"]
+    assert (allow["Principal"], allow["Action"]) == ({"Service": "cloudwatch.amazonaws.com"}, "sns:Publish")
+    [alarm_id] = [lid for lid, r in synthesized.template["Resources"].items() if r["Type"] == "AWS::CloudWatch::Alarm"]
+    assert allow["Condition"] == {"ArnEquals": {"aws:SourceArn": {"Fn::GetAtt": [alarm_id, "Arn"]}}}
 
 
 def test_the_callback_may_only_answer_this_state_machine(synthesized):

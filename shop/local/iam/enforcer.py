@@ -16,7 +16,7 @@ from functools import cache
 from typing import Any
 
 from shop.local.iam.account import AccountPolicies
-from shop.local.iam.actions import Authorization, authorizations
+from shop.local.iam.actions import Authorization, UnknownOperation, authorizations
 from shop.local.iam.policy import Request, compile_policy, evaluate, validate
 from shop.local.iam.principals import ADMINISTRATOR_POLICY, DEVELOPER, Principals, display_name
 from shop.local.template import ACCOUNT_ID, REGION
@@ -112,7 +112,17 @@ class Enforcer:
         """One API call: every IAM request it makes must be allowed."""
         if principal == DEVELOPER:
             return  # the administrator: nothing to evaluate (and no need to parse the call)
-        for authorization in self._authorizations(service, operation, params):
+        try:
+            needed = self._authorizations(service, operation, params)
+        except UnknownOperation as unknown:
+            # Refused, not guessed: a call local mode cannot check is one it cannot vouch for.
+            denial = Denial(principal, f"{service}:{operation}", "*",
+                            f"local mode cannot tell which IAM permission this call needs ({unknown})")
+            with self._lock:
+                self.denials.append(denial)
+            logger.warning("AccessDenied: %s", denial)
+            raise AccessDenied(denial) from None
+        for authorization in needed:
             for resource in authorization.resources:
                 self.authorize(principal, authorization.action, resource, authorization.context)
 

@@ -1,0 +1,95 @@
+"""Local mode's IAM pieces around the evaluator: who a call is, what the template grants, what a
+refusal looks like."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import pytest
+
+from shop.local.iam.account import AccountPolicies, permission_statement
+from shop.local.iam.enforcer import AccessDenied, Enforcer, access_denied_code
+from shop.local.iam.principals import DEVELOPER, Principals
+from shop.local.patches.ses_sandbox import SesSandbox
+from shop.local.template import Resolver, Template, UnsupportedTemplate
+
+FUNCTION = "arn:aws:lambda:us-east-1:123456789012:function:Callback"
+ROLE = "arn:aws:iam::123456789012:role/Callback"
+
+
+def test_each_issued_key_is_its_principal_and_any_other_key_is_the_developer():
+    principals = Principals()
+    credentials = principals.issue(ROLE)
+    assert principals.issue(ROLE) == credentials  # stable: clients made earlier stay valid
+    assert principals.of_key(credentials.access_key_id) == ROLE
+    header = f"AWS4-HMAC-SHA256 Credential={credentials.access_key_id}/20261201/us-east-1/sns/aws4_request, ..."
+    assert principals.of_authorization(header) == ROLE
+    assert principals.of_authorization("AWS4-HMAC-SHA256 Credential=testing/2026...") == DEVELOPER
+    assert principals.of_authorization(None) == DEVELOPER
+
+
+def test_a_lambda_permission_becomes_the_statement_lambda_adds_to_the_function_policy():
+    url = permission_statement("Url", FUNCTION, {"Action": "lambda:InvokeFunctionUrl", "FunctionName": FUNCTION,
+                                                  "Principal": "*", "FunctionUrlAuthType": "NONE"})
+    assert url == {"Sid": "Url", "Effect": "Allow", "Principal": "*", "Action": "lambda:InvokeFunctionUrl",
+                   "Resource": FUNCTION, "Condition": {"StringEquals": {"lambda:FunctionUrlAuthType": "NONE"}}}
+    api = permission_statement("Api", FUNCTION, {"Action": "lambda:InvokeFunction", "FunctionName": FUNCTION,
+                                                  "Principal": "apigateway.amazonaws.com", "SourceArn": "arn:x"})
+    assert api["Principal"] == {"Service": "apigateway.amazonaws.com"}
+    assert api["Condition"] == {"ArnLike": {"aws:SourceArn": "arn:x"}}
+    with pytest.raises(UnsupportedTemplate, match="PrincipalOrgID"):
+        permission_statement("Org", FUNCTION, {"Action": "lambda:InvokeFunction", "FunctionName": FUNCTION,
+                                               "Principal": "*", "PrincipalOrgID": "o-1"})
+
+
+def _enforcer(policies: AccountPolicies) -> Enforcer:
+    enforcer = Enforcer(Principals(), task_token_owner=lambda token: None,
+                        ses_identity=lambda address: f"arn:aws:ses:us-east-1:123456789012:identity/{address}",
+                        ses_sandbox=True)
+    enforcer.load(policies)
+    return enforcer
+
+
+def test_a_function_url_needs_both_permissions_as_on_aws_since_2025():
+    template = Template("Shop", {
+        "Url": {"Type": "AWS::Lambda::Permission", "Properties": {
+            "Action": "lambda:InvokeFunctionUrl", "FunctionName": FUNCTION, "Principal": "*",
+            "FunctionUrlAuthType": "NONE"}},
+    }, {})
+    enforcer = _enforcer(AccountPolicies.from_template(template, Resolver("Shop")))
+    enforcer.authorize("*", "lambda:InvokeFunctionUrl", FUNCTION, {"lambda:FunctionUrlAuthType": "NONE"})
+    with pytest.raises(AccessDenied) as denied:
+        enforcer.authorize("*", "lambda:InvokeFunction", FUNCTION, {"lambda:InvokedViaFunctionUrl": "true"})
+    assert "lambda:InvokeFunction" in str(denied.value) and FUNCTION in str(denied.value)
+    assert enforcer.denials == [denied.value.denial]
+
+
+def test_a_role_may_do_what_its_policy_allows_and_nothing_else():
+    policies = AccountPolicies()
+    policies.attach(ROLE, {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": "dynamodb:GetItem", "Resource": "arn:aws:dynamodb:us-east-1:123456789012:table/Orders"}]})
+    enforcer = _enforcer(policies)
+    enforcer.authorize_call(ROLE, "dynamodb", "GetItem", {"TableName": "Orders", "Key": {}})
+    with pytest.raises(AccessDenied, match=r"assumed-role/Callback/.* dynamodb:PutItem"):
+        enforcer.authorize_call(ROLE, "dynamodb", "PutItem", {"TableName": "Orders", "Item": {}})
+    with pytest.raises(AccessDenied, match="table/Products"):
+        enforcer.authorize_call(ROLE, "dynamodb", "GetItem", {"TableName": "Products", "Key": {}})
+    enforcer.authorize_call(DEVELOPER, "dynamodb", "DeleteTable", {"TableName": "Orders"})  # the administrator
+    assert ("arn:aws:iam::123456789012:role/Callback", "dynamodb:GetItem") in enforcer.allowed
+
+
+@pytest.mark.parametrize(("service", "code"), [
+    ("dynamodb", "AccessDeniedException"), ("stepfunctions", "AccessDeniedException"),
+    ("lambda", "AccessDeniedException"), ("secretsmanager", "AccessDeniedException"),
+    ("sns", "AuthorizationError"), ("ses", "AccessDenied"), ("cloudformation", "AccessDenied"),
+])
+def test_a_refusal_has_the_code_the_service_answers_with(service, code):
+    assert access_denied_code(service) == code
+
+
+def test_an_address_is_authorized_as_the_verified_identity_it_belongs_to():
+    backend = SimpleNamespace(email_identities={"ada@example.com": 1, "shop.test": 1})
+    assert SesSandbox.verified_identity(backend, "Ada <ada@example.com>") == "ada@example.com"
+    assert SesSandbox.verified_identity(backend, "orders@shop.test") == "shop.test"
+    assert SesSandbox.verified_identity(backend, "success@simulator.amazonses.com") == "success@simulator.amazonses.com"
+    assert SesSandbox.verified_identity(backend, "eve@example.org") is None
