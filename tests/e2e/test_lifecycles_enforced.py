@@ -12,7 +12,7 @@ from tests.support import ShopClient, start_shop
 
 @pytest.fixture(scope="module", params=[True, False], ids=["ses-sandbox", "ses-production"])
 def shop(synthesized, request):
-    running = start_shop(synthesized, approval_timeout_seconds=6, feedback_delay_seconds=1,
+    running = start_shop(synthesized, approval_timeout_seconds=8, feedback_delay_seconds=1,
                          ses_sandbox=request.param)
     yield ShopClient(running)
     running.stop()

@@ -118,7 +118,7 @@ def _run(template_path: Path, until: Callable[[list[Denial]], bool] = lambda den
          timeout: float = 60) -> tuple[LocalShop | None, list[Denial], dict[str, str]]:
     """Deploy the template, run every lifecycle at once; stop early once `until(denials)` holds."""
     shop = LocalShop(LocalConfig(port=0, aws_port=0, template_path=template_path,
-                                 approval_timeout_seconds=5, feedback_delay_seconds=1))
+                                 approval_timeout_seconds=8, feedback_delay_seconds=1))
     try:
         shop.start()
     except StackRefused:
