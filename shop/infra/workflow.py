@@ -3,7 +3,8 @@
 Approved:  OrderReceivedEmail -> RequestApproval (waits for the owner) -> MarkShipped ->
            ShipmentEmail -> WaitBeforeFeedback -> FeedbackEmail -> MarkFeedbackRequested -> done
 Rejected or no answer in time: -> Rejected | TimedOut -> DeleteOrder -> CancellationEmail -> done
-A step still failing after its retries: -> RecordFailure (status FAILED) -> OrderFailed
+A step still failing after its retries: -> RecordFailure (status FAILED; nothing to mark once the
+           order was deleted) -> OrderFailed
 
 Emails need templates, so they are a Lambda; status changes and the deletion are direct
 DynamoDB integrations (no Lambda to pay for). Durations come from the execution input, which the
@@ -211,9 +212,16 @@ class OrderWorkflow(Construct):
 
     def _definition(self, orders: dynamodb.ITable) -> sfn.IChainable:
         # Retries exhausted anywhere: mark the order FAILED (visible to the owner), then fail.
-        failed = self._set_status("RecordFailure", orders, STATUS_FAILED).next(
-            sfn.Fail(self, "OrderFailed", error="OrderFailed",
-                     cause="A step kept failing after its retries; the order is marked FAILED")
+        order_failed = sfn.Fail(self, "OrderFailed", error="OrderFailed",
+                                cause="A step kept failing after its retries; the order is marked FAILED")
+        # A step after DeleteOrder (the cancellation email) can fail too: there is no order left to
+        # mark, its condition fails, and the execution must still end as OrderFailed (the alarm, the
+        # owner's tools), not with the condition's error.
+        failed = (
+            self._set_status("RecordFailure", orders, STATUS_FAILED)
+            .add_catch(order_failed, errors=["DynamoDB.ConditionalCheckFailedException"],
+                       result_path=sfn.JsonPath.DISCARD)
+            .next(order_failed)
         )
 
         def guarded(task: sfn.TaskStateBase) -> sfn.TaskStateBase:

@@ -108,6 +108,18 @@ def test_every_task_retries_transient_errors_and_records_a_failure(definition):
     assert states["OrderFailed"]["Type"] == "Fail"
 
 
+def test_a_failure_after_the_order_was_deleted_still_ends_as_order_failed(definition):
+    """CancellationEmail fails after DeleteOrder: RecordFailure's `attribute_exists` condition fails on
+    AWS, and that must end the execution as OrderFailed, not as the condition's error."""
+    record = definition["States"]["RecordFailure"]
+    assert record["Next"] == "OrderFailed"
+    catches = {error: catch["Next"] for catch in record.get("Catch", []) for error in catch["ErrorEquals"]}
+    assert catches == {"DynamoDB.ConditionalCheckFailedException": "OrderFailed"}
+    # The catch is for a missing order only: throttling is still retried, and the order never resurrected.
+    assert record["Parameters"]["ConditionExpression"] == "attribute_exists(orderId)"
+    assert "DynamoDB.ProvisionedThroughputExceededException" in record["Retry"][0]["ErrorEquals"]
+
+
 def test_a_failed_execution_alarms_the_owner(template):
     template.has_resource_properties("AWS::CloudWatch::Alarm", {
         "MetricName": "ExecutionsFailed", "Namespace": "AWS/States", "Threshold": 1,

@@ -105,3 +105,23 @@ def test_when_retries_run_out_the_order_is_marked_failed_not_lost(shop):
     assert last["type"] == "ExecutionFailed"
     assert last["executionFailedEventDetails"]["error"] == "OrderFailed"
     assert json.loads(requests.get(f"{shop.url}/orders/{order_id}", timeout=10).text)["status"] == "FAILED"
+
+
+def test_a_failure_after_the_order_was_deleted_ends_as_order_failed(shop):
+    """The cancellation email keeps failing after DeleteOrder: RecordFailure has no order left to
+    mark, and the execution must still fail as OrderFailed (what the alarm and the owner's tools
+    report), not with RecordFailure's failed condition."""
+    order_id = shop.place_ok()["orderId"]
+    links = shop.links(order_id)
+    shop.wait_for_status(order_id, "AWAITING_APPROVAL")
+
+    shop.shop.faults.arm("ses.send_email", 1000)
+    assert requests.post(links["reject"], timeout=10).status_code == 200
+
+    execution = shop.finished_execution(order_id, timeout=60)
+    assert execution["status"] == "FAILED"
+    assert _failed_attempts(shop, order_id, "CancellationEmail") == 4  # first try + 3 retries
+    events = boto3.client("stepfunctions").get_execution_history(
+        executionArn=execution["executionArn"], maxResults=1000)["events"]
+    assert events[-1]["executionFailedEventDetails"]["error"] == "OrderFailed"
+    assert shop.order(order_id).status_code == 404  # and RecordFailure did not resurrect it
