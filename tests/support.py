@@ -102,6 +102,16 @@ class ShopClient:
 
         return poll(find, timeout=timeout, what=f"an email '{subject_part}'")
 
+    def stored_order(self, order_id: str) -> dict[str, Any] | None:
+        """The order's item as the Orders table holds it, private fields included (the API hides them)."""
+        from shop.adapters.tables import _plain, from_item
+
+        item = boto3.client("dynamodb").get_item(
+            TableName=self.shop.stack.outputs["OrdersTableName"], Key={"orderId": {"S": order_id}},
+            ConsistentRead=True,
+        ).get("Item")
+        return _plain(from_item(item)) if item else None
+
     def execution(self, order_id: str) -> dict[str, Any]:
         machine = self.shop.stack.outputs["StateMachineArn"]
         arn = machine.replace(":stateMachine:", ":execution:") + f":{order_id}"

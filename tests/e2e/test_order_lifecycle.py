@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+import boto3
+import pytest
 import requests
 
 from tests.support import DEMO_PRODUCT, DEMO_PRODUCT_2, subjects
@@ -91,6 +93,27 @@ def test_a_second_click_shows_what_was_decided_and_changes_nothing(shop):
     shop.wait_for_status(order_id, "FEEDBACK_REQUESTED")
     assert subjects(shop.outbox(), order_id).count(f"Your order {order_id} is on its way") == 1
     assert shop.finished_execution(order_id)["output"]["outcome"] == "APPROVED"
+
+
+@pytest.mark.parametrize(("answer", "status"), [
+    (lambda sfn, token: sfn.send_task_success(taskToken=token, output="{}"), "FEEDBACK_REQUESTED"),
+    # Neither a decision nor the timeout: RequestApproval's catch-all, RecordFailure.
+    (lambda sfn, token: sfn.send_task_failure(taskToken=token, error="Unexpected", cause="test"), "FAILED"),
+], ids=["shipped", "failed"])
+def test_the_workflow_takes_the_task_token_off_the_order_whoever_answered_the_task(shop, answer, status):
+    """The decision's own bookkeeping removes the token only while the order awaits approval, and the
+    workflow's next status update often gets there first. Answered here straight through Step Functions,
+    so that bookkeeping never runs at all: the workflow's update alone must remove the token."""
+    order_id = shop.place_ok()["orderId"]
+    shop.links(order_id)
+    shop.wait_for_status(order_id, "AWAITING_APPROVAL")
+    token = shop.stored_order(order_id)["approvalTaskToken"]
+
+    answer(boto3.client("stepfunctions"), token)
+
+    shop.wait_for_status(order_id, status)
+    stored = shop.stored_order(order_id)
+    assert "approvalTaskToken" not in stored and "approvalLinkId" not in stored, sorted(stored)
 
 
 def test_opening_a_link_never_decides(shop):

@@ -120,6 +120,15 @@ def test_a_failure_after_the_order_was_deleted_still_ends_as_order_failed(defini
     assert "DynamoDB.ProvisionedThroughputExceededException" in record["Retry"][0]["ErrorEquals"]
 
 
+@pytest.mark.parametrize("state", ["MarkShipped", "MarkFeedbackRequested", "RecordFailure"])
+def test_every_status_the_workflow_sets_removes_the_task_token(definition, state):
+    """The owner's decision removes the token too, but only while the order awaits approval: when
+    the workflow's own update gets there first, it must remove it itself."""
+    expression = definition["States"][state]["Parameters"]["UpdateExpression"]
+    removed = expression.partition(" REMOVE ")[2]
+    assert {name.strip() for name in removed.split(",")} >= {"approvalTaskToken", "approvalLinkId"}
+
+
 def test_a_failed_execution_alarms_the_owner(template):
     template.has_resource_properties("AWS::CloudWatch::Alarm", {
         "MetricName": "ExecutionsFailed", "Namespace": "AWS/States", "Threshold": 1,
