@@ -26,6 +26,10 @@ STATUS_SHIPPED = "SHIPPED"
 STATUS_FEEDBACK_REQUESTED = "FEEDBACK_REQUESTED"
 STATUS_CANCELLED = "CANCELLED"  # the owner cancelled it; the workflow deletes it
 STATUS_FAILED = "FAILED"  # a step kept failing after its retries; the owner must look
+# What an order holds only while its owner may decide it: the approval task's token, the id of the
+# links that decide (`approvalLinkId`) and of links not yet confirmed sent (`pendingLinkId`). Private:
+# no API answer, page or printout shows them, and every status past the approval removes them.
+APPROVAL_FIELDS = ("approvalTaskToken", "approvalLinkId", "pendingLinkId")
 
 # Outcomes written to the execution's output: a rejection or a timeout is a business result.
 OUTCOME_APPROVED = "APPROVED"

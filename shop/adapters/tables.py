@@ -9,10 +9,11 @@ from typing import Any
 from shop.adapters.aws import client, error_code
 from shop.domain.catalog import Product
 from shop.domain.orders import Order
-from shop.settings import STATUS_AWAITING_APPROVAL
+from shop.settings import APPROVAL_FIELDS, STATUS_AWAITING_APPROVAL, STATUS_RECEIVED
 
 _BATCH_GET_LIMIT = 100
 _BATCH_WRITE_LIMIT = 25
+_APPROVAL_FIELDS = ", ".join(APPROVAL_FIELDS)
 
 
 def _serializer():
@@ -104,22 +105,38 @@ class OrdersTable(_Table):
     def delete(self, order_id: str) -> None:
         self.dynamodb.delete_item(TableName=self.table_name, Key={"orderId": {"S": order_id}})
 
-    def mark_awaiting_approval(self, order_id: str, *, task_token: str, link_id: str, deadline: str) -> None:
-        """Record that the owner was asked: the task token (the owner's console and CLI decide
-        with it), the id of the links sent, and the deadline."""
-        self.dynamodb.update_item(
+    def mark_awaiting_approval(self, order_id: str, *, task_token: str, link_id: str, deadline: str) -> bool:
+        """Record that the owner is being asked: the task token (the owner's console and CLI decide
+        with it) and the deadline. The links' id stays pending until `confirm_links`: nothing can
+        decide the order before its notification went out. False, changing nothing, when the order
+        is past awaiting approval (decided: a retried request must not undo that) or gone."""
+        return self._condition_held(
+            self.dynamodb.update_item,
             TableName=self.table_name,
             Key={"orderId": {"S": order_id}},
-            UpdateExpression="SET #status = :status, approvalTaskToken = :token, approvalLinkId = :link, "
-            "approvalDeadline = :deadline",
-            ConditionExpression="attribute_exists(orderId)",
+            UpdateExpression="SET #status = :status, approvalTaskToken = :token, pendingLinkId = :link, "
+            "approvalDeadline = :deadline REMOVE approvalLinkId",
+            ConditionExpression="attribute_exists(orderId) AND #status IN (:received, :status)",
             ExpressionAttributeNames={"#status": "status"},
             ExpressionAttributeValues={
                 ":status": {"S": STATUS_AWAITING_APPROVAL},
+                ":received": {"S": STATUS_RECEIVED},
                 ":token": {"S": task_token},
                 ":link": {"S": link_id},
                 ":deadline": {"S": deadline},
             },
+        )
+
+    def confirm_links(self, order_id: str, *, link_id: str) -> bool:
+        """The notification with these links went out: from now on they (and the owner's tools)
+        decide. False if the order moved on meanwhile (a timeout deleted it)."""
+        return self._condition_held(
+            self.dynamodb.update_item,
+            TableName=self.table_name,
+            Key={"orderId": {"S": order_id}},
+            UpdateExpression="SET approvalLinkId = :link REMOVE pendingLinkId",
+            ConditionExpression="pendingLinkId = :link",
+            ExpressionAttributeValues={":link": {"S": link_id}},
         )
 
     def replace_link(self, order_id: str, *, old_link_id: str, new_link_id: str) -> bool:
@@ -144,23 +161,26 @@ class OrdersTable(_Table):
         return {item["orderId"]: item for item in self._batch_get(order_ids)}
 
     def set_decided(self, order_id: str, *, status: str, decided_at: str) -> None:
-        """Show the decision on the order while the workflow moves on; never resurrects one.
-        If the workflow already moved the order on, there is nothing to show."""
-        self._condition_held(
+        """Show the decision on the order while the workflow moves on, and take the token off it:
+        it has done its work. The status only while the order awaits approval (the workflow may
+        have moved it on already), the token whatever the status; never resurrects a deleted order."""
+        request = {"TableName": self.table_name, "Key": {"orderId": {"S": order_id}},
+                   "ExpressionAttributeNames": {"#status": "status"}}
+        if self._condition_held(
             self.dynamodb.update_item,
-            TableName=self.table_name,
-            Key={"orderId": {"S": order_id}},
-            # The token has done its work: it leaves the table with the decision.
-            UpdateExpression="SET #status = :status, decidedAt = :decided_at "
-            "REMOVE approvalTaskToken, approvalLinkId",
+            **request,
+            UpdateExpression="SET #status = :status, decidedAt = :decided_at REMOVE " + _APPROVAL_FIELDS,
             ConditionExpression="#status = :awaiting",
-            ExpressionAttributeNames={"#status": "status"},
             ExpressionAttributeValues={
                 ":status": {"S": status},
                 ":awaiting": {"S": STATUS_AWAITING_APPROVAL},
                 ":decided_at": {"S": decided_at},
             },
-        )
+        ):
+            return
+        del request["ExpressionAttributeNames"]
+        self._condition_held(self.dynamodb.update_item, **request, UpdateExpression="REMOVE " + _APPROVAL_FIELDS,
+                             ConditionExpression="attribute_exists(orderId)")
 
 
 class DecisionConflict(Exception):
@@ -170,32 +190,75 @@ class DecisionConflict(Exception):
 class DecisionsTable(_Table):
     """One item per decided order: the decision, when, and whether Step Functions has it.
 
-    The conditional put is what makes a decision happen once, from any link or console.
+    The conditional put is what makes a decision happen once, from any link or console. Delivering
+    it (telling Step Functions) is claimed, so that two clicks never deliver at once: the put holds
+    the claim for its own request, and a later request re-delivering an undelivered decision takes
+    it with `claim`. A claim lapses at `claimedUntil`, so one lost with its request blocks nobody
+    for long. Once delivered (`delivered`), or known never to arrive (`missed`: the workflow had
+    stopped waiting), nothing delivers it again.
     """
 
     key = "orderId"
 
-    def record(self, order_id: str, *, decision: str, decided_at: str, expires_at: int) -> None:
+    def record(self, order_id: str, *, decision: str, decided_at: str, expires_at: int, claim: str,
+               claimed_until: int) -> None:
         if not self._condition_held(
             self.dynamodb.put_item,
             TableName=self.table_name,
             Item=to_item({"orderId": order_id, "decision": decision, "decidedAt": decided_at,
-                          "delivered": False, "expiresAt": expires_at}),
+                          "delivered": False, "expiresAt": expires_at, "deliveryClaim": claim,
+                          "claimedUntil": claimed_until}),
             ConditionExpression="attribute_not_exists(orderId)",
         ):
             raise DecisionConflict(order_id)
 
-    def mark_delivered(self, order_id: str) -> None:
-        self.dynamodb.update_item(
+    def get_many(self, order_ids: Iterable[str]) -> dict[str, dict[str, Any]]:
+        """Decisions by order id (consistent reads); orders with none are absent from the result."""
+        return {item["orderId"]: item for item in self._batch_get(order_ids)}
+
+    def claim(self, order_id: str, *, decision: str, claim: str, now: int, claimed_until: int) -> bool:
+        """Take the right to deliver `decision`, recorded and not yet delivered nor missed, unless
+        another request holds it; False if it does, or the decision is settled or another one."""
+        return self._condition_held(
+            self.dynamodb.update_item,
             TableName=self.table_name,
             Key={"orderId": {"S": order_id}},
-            UpdateExpression="SET delivered = :yes",
-            ExpressionAttributeValues={":yes": {"BOOL": True}},
+            UpdateExpression="SET deliveryClaim = :claim, claimedUntil = :until",
+            ConditionExpression="#decision = :decision AND delivered = :no AND attribute_not_exists(missed) "
+            "AND (attribute_not_exists(claimedUntil) OR claimedUntil <= :now)",
+            ExpressionAttributeNames={"#decision": "decision"},
+            ExpressionAttributeValues={":claim": {"S": claim}, ":until": {"N": str(claimed_until)},
+                                       ":decision": {"S": decision}, ":no": {"BOOL": False},
+                                       ":now": {"N": str(now)}},
         )
 
-    def forget(self, order_id: str) -> None:
-        """Drop a decision that never took effect (the task had timed out)."""
-        self.dynamodb.delete_item(TableName=self.table_name, Key={"orderId": {"S": order_id}})
+    def release(self, order_id: str, *, claim: str) -> None:
+        """Give the claim back after a delivery that certainly failed: the next click may try at once."""
+        self._condition_held(
+            self.dynamodb.update_item,
+            TableName=self.table_name,
+            Key={"orderId": {"S": order_id}},
+            UpdateExpression="REMOVE deliveryClaim, claimedUntil",
+            ConditionExpression="deliveryClaim = :claim",
+            ExpressionAttributeValues={":claim": {"S": claim}},
+        )
+
+    def mark_delivered(self, order_id: str) -> None:
+        self._settle(order_id, "SET delivered = :yes REMOVE deliveryClaim, claimedUntil")
+
+    def mark_missed(self, order_id: str) -> None:
+        """The workflow no longer waited when the decision reached it (its deadline had passed)."""
+        self._settle(order_id, "SET missed = :yes REMOVE deliveryClaim, claimedUntil")
+
+    def _settle(self, order_id: str, expression: str) -> None:
+        self._condition_held(  # a decision expired by DynamoDB's TTL is not brought back
+            self.dynamodb.update_item,
+            TableName=self.table_name,
+            Key={"orderId": {"S": order_id}},
+            UpdateExpression=expression,
+            ConditionExpression="attribute_exists(orderId)",
+            ExpressionAttributeValues={":yes": {"BOOL": True}},
+        )
 
 
 class IdempotencyConflict(Exception):

@@ -16,7 +16,7 @@ from typing import Any
 
 from shop.cli import render
 from shop.domain.approval import Decision
-from shop.domain.errors import InvalidCatalog, InvalidRequest, LinkRefused, NotFound, ShopError
+from shop.domain.errors import InvalidCatalog, InvalidRequest, LinkRefused, NotDelivered, NotFound, ShopError
 from shop.settings import LOCAL_DEFAULT_PORT, STACK_NAME
 
 # What the exit status means, for scripts. argparse's own usage errors are 2 as well.
@@ -114,6 +114,12 @@ def _decide(decision: Decision) -> Callable[[argparse.Namespace], dict[str, Any]
     return command
 
 
+def approvals_deliver(args):
+    from shop.logic import owner
+
+    return owner.deliver(_resources(args), args.order_id, now=_now())
+
+
 def approvals_resend(args):
     from shop.logic import owner
 
@@ -176,13 +182,15 @@ def _parser() -> argparse.ArgumentParser:
             "cancel an order awaiting approval: the customer is told and the order deleted", order_id=True)
 
     approvals = groups.add_parser("approvals", help="orders waiting for your decision").add_subparsers(
-        dest="command", required=True, metavar="{list,approve,reject,resend}")
+        dest="command", required=True, metavar="{list,approve,reject,resend,deliver}")
     command(approvals, "list", approvals_list, "orders awaiting approval, the most urgent first")
     command(approvals, "approve", _decide(Decision.APPROVE), "approve an order: it ships", order_id=True)
     command(approvals, "reject", _decide(Decision.REJECT),
             "reject an order: the customer is told and the order deleted", order_id=True)
     command(approvals, "resend", approvals_resend,
             "send the approval notification again, with new links; the old ones stop working", order_id=True)
+    command(approvals, "deliver", approvals_deliver,
+            "deliver a decision that was recorded but did not reach the workflow (an AWS fault)", order_id=True)
 
     catalog = groups.add_parser("catalog", help="the products customers can order").add_subparsers(
         dest="command", required=True, metavar="{load}")
@@ -216,6 +224,8 @@ def _exit_code(error: Exception) -> tuple[str, str]:
         return error.kind, error.message
     if isinstance(error, NotFound):
         return "not_found", error.message
+    if isinstance(error, NotDelivered):  # recorded; trying again (`approvals deliver`) delivers it
+        return "failed", error.message
     if isinstance(error, LinkRefused):  # already decided, not awaiting approval, too late
         return "conflict", error.message
     if isinstance(error, InvalidRequest | InvalidCatalog | ShopError):

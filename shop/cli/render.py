@@ -41,9 +41,21 @@ def order_list(orders: list[dict[str, Any]]) -> str:
 def approvals_list(orders: list[dict[str, Any]]) -> str:
     if not orders:
         return "No orders are waiting for a decision."
-    return _table(["ORDER", "CUSTOMER", "TOTAL", "DECIDE BY", "LEFT"],
+    return _table(["ORDER", "CUSTOMER", "TOTAL", "DECIDE BY", "LEFT", "NOTE"],
                   [[o["orderId"], o["customerEmail"], _money(o), format_utc(o["approvalDeadline"] or ""),
-                    _left(o.get("secondsLeft"))] for o in orders])
+                    _left(o.get("secondsLeft")), _note(o)] for o in orders])
+
+
+def _note(order: dict[str, Any]) -> str:
+    decision = order.get("decision")
+    if decision:
+        return f"{past_tense(decision['decision'])}, {_DELIVERY[decision['delivery']]}"
+    return "" if order.get("notified", True) else "notification being sent"
+
+
+# How each state of a recorded decision reads; `pending` names the command that delivers it.
+_DELIVERY = {"delivered": "delivered", "pending": "not yet delivered: `shop approvals deliver ID` delivers it",
+             "missed": "not delivered before the deadline: the order timed out and was cancelled"}
 
 
 def order_show(detail: dict[str, Any]) -> str:
@@ -61,7 +73,8 @@ def order_show(detail: dict[str, Any]) -> str:
         lines.append(f"Awaiting your decision until {format_utc(order['approvalDeadline'])}")
     if detail["decision"]:
         decision = detail["decision"]
-        lines.append(f"Decision: {past_tense(decision['decision'])} at {format_utc(decision['decidedAt'])}")
+        state = "" if decision["delivery"] == "delivered" else f", {_DELIVERY[decision['delivery']]}"
+        lines.append(f"Decision: {past_tense(decision['decision'])} at {format_utc(decision['decidedAt'])}{state}")
     if execution["status"]:
         where = f", at {execution['currentState']}" if execution["currentState"] else ""
         outcome = f", outcome {execution['outcome']}" if execution["outcome"] else ""

@@ -48,3 +48,20 @@ class LinkExpired(LinkRefused):
 class AlreadyDecided(LinkRefused):
     status = 409
     title = "This order was already decided"
+
+
+class NotReady(LinkRefused):
+    """Not yet: the order is still being received, or its owner's notification still being sent."""
+
+    status = 409
+    title = "Not yet"
+
+
+class NotDelivered(LinkRefused):
+    """The decision is recorded, but Step Functions could not be told (an AWS fault): the next
+    click, from the same link or the owner's tools, delivers it. Nothing else can decide the order
+    meanwhile. 503, since trying again is the remedy."""
+
+    status = 503
+    title = "Your decision is recorded, not yet delivered"
+    retry_after = 10  # seconds; a failed delivery gives its claim back at once

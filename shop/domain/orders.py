@@ -13,15 +13,15 @@ import fastjsonschema
 from shop.domain.catalog import Product
 from shop.domain.errors import InvalidRequest, UnprocessableOrder
 from shop.domain.money import round_amount
-from shop.settings import STATUS_RECEIVED
+from shop.settings import APPROVAL_FIELDS, STATUS_RECEIVED
 
 MAX_ITEMS_PER_ORDER = 50
 MAX_QUANTITY_PER_ITEM = 1000
 _TEXT = {"type": "string", "minLength": 1, "maxLength": 200, "pattern": r"\S"}
 
 # Workflow bookkeeping stored on an order that no API, page or printout shows: the pending
-# approval task's token, and the id of the newest approval links.
-PRIVATE_ORDER_FIELDS = frozenset({"approvalTaskToken", "approvalLinkId"})
+# approval task's token, and the ids of the newest approval links.
+PRIVATE_ORDER_FIELDS = frozenset(APPROVAL_FIELDS)
 
 
 def without_private_fields(order: dict[str, Any]) -> dict[str, Any]:

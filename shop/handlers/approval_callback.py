@@ -35,11 +35,12 @@ _PAGE_HEADERS = {
 }
 
 
-def _page(status: int, template: str, **context: Any) -> Response:
+def _page(status: int, template: str, *, headers: dict[str, str] | None = None, **context: Any) -> Response:
     body = render(f"pages/{template}", **context).body
     if app.current_event.request_context.http.method == "HEAD":
         body = ""
-    return Response(status_code=status, content_type=content_types.TEXT_HTML, body=body, headers=_PAGE_HEADERS)
+    return Response(status_code=status, content_type=content_types.TEXT_HTML, body=body,
+                    headers={**_PAGE_HEADERS, **(headers or {})})
 
 
 def _request():
@@ -59,7 +60,7 @@ def confirm_page() -> Response:
         now=utc_now(),
     )
     return _page(200, "approval_review.html", order=review.order,
-                 approve=review.decision is Decision.APPROVE, deadline=review.deadline)
+                 approve=review.decision is Decision.APPROVE, deadline=review.deadline, recorded=review.recorded)
 
 
 @app.post("/")
@@ -83,16 +84,19 @@ def refused(error: ShopError) -> Response:
     status = error.status if isinstance(error, LinkRefused) else 400
     title = error.title if isinstance(error, LinkRefused) else "This link is incomplete"
     logger.info("link refused", status=status, reason=error.message)
-    return _page(status, "message.html", title=title, message=error.message)
+    retry_after = getattr(error, "retry_after", None)  # recorded, not yet delivered: come back soon
+    headers = {"Retry-After": str(retry_after)} if retry_after else None
+    return _page(status, "message.html", title=title, message=error.message, headers=headers)
 
 
 @app.exception_handler(Exception)
 def failed(error: Exception) -> Response:
-    # An AWS fault, not the link: say so, and let the owner try the same link again.
+    # An AWS fault before this click recorded anything (one after it is NotDelivered, above): say
+    # only that, since another click may have decided, and let the owner try the same link again.
     logger.exception("approval failed")
     return _page(503, "message.html", title="Please try again",
-                 message="The shop could not record your decision just now. Nothing was decided; "
-                 "open the link again in a minute.")
+                 message="The shop could not reach its records just now, and this click changed nothing. "
+                 "Open the link again in a minute.", headers={"Retry-After": "60"})
 
 
 @app.not_found

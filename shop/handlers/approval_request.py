@@ -22,7 +22,7 @@ logger = Logger(service="approval-request")
 
 
 @logger.inject_lambda_context(clear_state=True)
-def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, str]:
+def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, str | None]:
     order = event["order"]
     logger.append_keys(order_id=order.get("orderId"))
     settings = runtime_settings()
@@ -38,5 +38,8 @@ def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, str]:
             publish=publish_notification,
             now=utc_now(),
         )
-    logger.info("owner asked for a decision")
+    if message_id is None:  # a retried step, after the owner decided: asking again would mislead
+        logger.info("order decided already; the owner is not asked again")
+    else:
+        logger.info("owner asked for a decision")
     return {"messageId": message_id}

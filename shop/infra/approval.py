@@ -53,9 +53,9 @@ class ApprovalCallback(Construct):
             },
         )
         orders.grant(self.function, "dynamodb:GetItem", "dynamodb:UpdateItem")
-        decisions.grant(
-            self.function, "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"
-        )
+        # Decisions are recorded (put), claimed and settled (update), never deleted: one that came too
+        # late says so rather than disappearing (DynamoDB's TTL removes records in time).
+        decisions.grant(self.function, "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem")
         self.function.add_to_role_policy(  # read only: grant_read adds DescribeSecret, which nothing calls
             iam.PolicyStatement(actions=["secretsmanager:GetSecretValue"], resources=[self.signing_key.secret_arn]))
         # Granted by ARN, not with `grant_task_response(state_machine)`: the workflow's

@@ -29,6 +29,7 @@ from constructs import Construct
 from shop.infra import nag
 from shop.infra.lambda_bundle import ShopCode
 from shop.settings import (
+    APPROVAL_FIELDS,
     CANCELLATION_ERROR,
     OUTCOME_APPROVED,
     OUTCOME_CANCELLED,
@@ -43,10 +44,6 @@ from shop.settings import (
 )
 
 ORDER_ID = sfn.JsonPath.string_at("$.order.orderId")
-# What an order keeps only while its owner may decide it (the task token and the links' ids). Every
-# status the workflow sets is past the approval, so each of those updates removes them: whichever of
-# the workflow and the decision's own bookkeeping gets to the order first, the token leaves with it.
-APPROVAL_FIELDS = ("approvalTaskToken", "approvalLinkId")
 # DynamoDB errors worth retrying: throttling and AWS-side faults; a failed condition is not one.
 DYNAMODB_TRANSIENT_ERRORS = [
     "DynamoDB.ProvisionedThroughputExceededException",
@@ -202,6 +199,8 @@ class OrderWorkflow(Construct):
             state_id,
             table=orders,
             key={"orderId": tasks.DynamoAttributeValue.from_string(ORDER_ID)},
+            # Every status the workflow sets is past the approval: whichever of the workflow and the
+            # decision's own bookkeeping gets to the order first, the token leaves with it.
             update_expression="SET #status = :status, updatedAt = :now REMOVE " + ", ".join(APPROVAL_FIELDS),
             # Never resurrect a deleted order: UpdateItem would create it.
             condition_expression="attribute_exists(orderId)",

@@ -2,21 +2,28 @@
 
 A link is checked before anything changes:
 1. its signature and expiry (403, 410), with no I/O at all;
-2. a decision already recorded for the order (409, saying which and when), kept even after a
-   rejected order is deleted;
+2. a decision already recorded for the order (409, saying which, when, and whether the workflow
+   has it yet), kept even after a rejected order is deleted;
 3. the order exists (410 once it was cancelled), and the link is the newest one sent for it
    (403: a resent notification replaces the links of the one before).
 The console and the CLI skip the link (their caller's AWS credentials are the authority) and
 use the task token stored on the order; from there both paths are the same:
 4. a conditional put records the decision; if someone decided first, 409.
-Only then is Step Functions told, and the record marked delivered. If that call fails after the
-put, the same request again re-sends the same decision: a crash never strands an order, and Step
-Functions refuses a second answer, so nothing can act twice.
+Only then is Step Functions told (the decision is *delivered*), and the record marked delivered.
+Delivering is claimed (the put holds the claim), so that of many clicks at once exactly one
+delivers and answers "done"; the others get the 409. If delivering fails after the put, the
+answer says so (503: recorded, not yet delivered), and the next click on the same link, or the
+owner's "Deliver now", delivers the same decision; a different one is refused. If the workflow
+no longer waits when it arrives (its deadline passed), the record says it was missed, and every
+later answer says so. Step Functions takes one answer per task, so nothing can act twice.
 """
 
 from __future__ import annotations
 
 import hmac
+import logging
+import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -24,7 +31,15 @@ from typing import Any
 from shop.adapters.tables import DecisionConflict, DecisionsTable, OrdersTable
 from shop.adapters.workflow import TaskGone, Workflow
 from shop.domain.approval import CallbackRequest, Decision, past_tense, verify
-from shop.domain.errors import AlreadyDecided, LinkExpired, LinkForged, NotFound
+from shop.domain.errors import (
+    AlreadyDecided,
+    LinkExpired,
+    LinkForged,
+    LinkRefused,
+    NotDelivered,
+    NotFound,
+    NotReady,
+)
 from shop.domain.orders import without_private_fields
 from shop.logic.clock import iso, parse_iso
 from shop.rendering import format_utc
@@ -44,54 +59,103 @@ _CLOSED = "This order is closed: it was rejected, cancelled or not confirmed in 
 TIME_RAN_OUT = "The time to decide on this order ran out; it is being cancelled."
 # Decision records outlive the approval window by this much, then DynamoDB expires them.
 DECISION_RETENTION = timedelta(days=30)
+# How long a request may hold the claim to deliver a decision: longer than any one request takes
+# (the callback's Lambda times out after 10 s), so a live claim means a delivery in flight, and one
+# lost with its request lapses soon.
+CLAIM_SECONDS = 30
+logger = logging.getLogger(__name__)
+
+
+def new_claim_id() -> str:
+    return secrets.token_urlsafe(12)
 
 
 @dataclass(frozen=True)
 class Review:
-    """What the confirmation page shows."""
+    """What the confirmation page shows; `recorded` when this decision is recorded but not yet
+    delivered, and the button delivers it."""
 
     order: dict[str, Any]
     decision: Decision
     deadline: str
+    recorded: dict[str, Any] | None = None
 
 
-def already_decided(record: dict[str, Any]) -> AlreadyDecided:
-    word = past_tense(record.get("decision", ""))
-    return AlreadyDecided(f"This order was already {word} at {format_utc(record.get('decidedAt', ''))}. "
+def refusal(record: dict[str, Any], order: dict[str, Any] | None = None, *, gone: bool = False,
+            now: datetime | None = None) -> LinkRefused:
+    """The answer to a click on an order decided already: which decision, when, and where it stands.
+    An order the workflow has moved past awaiting approval shows the decision took effect; one it
+    deleted (`gone`) was rejected or cancelled, by this decision or by its deadline: an approval not
+    delivered by then never was."""
+    decision = record.get("decision", "")
+    said = f"This order was already {past_tense(decision)} at {format_utc(record.get('decidedAt', ''))}"
+    moved_on = gone or (order is not None and order.get("status") not in (STATUS_AWAITING_APPROVAL, STATUS_RECEIVED))
+    if record.get("missed") or (gone and decision == Decision.APPROVE and not record.get("delivered")):
+        return LinkExpired(f"{said}, but that decision reached the order's workflow after its deadline: the "
+                           "order was not confirmed in time and is cancelled. Nothing was changed.")
+    if record.get("delivered") or moved_on:
+        return AlreadyDecided(f"{said}. Nothing was changed.")
+    if now is not None and record.get("claimedUntil", 0) > now.timestamp():
+        return AlreadyDecided(f"{said}; the decision is being passed to the order's workflow just now. "
+                              "Nothing was changed.")
+    return AlreadyDecided(f"{said}, but the decision has not reached the order's workflow yet: open the "
+                          f"{decision} link again (or use Deliver now in the console) to deliver it. "
                           "Nothing was changed.")
 
 
-def not_pending(order: dict[str, Any]) -> AlreadyDecided:
+def not_delivered(record: dict[str, Any]) -> NotDelivered:
+    word = past_tense(record["decision"])
+    return NotDelivered(f"Your decision is recorded: the order was {word} at {format_utc(record['decidedAt'])}. "
+                        "But the shop could not pass it on to the order's workflow just now. Try again in a "
+                        "minute (open the same link again, or use Deliver now in the console) to deliver it; "
+                        "nothing else can decide this order meanwhile.")
+
+
+def not_pending(order: dict[str, Any]) -> LinkRefused:
     if order.get("status") == STATUS_RECEIVED:
-        return AlreadyDecided("This order is still being received; the owner is asked in a moment. "
-                              "Nothing was changed.")
+        return NotReady("This order is still being received; the owner is asked in a moment. Nothing was changed.")
     return AlreadyDecided(f"This order is {order.get('status')} and takes no decision now. Nothing was changed.")
 
 
-def _open_order(request: CallbackRequest, orders: OrdersTable, decisions: DecisionsTable):
+_NOT_SENT_YET = ("The owner's notification for this order is still being sent; it can be decided in a moment. "
+                 "Nothing was changed.")
+
+
+def _open_order(request: CallbackRequest, orders: OrdersTable, decisions: DecisionsTable, now: datetime):
     """The order and any decision on it, refusing links that cannot decide anything."""
     order = orders.get(request.order_id)
     decided = decisions.get(request.order_id)
     if order is None:
-        raise already_decided(decided) if decided else LinkExpired(_CLOSED)
+        raise refusal(decided, gone=True) if decided else LinkExpired(_CLOSED)
     if decided is None and not (
         hmac.compare_digest(order.get("approvalTaskToken", "").encode(), request.task_token.encode())
         and hmac.compare_digest(order.get("approvalLinkId", "").encode(), request.link_id.encode())
     ):
+        if hmac.compare_digest(order.get("pendingLinkId", "").encode(), request.link_id.encode()):
+            raise NotReady(_NOT_SENT_YET)  # a link opened before its sending was confirmed
         raise LinkForged("This link is not the latest one sent for this order. Use the newest email.")
     return order, decided
 
 
+def _awaiting_delivery(order: dict[str, Any], decided: dict[str, Any], decision: Decision) -> bool:
+    """A recorded decision that this click may (re)deliver: the same one, not settled, and the
+    workflow still waiting for it."""
+    return (decided["decision"] == decision.value and not decided.get("delivered") and not decided.get("missed")
+            and order.get("status") == STATUS_AWAITING_APPROVAL)
+
+
 def review(request: CallbackRequest, *, key: bytes, orders: OrdersTable, decisions: DecisionsTable,
            now: datetime) -> Review:
-    """GET and HEAD: the order and the decision the button will make. Changes nothing."""
+    """GET and HEAD: the order and the decision the button will make (or deliver). Changes nothing."""
     verify(request, key=key, now=now.timestamp())
-    order, decided = _open_order(request, orders, decisions)
+    order, decided = _open_order(request, orders, decisions, now)
     if decided:
-        raise already_decided(decided)
-    if order.get("status") != STATUS_AWAITING_APPROVAL:
+        if not _awaiting_delivery(order, decided, request.decision):
+            raise refusal(decided, order, now=now)
+    elif order.get("status") != STATUS_AWAITING_APPROVAL:
         raise not_pending(order)
-    return Review(order=order, decision=request.decision, deadline=order.get("approvalDeadline", ""))
+    return Review(order=order, decision=request.decision, deadline=order.get("approvalDeadline", ""),
+                  recorded=decided)
 
 
 def decide(request: CallbackRequest, *, key: bytes, orders: OrdersTable, decisions: DecisionsTable,
@@ -99,7 +163,7 @@ def decide(request: CallbackRequest, *, key: bytes, orders: OrdersTable, decisio
     """POST from a link: record the decision once, then resume the workflow. Returns the order
     as decided."""
     verify(request, key=key, now=now.timestamp())
-    order, decided = _open_order(request, orders, decisions)
+    order, decided = _open_order(request, orders, decisions, now)
     return _decide_once(order, decided, request.decision, task_token=request.task_token,
                         expires=request.expires, orders=orders, decisions=decisions, workflow=workflow, now=now)
 
@@ -107,17 +171,25 @@ def decide(request: CallbackRequest, *, key: bytes, orders: OrdersTable, decisio
 def open_for_owner(order_id: str, *, orders: OrdersTable, decisions: DecisionsTable,
                    now: datetime) -> tuple[dict[str, Any], dict[str, Any] | None]:
     """The order and any decision on it, for the owner's console and CLI: refused unless it
-    awaits approval with its task token (removed with the decision) and, while nothing is
-    decided yet, its deadline has not passed."""
+    awaits approval with its task token (removed with the decision), its notification was sent
+    and, while nothing is decided yet, its deadline has not passed. A decision recorded and not
+    yet delivered stays deliverable until the workflow stops waiting."""
     order = orders.get(order_id)
     decided = decisions.get(order_id)
-    if order is None or order.get("status") != STATUS_AWAITING_APPROVAL or not order.get("approvalTaskToken"):
+    if order is None:
         if decided:
-            raise already_decided(decided)
-        if order is None:
-            raise NotFound(f"There is no open order {order_id}.", field="orderId")
+            raise refusal(decided, gone=True)
+        raise NotFound(f"There is no open order {order_id}.", field="orderId")
+    awaiting = order.get("status") == STATUS_AWAITING_APPROVAL and bool(order.get("approvalTaskToken"))
+    if decided:
+        if not awaiting:
+            raise refusal(decided, order, now=now)
+        return order, decided
+    if not awaiting:
         raise not_pending(order)
-    if decided is None and now >= parse_iso(order["approvalDeadline"]):
+    if not order.get("approvalLinkId"):
+        raise NotReady(_NOT_SENT_YET)
+    if now >= parse_iso(order["approvalDeadline"]):
         raise LinkExpired(TIME_RAN_OUT)
     return order, decided
 
@@ -127,44 +199,86 @@ def decide_as_owner(order_id: str, decision: Decision, *, orders: OrdersTable, d
     """The owner's console or CLI: approve, reject or cancel an order awaiting approval, under the
     same made-once rules as the links."""
     order, decided = open_for_owner(order_id, orders=orders, decisions=decisions, now=now)
-    expires = int(parse_iso(order["approvalDeadline"]).timestamp())  # stored with the token
-    return _decide_once(order, decided, decision, task_token=order["approvalTaskToken"], expires=expires,
-                        orders=orders, decisions=decisions, workflow=workflow, now=now)
+    return _decide_once(order, decided, decision, task_token=order["approvalTaskToken"],
+                        expires=_deadline(order), orders=orders, decisions=decisions, workflow=workflow, now=now)
+
+
+def deliver_as_owner(order_id: str, *, orders: OrdersTable, decisions: DecisionsTable, workflow: Workflow,
+                     now: datetime) -> dict[str, Any]:
+    """The owner's "Deliver now": pass a decision recorded earlier, and not yet delivered, to the
+    workflow; exactly what a second click on its link does."""
+    order, decided = open_for_owner(order_id, orders=orders, decisions=decisions, now=now)
+    if decided is None:
+        raise NotReady("This order has no decision to deliver: approve, reject or cancel it instead. "
+                       "Nothing was changed.")
+    return _decide_once(order, decided, Decision(decided["decision"]), task_token=order["approvalTaskToken"],
+                        expires=_deadline(order), orders=orders, decisions=decisions, workflow=workflow, now=now)
+
+
+def _deadline(order: dict[str, Any]) -> int:
+    return int(parse_iso(order["approvalDeadline"]).timestamp())  # stored with the token
 
 
 def _decide_once(order: dict[str, Any], decided: dict[str, Any] | None, decision: Decision, *, task_token: str,
                  expires: int, orders: OrdersTable, decisions: DecisionsTable, workflow: Workflow,
                  now: datetime) -> dict[str, Any]:
     order_id = order["orderId"]
+    claim, claimed_until = new_claim_id(), int(now.timestamp()) + CLAIM_SECONDS
     recorded_now = decided is None
     if decided:
-        # The same decision, recorded but perhaps never delivered (a crash after the put):
-        # deliver it again. Anything else was decided already.
-        if decided["decision"] != decision.value or decided.get("delivered"):
-            raise already_decided(decided)
+        # Recorded before and not delivered (a fault after the put): deliver that same decision,
+        # if no other click is delivering it right now. Anything else was decided already.
+        if not _awaiting_delivery(order, decided, decision):
+            raise refusal(decided, order, now=now)
+        try:
+            claimed = decisions.claim(order_id, decision=decision.value, claim=claim, now=int(now.timestamp()),
+                                      claimed_until=claimed_until)
+        except Exception as error:  # an AWS fault: the decision stands, recorded and undelivered
+            raise not_delivered(decided) from error
+        if not claimed:
+            raise refusal(_quietly(decisions.get, order_id) or decided, order, now=now)
     else:
         if order.get("status") != STATUS_AWAITING_APPROVAL:
             raise not_pending(order)
         decided = {"decision": decision.value, "decidedAt": iso(now)}
         try:
             decisions.record(order_id, decision=decided["decision"], decided_at=decided["decidedAt"],
-                             expires_at=expires + int(DECISION_RETENTION.total_seconds()))
+                             expires_at=expires + int(DECISION_RETENTION.total_seconds()), claim=claim,
+                             claimed_until=claimed_until)
         except DecisionConflict:
-            raise already_decided(decisions.get(order_id) or decided) from None
+            raise refusal(_quietly(decisions.get, order_id) or decided, order, now=now) from None
 
+    # From here on the decision is recorded: no answer may say that nothing was decided.
     try:
         _deliver(workflow, task_token, decision, decided)
     except TaskGone:
-        if recorded_now:
-            # It never took effect: the approval task had timed out. Leave no false record.
-            decisions.forget(order_id)
-            raise LinkExpired(TIME_RAN_OUT) from None
-        decisions.mark_delivered(order_id)  # an earlier attempt did get through
-        raise already_decided(decided) from None
-    decisions.mark_delivered(order_id)
-    orders.set_decided(order_id, status=_STATUS_FOR[decision], decided_at=decided["decidedAt"])
+        if recorded_now or now.timestamp() >= expires:
+            # The workflow stopped waiting first (its deadline): say so from now on.
+            _quietly(decisions.mark_missed, order_id)
+            raise refusal({**decided, "missed": True}) from None
+        # Before the deadline only an answer ends the task: an earlier delivery of this same
+        # decision got through, and its bookkeeping did not.
+        _quietly(decisions.mark_delivered, order_id)
+        raise refusal({**decided, "delivered": True}) from None
+    except Exception as error:  # an AWS fault: Step Functions did not take it
+        _quietly(decisions.release, order_id, claim=claim)
+        raise not_delivered(decided) from error
+    # Delivered: the order is decided whatever happens to the bookkeeping below. A failure there is
+    # settled later: the workflow's next status update removes the token, and the next click on
+    # the link finds the task answered and marks the decision delivered.
+    _quietly(decisions.mark_delivered, order_id)
+    _quietly(orders.set_decided, order_id, status=_STATUS_FOR[decision], decided_at=decided["decidedAt"])
     return {**without_private_fields(order), "status": _STATUS_FOR[decision], "decision": decided["decision"],
             "decidedAt": decided["decidedAt"]}
+
+
+def _quietly(call: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    """Bookkeeping whose failure must not change the answer already decided (logged, None)."""
+    try:
+        return call(*args, **kwargs)
+    except Exception:
+        logger.warning("approval bookkeeping failed: %s", getattr(call, "__name__", call), exc_info=True)
+        return None
 
 
 def _deliver(workflow: Workflow, task_token: str, decision: Decision, decided: dict[str, Any]) -> None:

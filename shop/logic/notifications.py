@@ -9,7 +9,7 @@ from typing import Any
 from shop.adapters.tables import DecisionsTable, OrdersTable
 from shop.domain.approval import Decision, approval_links, new_link_id
 from shop.domain.errors import AlreadyDecided
-from shop.logic.approvals import already_decided, open_for_owner
+from shop.logic.approvals import open_for_owner, refusal
 from shop.logic.clock import iso, parse_iso
 from shop.rendering import render
 
@@ -46,14 +46,23 @@ def request_approval(
     orders: OrdersTable,
     publish: Callable[..., str],
     now: datetime,
-) -> str:
+) -> str | None:
     """Mark the order as awaiting approval and send the owner signed approve and reject links,
-    valid until the approval deadline."""
+    valid until the approval deadline. Returns the notification's message id, or None when the
+    order was decided already and nobody is asked.
+
+    The step may run again after a fault (the state machine retries it), and the owner decides
+    meanwhile: so the mark refuses an order past awaiting approval, and the order only becomes
+    decidable once its notification went out (`confirm_links`), never between the two."""
     deadline_at = now + timedelta(seconds=timeout_seconds)
     link_id = new_link_id()
-    orders.mark_awaiting_approval(order["orderId"], task_token=task_token, link_id=link_id, deadline=iso(deadline_at))
-    return _notify_owner(order, task_token, link_id=link_id, deadline_at=deadline_at, approval_url=approval_url,
-                         topic_arn=topic_arn, key=key, publish=publish)
+    if not orders.mark_awaiting_approval(order["orderId"], task_token=task_token, link_id=link_id,
+                                         deadline=iso(deadline_at)):
+        return None  # decided (or gone): links for it would only be refused
+    message_id = _notify_owner(order, task_token, link_id=link_id, deadline_at=deadline_at, approval_url=approval_url,
+                               topic_arn=topic_arn, key=key, publish=publish)
+    orders.confirm_links(order["orderId"], link_id=link_id)
+    return message_id
 
 
 def resend_approval_request(
@@ -71,7 +80,7 @@ def resend_approval_request(
     before stop working: only the newest link id decides. The deadline stays what it was."""
     order, decided = open_for_owner(order_id, orders=orders, decisions=decisions, now=now)
     if decided:  # even one not yet delivered: its links would change nothing
-        raise already_decided(decided)
+        raise refusal(decided, order, now=now)
     deadline_at = parse_iso(order["approvalDeadline"])
     link_id = new_link_id()
     if not orders.replace_link(order_id, old_link_id=order.get("approvalLinkId", ""), new_link_id=link_id):

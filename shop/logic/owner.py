@@ -18,8 +18,8 @@ from shop.adapters.stack import ShopResources
 from shop.domain.approval import Decision
 from shop.domain.errors import InvalidRequest, NotFound
 from shop.domain.orders import without_private_fields
-from shop.domain.workflow_graph import current_state, state_marks, workflow_graph
-from shop.logic.approvals import decide_as_owner
+from shop.domain.workflow_graph import CURRENT, current_state, state_marks, workflow_graph
+from shop.logic.approvals import decide_as_owner, deliver_as_owner
 from shop.logic.clock import iso, parse_iso
 from shop.logic.notifications import resend_approval_request
 from shop.settings import (
@@ -84,6 +84,7 @@ def _status(order: dict[str, Any] | None, execution: dict[str, Any]) -> str:
 
 
 def _summary(order: dict[str, Any], status: str, execution: dict[str, Any]) -> dict[str, Any]:
+    awaiting = status == STATUS_AWAITING_APPROVAL
     return {
         "orderId": order.get("orderId") or execution.get("name"),
         "status": status,
@@ -92,7 +93,9 @@ def _summary(order: dict[str, Any], status: str, execution: dict[str, Any]) -> d
         "total": order.get("total", ""),
         "currency": order.get("currency", ""),
         "createdAt": order.get("createdAt") or _time(execution.get("startDate")),
-        "approvalDeadline": order.get("approvalDeadline") if status == STATUS_AWAITING_APPROVAL else None,
+        "approvalDeadline": order.get("approvalDeadline") if awaiting else None,
+        # Its notification went out: only then can it be decided (until then its links are pending).
+        "notified": awaiting and bool(order.get("approvalLinkId")),
         "execution": execution.get("status"),
     }
 
@@ -130,12 +133,41 @@ def list_orders(shop: ShopResources, *, status: str | None = None, limit: int | 
 
 
 def pending_approvals(shop: ShopResources, *, now: datetime) -> list[dict[str, Any]]:
-    """Orders awaiting the owner's decision, the most urgent first."""
+    """Orders awaiting the owner's decision, the most urgent first; those with a decision recorded
+    and not yet delivered say which, since delivering it is what they await."""
     pending = list_orders(shop, status=STATUS_AWAITING_APPROVAL, limit=None)
+    decided = shop.decisions.get_many(order["orderId"] for order in pending) if pending else {}
     for order in pending:
         deadline = order.get("approvalDeadline")
         order["secondsLeft"] = max(0, int((parse_iso(deadline) - now).total_seconds())) if deadline else None
+        record = decided.get(order["orderId"])
+        order["decision"] = _decision(record, _recorded_delivery(record)) if record else None
     return sorted(pending, key=lambda order: order.get("approvalDeadline") or "")
+
+
+# Where each decision takes the workflow: reaching it proves the decision was delivered.
+_TAKES_TO = {Decision.APPROVE: "MarkShipped", Decision.REJECT: "Rejected", Decision.CANCEL: "Cancelled"}
+DELIVERED, NOT_YET_DELIVERED, MISSED = "delivered", "pending", "missed"
+
+
+def delivery(record: dict[str, Any], marks: dict[str, str], execution_status: str) -> str:
+    """Whether a recorded decision reached the workflow, from the execution's history (the truth)
+    before the record's own bookkeeping: `delivered`; `pending`, the workflow still waiting for it
+    (Deliver now delivers it); or `missed`, the workflow went on without it (its deadline passed)."""
+    if record.get("delivered") or _TAKES_TO.get(Decision(record["decision"])) in marks:
+        return DELIVERED
+    if not record.get("missed") and execution_status == "RUNNING" and marks.get("RequestApproval") == CURRENT:
+        return NOT_YET_DELIVERED
+    return MISSED
+
+
+def _recorded_delivery(record: dict[str, Any]) -> str:
+    """Where a decision stands by its record alone (no execution history at hand)."""
+    return DELIVERED if record.get("delivered") else MISSED if record.get("missed") else NOT_YET_DELIVERED
+
+
+def _decision(record: dict[str, Any], state: str) -> dict[str, Any]:
+    return {"decision": record["decision"], "decidedAt": record["decidedAt"], "delivery": state}
 
 
 def _event(event: dict[str, Any]) -> dict[str, Any]:
@@ -160,13 +192,16 @@ def order_detail(shop: ShopResources, order_id: str) -> dict[str, Any]:
     snapshot = order or (execution.get("input") or {}).get("order") or {"orderId": order_id}
     status = _status(order, execution)
     marks = state_marks(events, execution.get("status", ""))
-    decision = shop.decisions.get(order_id)
+    record = shop.decisions.get(order_id)
+    decision = _decision(record, delivery(record, marks, execution.get("status", ""))) if record else None
     return {
         "order": without_private_fields(snapshot),
         "status": status,
         "live": order is not None,
-        "decision": {k: decision[k] for k in ("decision", "decidedAt") if k in decision} if decision else None,
-        "awaitingApproval": status == STATUS_AWAITING_APPROVAL and decision is None,
+        "decision": decision,
+        # Decidable: awaiting approval, its notification sent, nothing recorded yet.
+        "awaitingApproval": status == STATUS_AWAITING_APPROVAL and record is None
+        and bool((order or {}).get("approvalLinkId")),
         "execution": {
             "status": execution.get("status"),
             "startDate": _time(execution.get("startDate")),
@@ -189,6 +224,12 @@ def decide(shop: ShopResources, order_id: str, decision: Decision, *, now: datet
     _known(order_id)
     return decide_as_owner(order_id, decision, orders=shop.orders, decisions=shop.decisions,
                            workflow=shop.workflow, now=now)
+
+
+def deliver(shop: ShopResources, order_id: str, *, now: datetime) -> dict[str, Any]:
+    """Deliver a decision recorded earlier whose delivery to the workflow failed."""
+    _known(order_id)
+    return deliver_as_owner(order_id, orders=shop.orders, decisions=shop.decisions, workflow=shop.workflow, now=now)
 
 
 def resend(shop: ShopResources, order_id: str, *, now: datetime) -> dict[str, Any]:

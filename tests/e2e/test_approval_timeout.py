@@ -24,3 +24,36 @@ def test_an_unanswered_order_times_out_into_the_cancellation_path(synthesized):
         assert late.status_code == 410 and "ran out" in late.text
     finally:
         shop.shop.stop()
+
+
+def test_a_decision_not_delivered_before_the_deadline_is_reported_not_left_silently(synthesized, capsys):
+    """The approval was recorded, Step Functions never got it, and nobody clicked again: the order
+    times out like any unanswered one, and every place that shows the decision says it came to nothing."""
+    from shop.cli.main import main
+
+    shop = ShopClient(start_shop(synthesized, approval_timeout_seconds=5, feedback_delay_seconds=1))
+    try:
+        order_id = shop.place_ok()["orderId"]
+        links = shop.links(order_id)
+        shop.wait_for_status(order_id, "AWAITING_APPROVAL")
+        shop.shop.faults.arm("stepfunctions.send_task_success", 100)  # past the SDK's own retries
+        try:
+            failed = requests.post(links["approve"], timeout=10)
+        finally:
+            shop.shop.faults.arm("stepfunctions.send_task_success", 0)
+        assert failed.status_code == 503 and "recorded, not yet delivered" in failed.text
+
+        execution = shop.finished_execution(order_id, timeout=30)
+        assert execution["output"] == {"orderId": order_id, "outcome": "TIMED_OUT"}
+        assert "could not confirm your order in time" in shop.wait_for_email(order_id, "was cancelled")["body"]
+
+        page = requests.get(f"{shop.url}/console/orders/{order_id}", timeout=10).text
+        assert "approved</strong> at" in page and "(not delivered before the deadline)" in page
+        assert 'data-action="deliver"' not in page
+        assert main(["--local", shop.url, "order", "show", order_id]) == 0
+        assert "Decision: approved at" in (shown := capsys.readouterr().out) and "not delivered before the deadline" in shown
+        late = requests.post(f"{shop.url}/console/orders/{order_id}/deliver", headers={"Origin": shop.url},
+                             allow_redirects=False, timeout=10)
+        assert late.status_code == 410 and "after its deadline" in late.text
+    finally:
+        shop.shop.stop()

@@ -58,7 +58,7 @@ def finished(shop, order_id: str) -> dict[str, Any]:
 def test_the_installed_command_has_help_for_every_command(shop):
     for command in (["order", "place"], ["order", "show"], ["order", "list"], ["order", "cancel"],
                     ["approvals", "list"], ["approvals", "approve"], ["approvals", "reject"],
-                    ["approvals", "resend"], ["catalog", "load"]):
+                    ["approvals", "resend"], ["approvals", "deliver"], ["catalog", "load"]):
         result = run(shop, *command, "--help")
         assert result.returncode == 0 and "usage: shop" in result.stdout, command
 
@@ -211,8 +211,33 @@ def test_resend_replaces_the_links_and_the_old_ones_stop_working(shop):
     shop.wait_for_email(order_id, "is on its way")
 
 
+def test_a_decision_that_did_not_reach_the_workflow_says_so_and_deliver_delivers_it(shop):
+    order_id = place(shop)
+    pending(shop, order_id)
+
+    shop.shop.faults.arm("stepfunctions.send_task_success", 100)  # past the SDK's own retries
+    try:
+        failed = run(shop, "approvals", "approve", order_id)
+    finally:
+        shop.shop.faults.arm("stepfunctions.send_task_success", 0)
+
+    assert failed.returncode == EXIT["failed"], failed.stderr  # trying again is the remedy
+    assert "Your decision is recorded" in failed.stderr
+    shown = run(shop, "order", "show", order_id).stdout
+    assert "Decision: approved at" in shown and "not yet delivered: `shop approvals deliver ID`" in shown
+    listed = run(shop, "approvals", "list").stdout
+    assert next(line for line in listed.splitlines() if order_id in line).endswith("`shop approvals deliver ID` delivers it")
+    assert run(shop, "approvals", "reject", order_id).returncode == EXIT["conflict"]
+
+    delivered = run(shop, "approvals", "deliver", order_id)
+    assert delivered.returncode == 0 and f"Order {order_id} approved" in delivered.stdout
+    shop.wait_for_email(order_id, "is on its way")
+    again = run(shop, "approvals", "deliver", order_id, "--json")
+    assert again.returncode == EXIT["conflict"] and "already approved" in json.loads(again.stderr)["error"]["message"]
+
+
 @pytest.mark.parametrize("command", [["order", "show"], ["approvals", "approve"], ["approvals", "reject"],
-                                     ["approvals", "resend"], ["order", "cancel"]])
+                                     ["approvals", "resend"], ["approvals", "deliver"], ["order", "cancel"]])
 def test_an_unknown_order_is_not_found(shop, command):
     result = run(shop, *command, "01JDF12740C1HB5QE4DT9TWB3Z", "--json")
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from concurrent.futures import ThreadPoolExecutor
 
 import boto3
 import pytest
@@ -114,6 +115,28 @@ def test_the_workflow_takes_the_task_token_off_the_order_whoever_answered_the_ta
     shop.wait_for_status(order_id, status)
     stored = shop.stored_order(order_id)
     assert "approvalTaskToken" not in stored and "approvalLinkId" not in stored, sorted(stored)
+
+
+def test_of_clicks_at_once_exactly_one_answers_done_and_the_others_already_decided(shop):
+    """Five POSTs of the same approve link at once, on several orders: each order is decided and
+    delivered by exactly one of them; the others get the 409 the README promises."""
+    orders = [shop.place_ok()["orderId"] for _ in range(6)]
+    links = {order_id: shop.links(order_id)["approve"] for order_id in orders}
+    for order_id in orders:
+        shop.wait_for_status(order_id, "AWAITING_APPROVAL")
+
+    with ThreadPoolExecutor(max_workers=30) as pool:
+        clicks = {order_id: [pool.submit(requests.post, link, timeout=20) for _ in range(5)]
+                  for order_id, link in links.items()}
+        answers = {order_id: [future.result() for future in futures] for order_id, futures in clicks.items()}
+
+    for order_id, responses in answers.items():
+        statuses = sorted(response.status_code for response in responses)
+        assert statuses == [200, 409, 409, 409, 409], (order_id, statuses)
+        assert all(re.search(r"already approved at \d{4}-", r.text) for r in responses if r.status_code == 409)
+    for order_id in orders:
+        shop.wait_for_email(order_id, "is on its way")
+        assert subjects(shop.outbox(), order_id).count(f"Your order {order_id} is on its way") == 1
 
 
 def test_opening_a_link_never_decides(shop):

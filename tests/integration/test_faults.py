@@ -58,24 +58,59 @@ def test_a_throttled_email_is_retried_by_the_workflow(shop):
     shop.wait_for_status(order_id, "AWAITING_APPROVAL")
 
 
-def test_a_lost_send_task_success_is_completed_by_the_next_click(shop):
+def _console(shop: ShopClient, order_id: str, action: str) -> requests.Response:
+    return requests.post(f"{shop.url}/console/orders/{order_id}/{action}", headers={"Origin": shop.url},
+                         allow_redirects=False, timeout=10)
+
+
+def test_a_lost_send_task_success_says_the_decision_is_recorded_and_the_next_click_delivers_it(shop):
     order_id = shop.place_ok()["orderId"]
     links = shop.links(order_id)
     shop.wait_for_status(order_id, "AWAITING_APPROVAL")
 
     shop.shop.faults.arm("stepfunctions.send_task_success", 1)
     first = requests.post(links["approve"], timeout=10)
-    assert first.status_code == 503 and "try again" in first.text.lower()
-    assert shop.status(order_id) == "AWAITING_APPROVAL"  # recorded, not yet delivered
+
+    # The truth: recorded, not delivered yet, and the same link delivers it.
+    assert first.status_code == 503 and first.headers["Retry-After"] == "10"
+    assert "recorded, not yet delivered" in first.text and "open the same link again" in first.text
+    assert "Nothing was decided" not in first.text
+    assert shop.status(order_id) == "AWAITING_APPROVAL"
     assert shop.execution(order_id)["status"] == "RUNNING"
-    # The other link cannot change a decision that is already recorded
-    assert requests.post(links["reject"], timeout=10).status_code == 409
+    other = requests.post(links["reject"], timeout=10)
+    assert other.status_code == 409 and "has not reached the order&#39;s workflow yet" in other.text
+    again = requests.get(links["approve"], timeout=10)
+    assert again.status_code == 200 and "Deliver approval" in again.text
+    console = requests.get(f"{shop.url}/console/orders/{order_id}", timeout=10).text
+    assert "(not yet delivered)" in console and 'data-action="deliver"' in console
+    assert 'data-action="approve"' not in console  # decided: no decision buttons
 
     second = requests.post(links["approve"], timeout=10)
     assert second.status_code == 200 and "Order approved" in second.text
     shop.wait_for_status(order_id, "FEEDBACK_REQUESTED")
     assert subjects(shop.outbox(), order_id).count(f"Your order {order_id} is on its way") == 1
     assert requests.post(links["approve"], timeout=10).status_code == 409
+    assert "(not yet delivered)" not in requests.get(f"{shop.url}/console/orders/{order_id}", timeout=10).text
+
+
+def test_the_console_delivers_a_decision_that_did_not_reach_the_workflow(shop):
+    order_id = shop.place_ok()["orderId"]
+    shop.links(order_id)
+    shop.wait_for_status(order_id, "AWAITING_APPROVAL")
+
+    # The console calls as the owner's tools, whose SDK retries on its own: fail every attempt.
+    shop.shop.faults.arm("stepfunctions.send_task_failure", 100)
+    failed = _console(shop, order_id, "reject")
+    shop.shop.faults.arm("stepfunctions.send_task_failure", 0)
+    assert failed.status_code == 503 and failed.headers["Retry-After"] == "10"
+    assert "Your decision is recorded" in failed.text and "(not yet delivered)" in failed.text
+    approvals = requests.get(f"{shop.url}/console/approvals", timeout=10).text
+    pending = approvals[approvals.index(f'data-order="{order_id}"'):]
+    assert "(not yet delivered)" in pending[:3000] and 'data-action="deliver"' in pending[:3000]
+
+    assert _console(shop, order_id, "deliver").status_code == 303
+    shop.wait_for_email(order_id, "was cancelled")
+    assert shop.finished_execution(order_id)["output"]["outcome"] == "REJECTED"
 
 
 def test_a_throttled_dynamodb_step_is_retried(shop):

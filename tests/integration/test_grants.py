@@ -33,9 +33,6 @@ NOT_EXERCISED_LOCALLY = {
         "keeps no CloudWatch logs (CDK adds these with `logs=`).",
     ("WorkflowStateMachineRole", "xray:"):
         "Step Functions sends X-Ray traces (`tracing_enabled`); local mode has no X-Ray.",
-    ("ApprovalCallbackFunctionServiceRole", "dynamodb:DeleteItem"):
-        "Forgets a decision that reached a task which had already timed out (`DecisionsTable.forget`): "
-        "a race with the deadline that the lifecycles cannot time. tests/unit/test_approval.py covers it.",
 }
 
 

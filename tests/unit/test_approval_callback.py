@@ -19,7 +19,8 @@ from shop.local.events import function_url_event
 from shop.local.functions import LocalLambdaContext
 
 # The in-memory tables and workflow the owner's decisions are tested with: the same rules apply.
-from tests.unit.test_owner_decisions import Decisions, Orders, Workflow, awaiting
+from tests.fakes import Decisions, Orders, Workflow
+from tests.unit.test_owner_decisions import awaiting
 
 KEY = b"k" * 32
 NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
@@ -81,3 +82,33 @@ def test_a_plain_form_post_decides(shop):
     event["isBase64Encoded"] = False
 
     assert_approved(invoke(event), shop)
+
+
+def test_a_decision_recorded_but_not_delivered_is_said_so_and_the_link_delivers_it(shop):
+    from tests.unit.test_decision_delivery import FailingOnce
+
+    shop.workflow = FailingOnce()  # Step Functions throttled past the SDK's retries, once
+    event = approve_form_post()
+
+    failed = invoke(event)
+
+    assert failed["statusCode"] == 503 and failed["headers"]["Retry-After"] == "10"
+    assert "recorded, not yet delivered" in failed["body"] and "approved at 2026-11-24 12:00:00 UTC" in failed["body"]
+    assert "Nothing was decided" not in failed["body"]
+    page = invoke({**event, "requestContext": {**event["requestContext"],
+                                               "http": {**event["requestContext"]["http"], "method": "GET"}},
+                   "body": None, "isBase64Encoded": False})
+    assert page["statusCode"] == 200 and "Deliver approval" in page["body"]
+
+    assert_approved(invoke(approve_form_post()), shop)
+
+
+def test_a_fault_before_anything_was_recorded_says_this_click_changed_nothing(shop):
+    def throttled(operation):
+        raise RuntimeError("throttled")  # any AWS failure before the put
+
+    shop.decisions.before = throttled
+    answer = invoke(approve_form_post())
+
+    assert answer["statusCode"] == 503 and "this click changed nothing" in answer["body"]
+    assert shop.workflow.calls == []

@@ -8,72 +8,14 @@ from typing import Any
 
 import pytest
 
-from shop.adapters.tables import DecisionConflict
-from shop.adapters.workflow import TaskGone
 from shop.domain.approval import Decision
-from shop.domain.errors import AlreadyDecided, LinkExpired, NotFound
+from shop.domain.errors import AlreadyDecided, LinkExpired, NotFound, NotReady
 from shop.logic.approvals import decide_as_owner
 from shop.logic.notifications import resend_approval_request
+from tests.fakes import Decisions, Orders, Workflow
 
 NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
 DEADLINE = "2026-11-24T13:00:00Z"
-
-
-class Orders:
-    def __init__(self, *orders: dict[str, Any]):
-        self.items = {order["orderId"]: dict(order) for order in orders}
-
-    def get(self, order_id):
-        return dict(self.items[order_id]) if order_id in self.items else None
-
-    def set_decided(self, order_id, *, status, decided_at):
-        order = self.items[order_id]
-        order.update(status=status, decidedAt=decided_at)
-        order.pop("approvalTaskToken"), order.pop("approvalLinkId")
-
-    def replace_link(self, order_id, *, old_link_id, new_link_id):
-        order = self.items.get(order_id)
-        if not order or order.get("approvalLinkId") != old_link_id:
-            return False
-        order["approvalLinkId"] = new_link_id
-        return True
-
-
-class Decisions:
-    def __init__(self):
-        self.items: dict[str, dict[str, Any]] = {}
-
-    def get(self, order_id):
-        return self.items.get(order_id)
-
-    def record(self, order_id, *, decision, decided_at, expires_at):
-        if order_id in self.items:
-            raise DecisionConflict(order_id)
-        self.items[order_id] = {"decision": decision, "decidedAt": decided_at, "delivered": False,
-                                "expiresAt": expires_at}
-
-    def mark_delivered(self, order_id):
-        self.items[order_id]["delivered"] = True
-
-    def forget(self, order_id):
-        del self.items[order_id]
-
-
-class Workflow:
-    def __init__(self, gone: bool = False):
-        self.calls: list[tuple] = []
-        self.gone = gone
-
-    def approve(self, token, output):
-        self._call("success", token, output.get("decision"))
-
-    def reject(self, token, *, error, cause):
-        self._call("failure", token, error)
-
-    def _call(self, *call):
-        if self.gone:
-            raise TaskGone("TaskTimedOut")
-        self.calls.append(call)
 
 
 def awaiting(**changes: Any) -> dict[str, Any]:
@@ -115,7 +57,8 @@ def test_a_second_decision_is_refused_and_resumes_nothing():
 
 def test_a_decision_recorded_but_not_delivered_is_delivered_again():
     orders, decisions, workflow = Orders(awaiting()), Decisions(), Workflow()
-    decisions.record("01JORDER", decision="approve", decided_at="2026-11-24T11:59:00Z", expires_at=0)
+    decisions.record("01JORDER", decision="approve", decided_at="2026-11-24T11:59:00Z", expires_at=0, claim="lost",
+                     claimed_until=0)  # its request's claim has lapsed
 
     decide(orders, decisions, workflow, Decision.APPROVE)
 
@@ -132,20 +75,22 @@ def test_after_the_deadline_nothing_is_recorded_or_resumed():
     assert decisions.items == {} and workflow.calls == []
 
 
-def test_a_task_that_timed_out_meanwhile_leaves_no_false_decision():
+def test_a_task_that_timed_out_meanwhile_leaves_a_decision_that_says_it_came_too_late():
     orders, decisions = Orders(awaiting()), Decisions()
 
-    with pytest.raises(LinkExpired):
+    with pytest.raises(LinkExpired, match="after its deadline"):
         decide(orders, decisions, Workflow(gone=True))
-    assert decisions.items == {}
-    assert orders.get("01JORDER")["status"] == "AWAITING_APPROVAL"
+    assert decisions.get("01JORDER")["missed"] is True and not decisions.get("01JORDER")["delivered"]
+    assert orders.get("01JORDER")["status"] == "AWAITING_APPROVAL"  # the workflow is cancelling it
+    with pytest.raises(LinkExpired, match="approved at 2026-11-24 12:00:00 UTC, but .* after its deadline"):
+        decide(orders, decisions, Workflow(), Decision.REJECT)
 
 
 def test_an_order_not_yet_awaiting_approval_takes_no_decision():
     received = awaiting(status="RECEIVED")
     del received["approvalTaskToken"]
 
-    with pytest.raises(AlreadyDecided, match="still being received"):
+    with pytest.raises(NotReady, match="still being received"):
         decide(Orders(received), Decisions(), Workflow())
 
 
@@ -153,7 +98,9 @@ def test_an_unknown_order_is_not_found_and_a_deleted_one_says_what_happened():
     with pytest.raises(NotFound):
         decide(Orders(), Decisions(), Workflow())
     decisions = Decisions()
-    decisions.record("01JORDER", decision="reject", decided_at="2026-11-24T11:00:00Z", expires_at=0)
+    decisions.record("01JORDER", decision="reject", decided_at="2026-11-24T11:00:00Z", expires_at=0, claim="c",
+                     claimed_until=0)
+    decisions.mark_delivered("01JORDER")
     with pytest.raises(AlreadyDecided, match="already rejected"):
         decide(Orders(), decisions, Workflow())
 

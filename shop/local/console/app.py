@@ -37,12 +37,14 @@ VENDOR = {
     "htmx.min.js": NODE_MODULES / "htmx.org" / "dist" / "htmx.min.js",
     "dagre.min.js": NODE_MODULES / "@dagrejs" / "dagre" / "dist" / "dagre.min.js",
 }
-ACTIONS = {"approve": Decision.APPROVE, "reject": Decision.REJECT, "cancel": Decision.CANCEL, "resend": None}
+ACTIONS = {"approve": Decision.APPROVE, "reject": Decision.REJECT, "cancel": Decision.CANCEL, "resend": None,
+           "deliver": None}
 DONE = {
     "approve": "Approved: the order ships now.",
     "reject": "Rejected: the customer is told and the order deleted.",
     "cancel": "Cancelled: the customer is told and the order deleted.",
     "resend": "Sent the owner new links; the earlier ones no longer work.",
+    "deliver": "Delivered: the order's workflow has the decision now.",
 }
 _SECURITY_HEADERS = {
     "Cache-Control": "no-store",
@@ -145,10 +147,15 @@ class Console:
         try:
             if action == "resend":
                 owner.resend(self.shop, order_id, now=utc_now())
+            elif action == "deliver":
+                owner.deliver(self.shop, order_id, now=utc_now())
             else:
                 owner.decide(self.shop, order_id, ACTIONS[action], now=utc_now())
-        except LinkRefused as error:  # already decided, not awaiting approval, too late
-            return self._order(request, order_id, problem=error.message, status=error.status)
+        except LinkRefused as error:  # already decided, not awaiting approval, too late, not delivered
+            response = self._order(request, order_id, problem=error.message, status=error.status)
+            if getattr(error, "retry_after", None):
+                response.headers["Retry-After"] = str(error.retry_after)
+            return response
         back = request.form.get("next", "")
         if not back.startswith(f"{PREFIX}/") or "//" in back:  # only back into the console
             back = f"{PREFIX}/orders/{order_id}"

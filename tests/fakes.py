@@ -1,0 +1,172 @@
+"""In-memory stand-ins for what the approval protocol calls: the Orders and Decisions tables and the
+approval task in Step Functions. Each table method holds to the condition its DynamoDB expression
+in shop/adapters/tables.py states; tests/integration/test_tables.py runs the same scenarios against
+both, in moto. No AWS, no clock: times are passed in, as the logic passes them.
+
+Every call first goes through `before(operation)`, which does nothing unless a test makes it: raise
+`Throttled` (an AWS fault: the call fails and changes nothing), or pause there while another request
+runs (an interleaving). The protocol's model (tests/unit/test_protocol_model.py) does both.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from shop.adapters.tables import DecisionConflict
+from shop.adapters.workflow import TaskGone
+from shop.settings import APPROVAL_FIELDS, STATUS_AWAITING_APPROVAL, STATUS_RECEIVED
+
+Before = Callable[[str], None]
+
+
+def _nothing(operation: str) -> None:
+    return None
+
+
+class Throttled(Exception):
+    """What botocore raises once AWS throttled a call past the SDK's retries: nothing was done."""
+
+    def __init__(self, operation: str):
+        super().__init__(f"{operation}: Rate exceeded (injected fault)")
+        self.response = {"Error": {"Code": "ThrottlingException", "Message": "Rate exceeded"}}
+
+
+class Orders:
+    def __init__(self, *orders: dict[str, Any], before: Before = _nothing):
+        self.items = {order["orderId"]: copy.deepcopy(order) for order in orders}
+        self.before = before
+
+    def get(self, order_id: str) -> dict[str, Any] | None:
+        self.before("orders.get")
+        return copy.deepcopy(self.items.get(order_id))
+
+    def get_many(self, order_ids: Iterable[str]) -> dict[str, dict[str, Any]]:
+        self.before("orders.get_many")
+        return {order_id: copy.deepcopy(self.items[order_id]) for order_id in order_ids if order_id in self.items}
+
+    def mark_awaiting_approval(self, order_id: str, *, task_token: str, link_id: str, deadline: str) -> bool:
+        self.before("orders.mark_awaiting_approval")
+        order = self.items.get(order_id)
+        if order is None or order.get("status") not in (STATUS_RECEIVED, STATUS_AWAITING_APPROVAL):
+            return False
+        order.update(status=STATUS_AWAITING_APPROVAL, approvalTaskToken=task_token, pendingLinkId=link_id,
+                     approvalDeadline=deadline)
+        order.pop("approvalLinkId", None)
+        return True
+
+    def confirm_links(self, order_id: str, *, link_id: str) -> bool:
+        self.before("orders.confirm_links")
+        order = self.items.get(order_id)
+        if order is None or order.get("pendingLinkId") != link_id:
+            return False
+        order["approvalLinkId"] = order.pop("pendingLinkId")
+        return True
+
+    def replace_link(self, order_id: str, *, old_link_id: str, new_link_id: str) -> bool:
+        self.before("orders.replace_link")
+        order = self.items.get(order_id)
+        if order is None or order.get("status") != STATUS_AWAITING_APPROVAL or order.get("approvalLinkId") != old_link_id:
+            return False
+        order["approvalLinkId"] = new_link_id
+        return True
+
+    def set_decided(self, order_id: str, *, status: str, decided_at: str) -> None:
+        self.before("orders.set_decided")
+        order = self.items.get(order_id)
+        if order is None:
+            return
+        if order.get("status") == STATUS_AWAITING_APPROVAL:
+            order.update(status=status, decidedAt=decided_at)
+        for name in APPROVAL_FIELDS:
+            order.pop(name, None)
+
+    # -- the state machine's own DynamoDB tasks (not adapter methods) ------------------------------
+    def set_status(self, order_id: str, status: str) -> bool:
+        """MarkShipped, MarkFeedbackRequested, RecordFailure: False when the condition failed."""
+        self.before("orders.set_status")
+        order = self.items.get(order_id)
+        if order is None:
+            return False
+        order["status"] = status
+        for name in APPROVAL_FIELDS:
+            order.pop(name, None)
+        return True
+
+    def delete(self, order_id: str) -> None:
+        self.before("orders.delete")
+        self.items.pop(order_id, None)
+
+
+class Decisions:
+    def __init__(self, before: Before = _nothing):
+        self.items: dict[str, dict[str, Any]] = {}
+        self.before = before
+
+    def get(self, order_id: str) -> dict[str, Any] | None:
+        self.before("decisions.get")
+        return copy.deepcopy(self.items.get(order_id))
+
+    def get_many(self, order_ids: Iterable[str]) -> dict[str, dict[str, Any]]:
+        self.before("decisions.get_many")
+        return {order_id: copy.deepcopy(self.items[order_id]) for order_id in order_ids if order_id in self.items}
+
+    def record(self, order_id: str, *, decision: str, decided_at: str, expires_at: int, claim: str,
+               claimed_until: int) -> None:
+        self.before("decisions.record")
+        if order_id in self.items:
+            raise DecisionConflict(order_id)
+        self.items[order_id] = {"orderId": order_id, "decision": decision, "decidedAt": decided_at,
+                                "delivered": False, "expiresAt": expires_at, "deliveryClaim": claim,
+                                "claimedUntil": claimed_until}
+
+    def claim(self, order_id: str, *, decision: str, claim: str, now: int, claimed_until: int) -> bool:
+        self.before("decisions.claim")
+        record = self.items.get(order_id)
+        if (record is None or record["decision"] != decision or record["delivered"] is not False
+                or "missed" in record or record.get("claimedUntil", now) > now):
+            return False
+        record.update(deliveryClaim=claim, claimedUntil=claimed_until)
+        return True
+
+    def release(self, order_id: str, *, claim: str) -> None:
+        self.before("decisions.release")
+        record = self.items.get(order_id)
+        if record is not None and record.get("deliveryClaim") == claim:
+            del record["deliveryClaim"], record["claimedUntil"]
+
+    def mark_delivered(self, order_id: str) -> None:
+        self._settle("decisions.mark_delivered", order_id, "delivered")
+
+    def mark_missed(self, order_id: str) -> None:
+        self._settle("decisions.mark_missed", order_id, "missed")
+
+    def _settle(self, operation: str, order_id: str, flag: str) -> None:
+        self.before(operation)
+        record = self.items.get(order_id)
+        if record is not None:
+            record[flag] = True
+            record.pop("deliveryClaim", None), record.pop("claimedUntil", None)
+
+
+class Workflow:
+    """The approval task of one execution: it takes one answer for its token, then refuses any
+    (as Step Functions does: TaskTimedOut, InvalidToken). `gone` makes it refuse from the start."""
+
+    def __init__(self, gone: bool = False, before: Before = _nothing):
+        self.calls: list[tuple] = []
+        self.gone = gone
+        self.before = before
+
+    def approve(self, token: str, output: dict[str, Any]) -> None:
+        self._call("success", token, output.get("decision"))
+
+    def reject(self, token: str, *, error: str, cause: str) -> None:
+        self._call("failure", token, error)
+
+    def _call(self, *call: Any) -> None:
+        self.before(f"workflow.{call[0]}")
+        if self.gone or self.calls:
+            raise TaskGone("TaskTimedOut")
+        self.calls.append(call)

@@ -1,0 +1,159 @@
+"""The tables' conditional writes, against moto's DynamoDB and against the in-memory fakes the unit
+tests and the protocol's model use (tests/fakes.py): the same scenarios, the same results, so the
+fakes decide exactly what the adapters' expressions decide."""
+
+from __future__ import annotations
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from shop.adapters.tables import DecisionConflict, DecisionsTable, OrdersTable
+from tests import fakes
+
+AWAITING = {"orderId": "01JORDER", "status": "AWAITING_APPROVAL", "approvalTaskToken": "token-1",
+            "approvalLinkId": "link-1", "approvalDeadline": "2026-11-24T13:00:00Z"}
+
+
+@pytest.fixture(params=["moto", "fake"])
+def tables(request):
+    """(orders, decisions, put): `put` stores an order item as it is."""
+    if request.param == "fake":
+        orders = fakes.Orders()
+        yield orders, fakes.Decisions(), lambda item: orders.items.__setitem__(item["orderId"], dict(item))
+        return
+    with mock_aws():
+        dynamodb = boto3.client("dynamodb", region_name="us-east-1")
+        for name in ("orders", "decisions"):
+            dynamodb.create_table(TableName=name, KeySchema=[{"AttributeName": "orderId", "KeyType": "HASH"}],
+                                  AttributeDefinitions=[{"AttributeName": "orderId", "AttributeType": "S"}],
+                                  BillingMode="PAY_PER_REQUEST")
+        from shop.adapters.tables import to_item
+
+        yield (OrdersTable("orders", dynamodb), DecisionsTable("decisions", dynamodb),
+               lambda item: dynamodb.put_item(TableName="orders", Item=to_item(item)))
+
+
+# -- orders ------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("status", ["RECEIVED", "AWAITING_APPROVAL"])
+def test_asking_the_owner_keeps_the_new_links_pending(tables, status):
+    orders, _, put = tables
+    put({**AWAITING, "status": status})
+
+    assert orders.mark_awaiting_approval("01JORDER", task_token="token-2", link_id="link-2", deadline="D") is True
+
+    assert orders.get("01JORDER") == {"orderId": "01JORDER", "status": "AWAITING_APPROVAL",
+                                      "approvalTaskToken": "token-2", "pendingLinkId": "link-2",
+                                      "approvalDeadline": "D"}
+    assert orders.confirm_links("01JORDER", link_id="other") is False
+    assert orders.confirm_links("01JORDER", link_id="link-2") is True
+    assert orders.get("01JORDER") == {"orderId": "01JORDER", "status": "AWAITING_APPROVAL",
+                                      "approvalTaskToken": "token-2", "approvalLinkId": "link-2",
+                                      "approvalDeadline": "D"}
+
+
+@pytest.mark.parametrize("status", ["APPROVED", "REJECTED", "CANCELLED", "SHIPPED", "FAILED"])
+def test_asking_again_never_moves_a_decided_order(tables, status):
+    orders, _, put = tables
+    put({"orderId": "01JORDER", "status": status, "decidedAt": "T"})
+
+    assert orders.mark_awaiting_approval("01JORDER", task_token="token-2", link_id="link-2", deadline="D") is False
+    assert orders.get("01JORDER") == {"orderId": "01JORDER", "status": status, "decidedAt": "T"}
+
+
+def test_nothing_resurrects_a_deleted_order(tables):
+    orders, _, _ = tables
+
+    assert orders.mark_awaiting_approval("01JORDER", task_token="t", link_id="l", deadline="D") is False
+    assert orders.confirm_links("01JORDER", link_id="l") is False
+    orders.set_decided("01JORDER", status="APPROVED", decided_at="T")
+    assert orders.get("01JORDER") is None
+
+
+def test_the_decision_shows_on_an_order_awaiting_approval_and_takes_the_token_off(tables):
+    orders, _, put = tables
+    put({**AWAITING, "pendingLinkId": "link-2"})
+
+    orders.set_decided("01JORDER", status="APPROVED", decided_at="T")
+
+    assert orders.get("01JORDER") == {"orderId": "01JORDER", "status": "APPROVED", "decidedAt": "T",
+                                      "approvalDeadline": "2026-11-24T13:00:00Z"}
+
+
+def test_the_token_leaves_even_when_the_workflow_moved_the_order_on_first(tables):
+    orders, _, put = tables
+    put({**AWAITING, "status": "SHIPPED"})
+
+    orders.set_decided("01JORDER", status="APPROVED", decided_at="T")
+
+    assert orders.get("01JORDER") == {"orderId": "01JORDER", "status": "SHIPPED",
+                                      "approvalDeadline": "2026-11-24T13:00:00Z"}
+
+
+def test_a_resend_replaces_only_the_current_links(tables):
+    orders, _, put = tables
+    put(AWAITING)
+
+    assert orders.replace_link("01JORDER", old_link_id="stale", new_link_id="link-2") is False
+    assert orders.replace_link("01JORDER", old_link_id="link-1", new_link_id="link-2") is True
+    assert orders.get("01JORDER")["approvalLinkId"] == "link-2"
+
+
+# -- decisions ---------------------------------------------------------------------------------------
+
+
+def record(decisions, claimed_until=100):
+    decisions.record("01JORDER", decision="approve", decided_at="T", expires_at=999, claim="first",
+                     claimed_until=claimed_until)
+
+
+def test_a_decision_is_recorded_once_holding_its_delivery_claim(tables):
+    _, decisions, _ = tables
+    record(decisions)
+
+    with pytest.raises(DecisionConflict):
+        decisions.record("01JORDER", decision="reject", decided_at="T2", expires_at=999, claim="second",
+                         claimed_until=100)
+    assert decisions.get("01JORDER") == {"orderId": "01JORDER", "decision": "approve", "decidedAt": "T",
+                                         "delivered": False, "expiresAt": 999, "deliveryClaim": "first",
+                                         "claimedUntil": 100}
+
+
+def test_a_live_claim_refuses_another_until_it_lapses_or_is_released(tables):
+    _, decisions, _ = tables
+    record(decisions, claimed_until=100)
+
+    assert decisions.claim("01JORDER", decision="approve", claim="second", now=99, claimed_until=130) is False
+    assert decisions.claim("01JORDER", decision="approve", claim="second", now=100, claimed_until=130) is True
+    decisions.release("01JORDER", claim="first")  # not the holder's: nothing happens
+    assert decisions.get("01JORDER")["deliveryClaim"] == "second"
+    decisions.release("01JORDER", claim="second")
+    assert "deliveryClaim" not in decisions.get("01JORDER") and "claimedUntil" not in decisions.get("01JORDER")
+    assert decisions.claim("01JORDER", decision="approve", claim="third", now=0, claimed_until=130) is True
+
+
+@pytest.mark.parametrize("settle", ["mark_delivered", "mark_missed"])
+def test_a_settled_decision_is_never_claimed_again(tables, settle):
+    _, decisions, _ = tables
+    record(decisions)
+
+    getattr(decisions, settle)("01JORDER")
+
+    stored = decisions.get("01JORDER")
+    assert "deliveryClaim" not in stored and "claimedUntil" not in stored
+    assert stored["delivered"] is (settle == "mark_delivered") and stored.get("missed", False) is (settle == "mark_missed")
+    assert decisions.claim("01JORDER", decision="approve", claim="x", now=10**9, claimed_until=10**9) is False
+
+
+def test_only_the_recorded_decision_can_be_claimed_and_nothing_is_created(tables):
+    _, decisions, _ = tables
+
+    assert decisions.claim("01JORDER", decision="approve", claim="x", now=0, claimed_until=1) is False
+    decisions.mark_delivered("01JORDER")
+    decisions.mark_missed("01JORDER")
+    assert decisions.get("01JORDER") is None
+    record(decisions, claimed_until=0)
+    assert decisions.claim("01JORDER", decision="reject", claim="x", now=10, claimed_until=20) is False
+    assert decisions.get_many(["01JORDER", "01OTHER"]).keys() == {"01JORDER"}
