@@ -16,7 +16,7 @@ from shop.adapters.stack import LOCAL_STACK_PATH
 from shop.domain.approval import past_tense
 from shop.local.console.app import PREFIX as CONSOLE
 from shop.local.console.app import Console, age, graph_json, time_left
-from shop.local.deployer import LocalStack
+from shop.local.deployer import FunctionUrl, LocalStack, Route
 from shop.local.events import function_url_event, http_api_event, to_response
 from shop.local.functions import Functions
 from shop.local.iam.enforcer import AccessDenied, Enforcer
@@ -25,6 +25,7 @@ from shop.local.template import ACCOUNT_ID, REGION
 from shop.rendering import environment
 
 logger = logging.getLogger(__name__)
+_LOCAL_PAGES = frozenset({"/", "/favicon.ico", "/outbox", "/outbox.json", LOCAL_STACK_PATH})
 _URL = re.compile(r"https?://[^\s<>\"']+")
 
 
@@ -53,9 +54,33 @@ class HttpAdapter:
 
     def __call__(self, environ, start_response):
         request = Request(environ)
-        return self.dispatch(request)(environ, start_response)
+        front = self.aws_front(request)
+        response = self.dispatch(request) if front is None else self._through(request, *front)
+        return response(environ, start_response)
+
+    def aws_front(self, request: Request) -> tuple[FunctionUrl | Route, dict[str, str] | None] | None:
+        """The Function URL or API route (with its path parameters) a request is for, as AWS would
+        route it; None for the pages only local mode serves."""
+        path = request.path
+        if self.stack is None or path in _LOCAL_PAGES or path == CONSOLE or path.startswith(CONSOLE + "/"):
+            return None
+        for url in self.stack.function_urls:
+            prefix = f"/{url.prefix}"
+            if path == prefix or path.startswith(prefix + "/"):
+                return url, None
+        for route in self.stack.routes:
+            parameters = route.match(request.method, path)
+            if parameters is not None:
+                return route, parameters
+        return None
+
+    def local_only(self, request: Request) -> bool:
+        """What AWS does not serve (the console, the outbox, the stack's description): the guard
+        refuses other sites' pages here (shop/local/guard.py)."""
+        return self.aws_front(request) is None
 
     def dispatch(self, request: Request) -> Response:
+        """The pages only local mode serves."""
         path = request.path
         if path == "/favicon.ico":
             return Response(status=204)
@@ -75,19 +100,16 @@ class HttpAdapter:
             described = {"outputs": self.stack.outputs, "awsEndpoint": self.aws_endpoint,
                          "ownerCredentials": self.owner_credentials}
             return Response(json.dumps(described, indent=2), content_type="application/json")
-        for url in self.stack.function_urls:
-            prefix = f"/{url.prefix}"
-            if path == prefix or path.startswith(prefix + "/"):
-                event = function_url_event(request, raw_path=path[len(prefix):] or "/", url_id=url.prefix)
-                return self._invoke_through_url(url, event)
-        for route in self.stack.routes:
-            parameters = route.match(request.method, path)
-            if parameters is not None:
-                event = http_api_event(
-                    request, raw_path=path, route_key=f"{route.method} {route.path}", path_parameters=parameters
-                )
-                return self._invoke_through_api(route, event)
         return Response(json.dumps({"message": "Not Found"}), status=404, content_type="application/json")
+
+    def _through(self, request: Request, front: FunctionUrl | Route, parameters: dict[str, str] | None) -> Response:
+        if isinstance(front, FunctionUrl):
+            prefix = f"/{front.prefix}"
+            event = function_url_event(request, raw_path=request.path[len(prefix):] or "/", url_id=front.prefix)
+            return self._invoke_through_url(front, event)
+        event = http_api_event(request, raw_path=request.path, route_key=f"{front.method} {front.path}",
+                               path_parameters=parameters)
+        return self._invoke_through_api(front, event)
 
     def _invoke_through_url(self, url, event: dict) -> Response:
         """A Function URL invokes as nobody: the function's policy must let anyone in, by URL."""

@@ -17,13 +17,14 @@ from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlencode
 
 from werkzeug.wrappers import Request, Response
 
 from shop.adapters.stack import ShopResources
 from shop.domain.approval import Decision
 from shop.domain.errors import LinkRefused, NotFound, ShopError
+from shop.local.guard import from_another_site
 from shop.local.outbox import Outbox
 from shop.logic import owner
 from shop.logic.clock import parse_iso, utc_now
@@ -140,7 +141,7 @@ class Console:
 
     # -- actions -------------------------------------------------------------------------------
     def _act(self, request: Request, order_id: str, action: str) -> Response:
-        if not self._same_origin(request):
+        if from_another_site(request.method, request.headers, request.host):
             return self._message(403, "Refused", "Console actions are only taken from the console's own pages.")
         try:
             if action == "resend":
@@ -154,15 +155,6 @@ class Console:
             back = f"{PREFIX}/orders/{order_id}"
         separator = "&" if "?" in back else "?"
         return Response(status=303, headers={"Location": back + separator + urlencode({"done": action})})
-
-    @staticmethod
-    def _same_origin(request: Request) -> bool:
-        """Refuse a cross-site form post (a page elsewhere posting to 127.0.0.1): browsers send
-        Origin with every POST, and Sec-Fetch-Site where they know it."""
-        if request.headers.get("Sec-Fetch-Site", "same-origin") not in ("same-origin", "none"):
-            return False
-        origin = request.headers.get("Origin")
-        return origin is None or urlsplit(origin).netloc == request.host
 
     # -- responses -----------------------------------------------------------------------------
     def _live(self, request: Request, page: str, region: str, *, status: int = 200, path: str | None = None,
