@@ -23,7 +23,7 @@ EVIL = "https://evil.example"
 
 @pytest.fixture(scope="module")
 def shop(synthesized):
-    """The owner has two minutes to decide: an order awaits approval for the whole module."""
+    """Feedback is asked after a minute, so an approved order rests at SHIPPED."""
     running = start_shop(synthesized, approval_timeout_seconds=120, feedback_delay_seconds=60)
     try:
         yield ShopClient(running)
@@ -175,4 +175,19 @@ def test_local_pages_refuse_other_sites_but_the_apis_stay_public_as_on_aws(shop)
     assert requests.get(link, headers={"Sec-Fetch-Site": "cross-site"}, timeout=10).status_code == 200
     assert requests.get(f"{shop.url}/outbox.json", headers={"Origin": shop.url}, timeout=10).status_code == 200
 
+# -- 12. where a console action returns to ----------------------------------------------------------
+
+
+@pytest.mark.parametrize("next_page", ["/console/approvals\r\nX-Injected: yes", "/console/approvals\n",
+                                       "/console/orders/\u20ac", "/console/../outbox.json"])
+def test_a_console_action_with_a_broken_next_is_done_and_says_so(shop, next_page):
+    order_id = awaiting(shop)
+
+    response = requests.post(f"{shop.url}/console/orders/{order_id}/approve", data={"next": next_page},
+                             allow_redirects=False, timeout=10)
+
+    assert response.status_code == 303, response.text
+    assert response.headers["Location"] == f"/console/orders/{order_id}?done=approve"
+    assert "X-Injected" not in response.headers
+    shop.wait_for_status(order_id, "SHIPPED")
 

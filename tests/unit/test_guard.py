@@ -1,9 +1,10 @@
-"""Who local mode answers (shop/local/guard.py)."""
+"""Who local mode answers (shop/local/guard.py) and where a console action may return to."""
 
 from __future__ import annotations
 
 import pytest
 
+from shop.local.console.app import back_to
 from shop.local.guard import allowed_hosts, from_another_site, host_allowed, same_origin
 
 
@@ -49,3 +50,18 @@ def test_same_origin_is_scheme_host_and_port(origin, same):
 def test_from_another_site(method, headers, foreign):
     assert from_another_site(method, headers, "127.0.0.1:8000") is foreign
 
+
+@pytest.mark.parametrize("value", ["/console/approvals", "/console/orders/01JDF12740C1HB5QE4DT9TWB3R",
+                                   "/console/orders?status=AWAITING_APPROVAL", "/console/orders/"])
+def test_an_action_returns_to_the_console_page_its_form_names(value):
+    assert back_to(value, default="/console/orders/X") == value
+
+
+@pytest.mark.parametrize("value", [
+    None, "", "https://evil.example/", "//evil.example/console/", "/console", "/consolex/orders",
+    "/console/approvals\r\nSet-Cookie: a=b", "/console/approvals\n", "/console/approvals\r",
+    "/console/../outbox.json", "/console/%2e%2e/outbox.json", "/console/orders/\u20ac", "/console/a b",
+    "/console/approvals#x", "/console\\\\evil.example",
+])
+def test_anything_else_returns_to_the_default(value):
+    assert back_to(value, default="/console/orders/X") == "/console/orders/X"
