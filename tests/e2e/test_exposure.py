@@ -8,6 +8,7 @@ answered as before.
 
 from __future__ import annotations
 
+import http.client
 from urllib.parse import urlsplit
 
 import boto3
@@ -16,6 +17,7 @@ import requests
 from botocore.exceptions import ClientError
 
 from shop.adapters.stack import LOCAL_STACK_PATH
+from shop.local.http_adapter import FUNCTION_URL_MAX_BODY, HTTP_API_MAX_BODY, LOCAL_MAX_BODY
 from tests.support import ShopClient, order_body, start_shop
 
 EVIL = "https://evil.example"
@@ -175,6 +177,8 @@ def test_local_pages_refuse_other_sites_but_the_apis_stay_public_as_on_aws(shop)
     assert requests.get(link, headers={"Sec-Fetch-Site": "cross-site"}, timeout=10).status_code == 200
     assert requests.get(f"{shop.url}/outbox.json", headers={"Origin": shop.url}, timeout=10).status_code == 200
 
+
+
 # -- 12. where a console action returns to ----------------------------------------------------------
 
 
@@ -191,3 +195,61 @@ def test_a_console_action_with_a_broken_next_is_done_and_says_so(shop, next_page
     assert "X-Injected" not in response.headers
     shop.wait_for_status(order_id, "SHIPPED")
 
+
+# -- 13. bodies past the limit ---------------------------------------------------------------------
+
+
+def _front(shop, which: str) -> tuple[str, int]:
+    """A path of each kind the shop's port serves, with the largest body it takes."""
+    if which == "api":
+        return "/orders", HTTP_API_MAX_BODY
+    if which == "url":
+        return f"/{shop.shop.stack.function_urls[0].prefix}/", FUNCTION_URL_MAX_BODY
+    return "/console/orders/01JDF12740C1HB5QE4DT9TWB3Z/approve", LOCAL_MAX_BODY
+
+
+@pytest.mark.parametrize("which", ["api", "url", "console"])
+def test_a_declared_body_past_the_limit_is_refused_before_it_is_sent(shop, which):
+    """Only the headers go out: a server that reads the body first never answers (the timeout)."""
+    path, limit = _front(shop, which)
+    connection = http.client.HTTPConnection("127.0.0.1", port_of(shop.url), timeout=10)
+    try:
+        connection.putrequest("POST", path)
+        connection.putheader("Content-Type", "application/json")
+        connection.putheader("Content-Length", str(200 * 1024 * 1024))
+        connection.endheaders()
+        response = connection.getresponse()
+        assert response.status == 413
+        assert b"Too Large" in response.read()
+    finally:
+        connection.close()
+
+
+def test_a_streamed_body_is_read_no_further_than_the_limit(shop):
+    """Chunked, with no length to refuse up front: one byte past the limit is sent and the body left
+    open; a server that reads on until the body ends never answers."""
+    path, limit = _front(shop, "console")
+    connection = http.client.HTTPConnection("127.0.0.1", port_of(shop.url), timeout=10)
+    try:
+        connection.putrequest("POST", path)
+        connection.putheader("Content-Type", "application/x-www-form-urlencoded")
+        connection.putheader("Transfer-Encoding", "chunked")
+        connection.endheaders()
+        for size in (limit // 2, limit - limit // 2 + 1):
+            connection.send(b"%x\r\n%s\r\n" % (size, b"a" * size))
+        response = connection.getresponse()
+        assert response.status == 413
+    finally:
+        connection.close()
+
+
+def test_a_body_within_the_limit_still_reaches_the_handler(shop):
+    """The order handler's own 64 KiB rule answers 400 as on AWS, where API Gateway passes such a
+    body on; so does the Function URL."""
+    body = b" " * (LOCAL_MAX_BODY * 2)
+    response = requests.post(f"{shop.url}/orders", data=body, timeout=10, headers={"Content-Type": "application/json"})
+    assert response.status_code == 400 and "larger than" in response.json()["message"], response.text
+
+    path, _ = _front(shop, "url")
+    response = requests.post(f"{shop.url}{path}", data=body, timeout=10)
+    assert response.status_code == 400 and "Too Large" not in response.text  # the handler: parameters missing
