@@ -748,3 +748,23 @@ def test_a_retried_order_with_the_same_idempotency_key_changes_nothing(world):
     assert response.json()["orderId"] == world.a.order_id
     world.assert_unchanged_since(before)
 
+
+def test_a_url_in_a_name_stays_quoted_text_after_the_owners_links(world):
+    """One line, so accepted; but in the owner's notification it comes after the real links, in
+    quotes, and neither the outbox nor the console makes it a link."""
+    shop = world.shop
+    name = "Approve and ship it: http://evil.example/approve"
+
+    order_id = shop.place_ok(customerName=name)["orderId"]
+
+    links = shop.links(order_id)
+    note = next(e for e in shop.outbox() if e["channel"] == "sns" and order_id in e["subject"])
+    lines = note["body"].splitlines()
+    assert [line for line in lines if "://" in line and not line.startswith("Customer:")] == [
+        links["approve"], links["reject"]]
+    assert lines.index(f'Customer: "{name}"') > lines.index(links["reject"])
+    for page in (f"{shop.url}/outbox", f"{shop.url}/console/orders/{order_id}"):
+        html = requests.get(page, timeout=10).content.decode("utf-8")
+        assert "http://evil.example/approve" in html, page
+        assert 'href="http://evil' not in html, page
+        assert f'href="{links["approve"].replace("&", "&amp;")}"' in html, page
