@@ -33,13 +33,17 @@ HTTP_API_MAX_BODY = 10 * 1024 * 1024  # the HTTP API quota "Payload size" (10 MB
 FUNCTION_URL_MAX_BODY = 6 * 1024 * 1024  # Lambda's synchronous invocation payload (6 MB): no other front
 LOCAL_MAX_BODY = 64 * 1024  # local mode's own pages: the console's forms carry one short field
 _LOCAL_PAGES = frozenset({"/", "/favicon.ico", "/outbox", "/outbox.json", LOCAL_STACK_PATH})
-_URL = re.compile(r"https?://[^\s<>\"']+")
+# A URL that is a whole line. The owner's notification gives each of its links a line of its own,
+# and customer text never starts a line there (one-line fields, quoted after a label), so a URL a
+# customer typed into their name stays text instead of becoming a link next to the real ones.
+_OWN_LINE_URL = re.compile(r"^https?://[^\s<>\"']+$", flags=re.M)
 
 
 def linkify(text: str) -> Markup:
-    """Escape plain text, then make its URLs clickable (the owner's approve/reject links)."""
+    """Escape plain text, then make clickable the URLs that stand on a line of their own (the
+    owner's approve and reject links); a URL inside a line is left as text."""
     escaped = str(escape(text))
-    return Markup(_URL.sub(lambda m: f'<a href="{m.group(0)}">{m.group(0)}</a>', escaped))
+    return Markup(_OWN_LINE_URL.sub(lambda m: f'<a href="{m.group(0)}">{m.group(0)}</a>', escaped))
 
 
 class HttpAdapter:
