@@ -4,6 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 INSTALLED := $(VENV)/.installed
 BENCH_INSTALLED := $(VENV)/.bench-installed
+MUTATION_INSTALLED := $(VENV)/.mutation-installed
 # The console's browser libraries (htmx, dagre); the CDK CLI, a devDependency, only for deploy.
 NODE_INSTALLED := node_modules/.installed
 TEMPLATE := cdk.out/OrderShop.template.json
@@ -11,7 +12,7 @@ SOURCES := app.py cdk.json $(shell find shop templates requirements -type f -not
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: help setup synth run test lint seed deploy bench clean
+.PHONY: help setup synth run test lint seed deploy bench mutation clean
 
 help:
 	@echo "make run     start the whole shop locally on 127.0.0.1 (no AWS account, no Docker); console at /console"
@@ -20,6 +21,7 @@ help:
 	@echo "make deploy  deploy to your AWS account with the pinned CDK CLI"
 	@echo "make lint    ruff"
 	@echo "make bench   benchmarks of the local mode, AWS cost per order (minutes; writes BENCHMARKS.md)"
+	@echo "make mutation  mutation testing of the approval protocol (a few minutes; see TESTING.md)"
 
 setup: $(INSTALLED)
 
@@ -59,10 +61,20 @@ $(BENCH_INSTALLED): $(INSTALLED) requirements/bench.txt
 bench: $(TEMPLATE) $(BENCH_INSTALLED)
 	$(PY) -m bench
 
+# Not part of `make test` either: mutmut over the approval protocol, each file must score 90 %.
+$(MUTATION_INSTALLED): $(INSTALLED) requirements/mutation.txt
+	$(PY) -m pip install --quiet -r requirements/mutation.txt -c requirements/constraints.txt
+	@touch $@
+
+mutation: $(MUTATION_INSTALLED) $(NODE_INSTALLED)
+	rm -rf mutants
+	$(VENV)/bin/mutmut run --max-children 2 >/dev/null || true
+	$(PY) -m tests.mutation_score
+
 deploy: $(TEMPLATE)
 	npm ci --no-audit --no-fund
 	@touch $(NODE_INSTALLED)
 	npx cdk deploy
 
 clean:
-	rm -rf cdk.out .pytest_cache .ruff_cache node_modules
+	rm -rf cdk.out .pytest_cache .ruff_cache node_modules mutants

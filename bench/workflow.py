@@ -65,7 +65,7 @@ def _approve_links(entries: list[dict[str, Any]], order_ids: set[str]) -> dict[s
             continue
         found = APPROVAL_SUBJECT.search(entry["subject"])
         if found and found.group(1) in order_ids:
-            approve = re.search(r"https?://\S+result=approve\S*", entry["body"])
+            approve = re.search(r"^https?://\S+result=approve\S*$", entry["body"], flags=re.M)
             if approve:
                 links[found.group(1)] = approve.group(0)
     return links

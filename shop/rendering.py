@@ -1,8 +1,9 @@
 """Jinja2 rendering of every email, notification and page, from `templates/`.
 
 Autoescape is on for `.html`, so customer text (a name like `<script>`) shows as text. Plain-text
-templates (`.txt`, the owner's SNS notification) are not HTML and are not escaped. A template
-declares its subject with `{% set subject = ... %}`; one render yields subject and body.
+templates (`.txt`, the owner's SNS notification) are not HTML and are not escaped; customer text
+goes through `quoted` there (shop/domain/text.py). A template declares its subject with
+`{% set subject = ... %}`; one render yields subject and body.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from shop.domain.money import format_amount
+from shop.domain.text import printable, quoted
 
 # `templates/` sits beside the `shop` package, in the repository and in the Lambda bundle alike.
 TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
@@ -44,6 +46,8 @@ def environment():
     )
     env.filters["money"] = lambda amount, currency: format_amount(Decimal(str(amount)), currency)
     env.filters["utc"] = format_utc
+    env.filters["quoted"] = quoted
+    env.filters["printable"] = printable
     return env
 
 

@@ -25,7 +25,7 @@ def _links(client: ShopClient, order_id: str, newest: bool = False) -> dict[str,
         notes = [e for e in client.outbox() if e["channel"] == "sns" and order_id in e["subject"]]
         if not notes:
             return {}
-        links = re.findall(r"https?://\S+", notes[-1 if newest else 0]["body"])
+        links = re.findall(r"^https?://\S+$", notes[-1 if newest else 0]["body"], flags=re.M)
         return {re.search(r"result=(\w+)", link).group(1): link for link in links}
 
     return poll(find, what="the owner's approval links")

@@ -53,7 +53,7 @@ def approval_links(outbox: list[dict[str, Any]], order_id: str) -> dict[str, str
     """The approve and reject links of the owner's notification for `order_id`."""
     for entry in outbox:
         if entry["channel"] == "sns" and order_id in entry["subject"]:
-            links = re.findall(r"https?://\S+", entry["body"])
+            links = re.findall(r"^https?://\S+$", entry["body"], flags=re.M)  # the shop's: a line each
             return {re.search(r"result=(\w+)", link).group(1): link for link in links}
     return {}
 

@@ -94,9 +94,10 @@ class OrdersTable(_Table):
 
     key = "orderId"
 
-    def put_new(self, order: Order) -> None:
-        """Store a new order; never overwrites one with the same id."""
-        self.dynamodb.put_item(
+    def put_new(self, order: Order) -> bool:
+        """Store a new order; never overwrites one with the same id. False when one was there."""
+        return self._condition_held(
+            self.dynamodb.put_item,
             TableName=self.table_name,
             Item=to_item(order.to_public()),
             ConditionExpression="attribute_not_exists(orderId)",

@@ -17,6 +17,7 @@ from typing import Any
 from shop.cli import render
 from shop.domain.approval import Decision
 from shop.domain.errors import InvalidCatalog, InvalidRequest, LinkRefused, NotDelivered, NotFound, ShopError
+from shop.domain.text import printable
 from shop.settings import LOCAL_DEFAULT_PORT, STACK_NAME
 
 # What the exit status means, for scripts. argparse's own usage errors are 2 as well.
@@ -252,7 +253,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.json:
             print(json.dumps({"error": {"kind": kind, "message": message}}), file=sys.stderr)
         else:
-            print(f"shop: {message}", file=sys.stderr)
+            print(f"shop: {printable(message)}", file=sys.stderr)  # it may quote stored text
         return EXIT[kind]
     print(json.dumps(result, indent=2, default=str) if args.json else render.text(args, result))
     return EXIT["ok"]

@@ -1,4 +1,10 @@
-"""Readable output for people; `--json` skips all of this and prints the result as it is."""
+"""Readable output for people; `--json` skips all of this and prints the result as it is.
+
+Everything printed here may come from stored data a customer wrote (a name, an email): its control
+characters are printed as visible escapes (`\\x1b`), never raw, or an order could set the owner's
+window title, clear the screen or write the clipboard. `--json` needs nothing more: json.dumps
+escapes every control character and every non-ASCII one (`\\u001b`, `\\u202e`).
+"""
 
 from __future__ import annotations
 
@@ -7,6 +13,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from shop.domain.approval import past_tense
+from shop.domain.text import printable
 from shop.rendering import format_utc
 
 
@@ -93,8 +100,20 @@ def _decided(order: dict[str, Any]) -> str:
     return f"Order {order['orderId']} {what.get(order['status'], order['status'])}."
 
 
+def _printable(value: Any) -> Any:
+    """`value` with every string in it made printable, however deep."""
+    if isinstance(value, str):
+        return printable(value)
+    if isinstance(value, dict):
+        return {key: _printable(inner) for key, inner in value.items()}
+    if isinstance(value, list | tuple):
+        return [_printable(inner) for inner in value]
+    return value
+
+
 def text(args: argparse.Namespace, result: Any) -> str:
     """The readable form of a command's result."""
+    result = _printable(result)
     command = f"{args.group} {args.command}"
     if command == "order place":
         return (f"Order {result['orderId']} placed: {_money(result)}, status {result['status']}.\n"

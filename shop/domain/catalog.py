@@ -10,6 +10,7 @@ from typing import Any
 
 from shop.domain.errors import InvalidCatalog
 from shop.domain.money import round_amount, to_decimal
+from shop.domain.text import forbidden_character
 
 _ULID = re.compile(r"[0-9A-HJKMNP-TV-Z]{26}")  # used with fullmatch: no trailing newline slips in
 _CURRENCY = re.compile(r"[A-Z]{3}")
@@ -69,6 +70,15 @@ def product_from_catalog_entry(entry: Any, position: int) -> Product:
         raise InvalidCatalog(f"catalog entry {where}: {error}", field=f"{where}.Price") from None
     if price < 0 or price >= MAX_PRICE:
         raise InvalidCatalog(f"catalog entry {where}: Price must be from 0 to {MAX_PRICE:,}", field=f"{where}.Price")
+    for key in ("Name", "Supplier", "Category", "ImageUrl", "Description"):
+        # Shown to people: a product's name in every email, the owner's notification, the console
+        # and the CLI. Only a description may run over several lines.
+        text = str(entry.get(key) or "")
+        problem = forbidden_character(text.strip() if key == "Name" else text, multiline=key == "Description")
+        if problem:
+            kind = "text" if key == "Description" else "one line of text"
+            raise InvalidCatalog(f"catalog entry {where}: {key} must be {kind} without control characters, "
+                                 f"but it contains {problem}", field=f"{where}.{key}")
     weight = entry.get("Weight")
     return Product(
         product_id=product_id,

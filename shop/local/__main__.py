@@ -13,6 +13,9 @@ from shop.local.runtime import LocalConfig, LocalShop
 def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
+    # Every function's session finds its local credentials in its environment; saying so each time
+    # reads as if your real AWS keys had been picked up.
+    logging.getLogger("botocore.credentials").setLevel(logging.WARNING)
     config = LocalConfig.from_environment()
     stopping = threading.Event()
     # Both set explicitly: a shell that starts us in the background hands us SIGINT ignored.

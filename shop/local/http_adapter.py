@@ -4,6 +4,7 @@ the deployed template and served as AWS events to the same handlers, plus the ou
 from __future__ import annotations
 
 import contextlib
+import io
 import json
 import logging
 import re
@@ -11,12 +12,13 @@ from functools import lru_cache
 
 from markupsafe import Markup, escape
 from werkzeug.wrappers import Request, Response
+from werkzeug.wsgi import get_content_length, get_input_stream
 
 from shop.adapters.stack import LOCAL_STACK_PATH
 from shop.domain.approval import past_tense
 from shop.local.console.app import PREFIX as CONSOLE
 from shop.local.console.app import Console, age, graph_json, time_left
-from shop.local.deployer import LocalStack
+from shop.local.deployer import FunctionUrl, LocalStack, Route
 from shop.local.events import function_url_event, http_api_event, to_response
 from shop.local.functions import Functions
 from shop.local.iam.enforcer import AccessDenied, Enforcer
@@ -25,13 +27,23 @@ from shop.local.template import ACCOUNT_ID, REGION
 from shop.rendering import environment
 
 logger = logging.getLogger(__name__)
-_URL = re.compile(r"https?://[^\s<>\"']+")
+# The largest body each front takes, refused with 413 before the function runs and before a byte
+# past it is read (a 200 MB post used to be read whole, twice over, to be refused by the handler).
+HTTP_API_MAX_BODY = 10 * 1024 * 1024  # the HTTP API quota "Payload size" (10 MB, not adjustable)
+FUNCTION_URL_MAX_BODY = 6 * 1024 * 1024  # Lambda's synchronous invocation payload (6 MB): no other front
+LOCAL_MAX_BODY = 64 * 1024  # local mode's own pages: the console's forms carry one short field
+_LOCAL_PAGES = frozenset({"/", "/favicon.ico", "/outbox", "/outbox.json", LOCAL_STACK_PATH})
+# A URL that is a whole line. The owner's notification gives each of its links a line of its own,
+# and customer text never starts a line there (one-line fields, quoted after a label), so a URL a
+# customer typed into their name stays text instead of becoming a link next to the real ones.
+_OWN_LINE_URL = re.compile(r"^https?://[^\s<>\"']+$", flags=re.M)
 
 
 def linkify(text: str) -> Markup:
-    """Escape plain text, then make its URLs clickable (the owner's approve/reject links)."""
+    """Escape plain text, then make clickable the URLs that stand on a line of their own (the
+    owner's approve and reject links); a URL inside a line is left as text."""
     escaped = str(escape(text))
-    return Markup(_URL.sub(lambda m: f'<a href="{m.group(0)}">{m.group(0)}</a>', escaped))
+    return Markup(_OWN_LINE_URL.sub(lambda m: f'<a href="{m.group(0)}">{m.group(0)}</a>', escaped))
 
 
 class HttpAdapter:
@@ -52,10 +64,36 @@ class HttpAdapter:
         self.as_owner = as_owner
 
     def __call__(self, environ, start_response):
+        front = self.aws_front(Request(environ))
+        if not _body_within(environ, _max_body(front[0] if front else None)):
+            return _too_large()(environ, start_response)
         request = Request(environ)
-        return self.dispatch(request)(environ, start_response)
+        response = self.dispatch(request) if front is None else self._through(request, *front)
+        return response(environ, start_response)
+
+    def aws_front(self, request: Request) -> tuple[FunctionUrl | Route, dict[str, str] | None] | None:
+        """The Function URL or API route (with its path parameters) a request is for, as AWS would
+        route it; None for the pages only local mode serves."""
+        path = request.path
+        if self.stack is None or path in _LOCAL_PAGES or path == CONSOLE or path.startswith(CONSOLE + "/"):
+            return None
+        for url in self.stack.function_urls:
+            prefix = f"/{url.prefix}"
+            if path == prefix or path.startswith(prefix + "/"):
+                return url, None
+        for route in self.stack.routes:
+            parameters = route.match(request.method, path)
+            if parameters is not None:
+                return route, parameters
+        return None
+
+    def local_only(self, request: Request) -> bool:
+        """What AWS does not serve (the console, the outbox, the stack's description): the guard
+        refuses other sites' pages here (shop/local/guard.py)."""
+        return self.aws_front(request) is None
 
     def dispatch(self, request: Request) -> Response:
+        """The pages only local mode serves."""
         path = request.path
         if path == "/favicon.ico":
             return Response(status=204)
@@ -75,19 +113,16 @@ class HttpAdapter:
             described = {"outputs": self.stack.outputs, "awsEndpoint": self.aws_endpoint,
                          "ownerCredentials": self.owner_credentials}
             return Response(json.dumps(described, indent=2), content_type="application/json")
-        for url in self.stack.function_urls:
-            prefix = f"/{url.prefix}"
-            if path == prefix or path.startswith(prefix + "/"):
-                event = function_url_event(request, raw_path=path[len(prefix):] or "/", url_id=url.prefix)
-                return self._invoke_through_url(url, event)
-        for route in self.stack.routes:
-            parameters = route.match(request.method, path)
-            if parameters is not None:
-                event = http_api_event(
-                    request, raw_path=path, route_key=f"{route.method} {route.path}", path_parameters=parameters
-                )
-                return self._invoke_through_api(route, event)
         return Response(json.dumps({"message": "Not Found"}), status=404, content_type="application/json")
+
+    def _through(self, request: Request, front: FunctionUrl | Route, parameters: dict[str, str] | None) -> Response:
+        if isinstance(front, FunctionUrl):
+            prefix = f"/{front.prefix}"
+            event = function_url_event(request, raw_path=request.path[len(prefix):] or "/", url_id=front.prefix)
+            return self._invoke_through_url(front, event)
+        event = http_api_event(request, raw_path=request.path, route_key=f"{front.method} {front.path}",
+                               path_parameters=parameters)
+        return self._invoke_through_api(front, event)
 
     def _invoke_through_url(self, url, event: dict) -> Response:
         """A Function URL invokes as nobody: the function's policy must let anyone in, by URL."""
@@ -124,6 +159,39 @@ class HttpAdapter:
     @staticmethod
     def _page(template: str, **context) -> Response:
         return Response(render_page(template, **context), content_type="text/html; charset=utf-8")
+
+
+def _body_within(environ, limit: int) -> bool:
+    """Read the request's body, if it is at most `limit` bytes, and leave it in `environ` as a body
+    of known length; False (and read no further than one byte past the limit) if it is longer.
+    werkzeug's own `max_content_length` does not do for a chunked body: its reader stops at the
+    limit without a word, and the handler would get the body cut short."""
+    length = get_content_length(environ)
+    if length is not None and length > limit:
+        return False  # refused before a byte is read
+    stream = get_input_stream(environ)  # chunked: the server's reader; neither length nor chunks: empty
+    body = bytearray()
+    while len(body) <= limit:
+        piece = stream.read(limit + 1 - len(body))
+        if not piece:
+            break
+        body += piece
+    if len(body) > limit:
+        return False
+    environ.pop("wsgi.input_terminated", None)
+    environ.update({"wsgi.input": io.BytesIO(body), "CONTENT_LENGTH": str(len(body))})
+    return True
+
+
+def _max_body(front: FunctionUrl | Route | None) -> int:
+    if isinstance(front, FunctionUrl):
+        return FUNCTION_URL_MAX_BODY
+    return HTTP_API_MAX_BODY if isinstance(front, Route) else LOCAL_MAX_BODY
+
+
+def _too_large() -> Response:
+    # The status AWS's fronts answer; the wording is API Gateway's (a Function URL's is not documented).
+    return Response(json.dumps({"message": "Request Entity Too Large"}), status=413, content_type="application/json")
 
 
 def _internal_server_error() -> Response:

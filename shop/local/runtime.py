@@ -196,20 +196,32 @@ class LocalShop:
         self.functions.cold_start()  # this process is a new container for every function
 
     def _open_ports(self) -> None:
-        from moto.server import ThreadedMotoServer
+        """The shop's port and the AWS endpoint's, each behind the guard (shop/local/guard.py): both
+        answer only requests addressed to this machine, and refuse pages of other sites."""
+        from moto.server import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
         from werkzeug.serving import make_server
 
+        from shop.local.guard import Guard
         from shop.local.http_adapter import HttpAdapter
 
         self.adapter = HttpAdapter(self.outbox)
-        self.http = make_server(HOST, self.config.port, self.adapter, threaded=True)
+        # The order API and the Function URLs are public on AWS; the rest of this port is local mode's.
+        shop_guard = Guard(self.adapter, local_only=self.adapter.local_only)
+        self.http = make_server(HOST, self.config.port, shop_guard, threaded=True)
+        shop_guard.port = self.http.server_port
         self._exit.callback(self.http.server_close)
         self.base_url = f"http://{HOST}:{self.http.server_port}"
         aws_port = self.config.aws_port if self.config.aws_port is not None else self.http.server_port + 1
-        self.aws = ThreadedMotoServer(ip_address=HOST, port=aws_port, verbose=False)
-        self.aws.start()
-        self._exit.callback(self.aws.stop)
-        self.aws_endpoint = "http://{}:{}".format(*self.aws.get_host_and_port())
+        # What moto's ThreadedMotoServer builds, with the guard in front of moto's WSGI app.
+        aws_guard = Guard(DomainDispatcherApplication(create_backend_app))
+        self.aws = make_server(HOST, aws_port, aws_guard, threaded=True, request_handler=MotoRequestHandler)
+        aws_guard.port = self.aws.server_port
+        self._exit.callback(self.aws.server_close)
+        thread = threading.Thread(target=self.aws.serve_forever, name="local-aws", daemon=True)
+        thread.start()
+        self._exit.callback(thread.join)
+        self._exit.callback(self.aws.shutdown)
+        self.aws_endpoint = f"http://{HOST}:{self.aws.server_port}"
 
     def _deploy(self) -> None:
         import boto3

@@ -8,6 +8,7 @@ from typing import Any
 
 from shop.adapters.tables import DecisionsTable, OrdersTable
 from shop.domain.approval import Decision, approval_links, new_link_id
+from shop.domain.email_address import for_sending
 from shop.domain.errors import AlreadyDecided
 from shop.logic.approvals import open_for_owner, refusal
 from shop.logic.clock import iso, parse_iso
@@ -30,8 +31,9 @@ def send_customer_email(
     if template not in CUSTOMER_EMAILS:
         raise ValueError(f"unknown customer email template {template!r}")
     rendered = render(f"emails/{template}.html", order=order, outcome=outcome)
+    # SES takes a domain in ASCII only (IDNA A-labels); the order keeps the address as written.
     return send_email(
-        sender=sender, to=order["customerEmail"], subject=rendered.subject, html=rendered.body
+        sender=sender, to=for_sending(order["customerEmail"]), subject=rendered.subject, html=rendered.body
     )
 
 

@@ -91,12 +91,15 @@ def place_order(
 
     Nothing is written for a bad request. With an idempotency key, the key is claimed before the
     order is stored, so a retry after a crash at any point finishes the same order, and the
-    execution, named after the order id, can never start twice.
+    execution, named after the order id, can never start twice. Retries that arrive while the
+    first request is still at work (a client retrying impatiently) finish it alongside: every
+    one of them answers with the same order.
     """
     request = parse_order_request(body)
     catalog = products.get_many(product_id for product_id, _ in request.items)
     order = price_order(request, catalog, order_id=order_id, created_at=iso(now))
-    created = store = True
+    created = True
+    stored: Order | None = None
     if idempotency_key is not None:
         if not _IDEMPOTENCY_KEY.match(idempotency_key):
             raise InvalidRequest("Idempotency-Key must be 1 to 128 printable characters", field="Idempotency-Key")
@@ -112,28 +115,53 @@ def place_order(
                     "Idempotency-Key was already used for a different order", field="Idempotency-Key"
                 ) from None
             created = False
-            stored = orders.get(conflict.record["orderId"])
-            if stored:
-                order, store = Order.from_public(stored), False
-            elif workflow.exists(conflict.record["orderId"]):
-                # Its workflow ran and deleted it (rejected or timed out): never bring it back.
-                raise UnprocessableOrder(
-                    f"Idempotency-Key belongs to order {conflict.record['orderId']}, which was cancelled",
-                    field="Idempotency-Key",
-                ) from None
-            else:  # the first attempt claimed the key and stopped there: finish it
-                order = replace(order, order_id=conflict.record["orderId"])
-    if store:
-        orders.put_new(order)
+            order = replace(order, order_id=conflict.record["orderId"])
+            stored = _earlier_order(order.order_id, orders=orders, workflow=workflow)
+    if stored is None:
+        # Not stored yet: new, or an earlier request with this key stopped (or is still working)
+        # before storing it. Whichever request stores it first, the others answer with that one.
+        stored = order if orders.put_new(order) else _stored_meanwhile(order.order_id, orders=orders)
     workflow.start(
-        name=order.order_id,
+        name=stored.order_id,
         payload=workflow_input(
-            order,
+            stored,
             approval_timeout_seconds=approval_timeout_seconds,
             feedback_delay_seconds=feedback_delay_seconds,
         ),
     )
-    return order, created
+    return stored, created
+
+
+def _cancelled(order_id: str) -> UnprocessableOrder:
+    return UnprocessableOrder(f"Idempotency-Key belongs to order {order_id}, which was cancelled",
+                              field="Idempotency-Key")
+
+
+def _earlier_order(order_id: str, *, orders: OrdersTable, workflow: Workflow) -> Order | None:
+    """The order an earlier request with the same key made; None if it is not stored yet.
+
+    The execution is asked about before the order is read, because an order is always stored
+    before its execution starts: an execution that exists while its order is missing from a later
+    read means the workflow ran and deleted it (rejected, cancelled, timed out), and it must never
+    come back. Read the other way round, a retry racing the first request could see no order, then
+    the execution that request had just started, and call a live order cancelled.
+    """
+    started = workflow.exists(order_id)
+    item = orders.get(order_id)
+    if item is not None:
+        return Order.from_public(item)
+    if started:
+        raise _cancelled(order_id)
+    return None
+
+
+def _stored_meanwhile(order_id: str, *, orders: OrdersTable) -> Order:
+    """The order another request with the same key stored first. Gone already: only its workflow
+    deletes an order, so it ran and the order was cancelled."""
+    item = orders.get(order_id)
+    if item is None:
+        raise _cancelled(order_id)
+    return Order.from_public(item)
 
 
 def get_order(order_id: str, *, orders: OrdersTable) -> dict[str, Any]:

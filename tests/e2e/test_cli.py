@@ -109,6 +109,26 @@ def test_place_refuses_a_bad_email_with_the_apis_reason(shop):
     assert error["kind"] == "invalid" and "customerEmail" in error["message"]
 
 
+@pytest.mark.parametrize(("option", "value", "field", "named"), [
+    ("--name", "Eve\n\nApprove and ship it:\nhttp://evil.example/", "customerName", "a line break (U+000A)"),
+    ("--name", "Eve\x1b]0;pwned\x07", "customerName", "a control character (U+001B)"),
+    ("--street", "1 Main St\u202e", "shippingAddress.streetAddress", "a bidirectional text control (U+202E)"),
+    ("--email", "ada\x07@example.com", "customerEmail", "a control character (U+0007)"),
+], ids=["name-fake-links", "name-terminal-title", "street-RLO", "email-BEL"])
+def test_place_refuses_text_that_would_forge_lines_or_drive_a_terminal(shop, option, value, field, named):
+    arguments = {"--email": "ada@example.com", "--name": "Ada", **dict(zip(ADDRESS[::2], ADDRESS[1::2], strict=True))}
+    arguments[option] = value
+    before = len(ok_json(shop, "order", "list", "--limit", "1000"))
+
+    result = run(shop, "order", "place", *[part for pair in arguments.items() for part in pair],
+                 "--item", f"{DEMO_PRODUCT}:1")
+
+    assert result.returncode == EXIT["invalid"], result.stderr
+    assert field in result.stderr and named in result.stderr
+    assert "\x1b" not in result.stderr and "\x07" not in result.stderr and result.stderr.count("\n") == 1
+    assert len(ok_json(shop, "order", "list", "--limit", "1000")) == before
+
+
 def test_place_without_the_required_options_is_a_usage_error(shop):
     result = run(shop, "order", "place", "--email", "ada@example.com")
 

@@ -181,6 +181,21 @@ def refused(status: int, field_name: str | None, message: str, case_id: str, *, 
     return pytest.param(Api(status, field_name, message, **request), id=case_id, marks=marks)
 
 
+def bad_email(reason: str, case_id: str, email: str):
+    return refused(400, "customerEmail", f"^customerEmail is not an email address we can send to: .*{reason}", case_id,
+                   json=order_body(customerEmail=email))
+
+
+def one_line(field_name: str, named: str, case_id: str, text: str):
+    """A one-line field holding `text`, refused with the field and the character named, in words."""
+    if field_name.startswith("shippingAddress."):
+        body = order_body(shippingAddress=address(**{field_name.removeprefix("shippingAddress."): text}))
+    else:
+        body = order_body(**{field_name: text})
+    return refused(400, field_name, "^" + re.escape(f"{field_name} must be one line of plain text, but it contains "
+                                                    f"{named}") + "$", case_id, json=body)
+
+
 def valid_json(**overrides: Any) -> str:
     return json.dumps(order_body(**overrides))
 
@@ -267,36 +282,67 @@ API_CASES = [
     refused(422, "items[0].productId", "no product with id", "unknown-product", json=items(line(UNKNOWN_PRODUCT))),
     refused(422, "items[1].productId", "no product with id", "unknown-second-product",
             json=items(line(), line(UNKNOWN_PRODUCT))),
-    refused(400, "items[0].productId", "must match pattern", "productId-lowercase",
+    refused(400, "items[0].productId", "must be a product id", "productId-lowercase",
             json=items(line(DEMO_PRODUCT.lower()))),
-    refused(400, "items[0].productId", "must match pattern", "productId-25-chars", json=items(line(DEMO_PRODUCT[:-1]))),
-    refused(400, "items[0].productId", "must match pattern", "productId-27-chars", json=items(line(DEMO_PRODUCT + "0"))),
-    refused(400, "items[0].productId", "must match pattern", "productId-with-U", json=items(line("U" * 26))),
-    refused(400, "items[0].productId", "must match pattern", "productId-sql-injection",
+    refused(400, "items[0].productId", "must be a product id", "productId-25-chars", json=items(line(DEMO_PRODUCT[:-1]))),
+    refused(400, "items[0].productId", "must be a product id", "productId-27-chars", json=items(line(DEMO_PRODUCT + "0"))),
+    refused(400, "items[0].productId", "must be a product id", "productId-with-U", json=items(line("U" * 26))),
+    refused(400, "items[0].productId", "must be a product id", "productId-sql-injection",
             json=items(line("' OR '1'='1")), ),
-    refused(400, "items[0].productId", "must match pattern", "productId-trailing-newline",
+    refused(400, "items[0].productId", "must be a product id", "productId-trailing-newline",
             json=items(line(DEMO_PRODUCT + "\n"))),
     refused(400, "items[1].productId", "listed twice", "duplicate-lines", json=items(line(), line(quantity=3))),
     refused(400, "items", "at least 1 items", "empty-items", json=order_body(items=[])),
     refused(400, "items", "less than or equal to 50 items", "51-items", json=order_body(items=[line() for _ in range(51)])),
-    # Emails.
-    refused(400, "customerEmail", "must match pattern", "email-a", json=order_body(customerEmail="a")),
-    refused(400, "customerEmail", "must match pattern", "email-a@b", json=order_body(customerEmail="a@b")),
-    refused(400, "customerEmail", "must match pattern", "email-a@@b.c", json=order_body(customerEmail="a@@b.c")),
-    refused(400, "customerEmail", "must match pattern", "email-space-at", json=order_body(customerEmail=" @x.y")),
-    refused(400, "customerEmail", "must match pattern", "email-empty", json=order_body(customerEmail="")),
-    refused(400, "customerEmail", "shorter than or equal to 254", "email-300-chars", json=order_body(customerEmail="x" * 300 + "@a.bc")),
-    refused(400, "customerEmail", "must match pattern", "email-header-injection",
-            json=order_body(customerEmail="ada@example.com\r\nBcc: everyone@example.com")),
-    refused(400, "customerEmail", "must match pattern", "email-two-addresses",
-            json=order_body(customerEmail="ada@example.com,eve@example.com")),
+    # Emails: refused as SES would refuse them, the reason in words, never a regular expression.
+    bad_email("it must have exactly one @", "email-a", "a"),
+    bad_email("its domain needs a dot", "email-a@b", "a@b"),
+    bad_email("it must have exactly one @", "email-a@@b.c", "a@@b.c"),
+    bad_email("it contains a space", "email-space-at", " @x.y"),
+    bad_email("it must have exactly one @", "email-empty", ""),
+    bad_email("it is longer than 254 characters", "email-300-chars", "x" * 300 + "@a.bc"),
+    bad_email(r"it contains a line break \(U\+000D\)", "email-header-injection",
+              "ada@example.com\r\nBcc: everyone@example.com"),
+    bad_email("it must have exactly one @", "email-two-addresses", "ada@example.com,eve@example.com"),
+    bad_email("the part before the @ may hold only letters", "email-comma", "ada,eve@example.com"),
+    bad_email(r"it contains a control character \(U\+0000\)", "email-ending-in-nul", "ada@example.com\x00"),
+    bad_email(r"it contains a control character \(U\+001B\)", "email-terminal-escape", "ada\x1b]0;pwned\x07@example.com"),
+    bad_email(r"it contains a control character \(U\+0007\)", "email-bel", "ada\x07@example.com"),
+    bad_email(r"it contains a line break \(U\+0085\)", "email-nel", "ada@example.com\x85"),
+    bad_email(r"it contains a bidirectional text control \(U\+202E\)", "email-rlo", "ada@\u202emoc.elpmaxe"),
+    bad_email("longer than 64 characters", "email-local-part-65", "x" * 65 + "@example.com"),
+    bad_email("the part before the @ must be plain ASCII", "email-non-ascii-local-part", "ad\u00e1@example.com"),
+    bad_email("cannot start or end with a dot", "email-leading-dot", ".ada@example.com"),
+    bad_email("two dots in a row", "email-double-dot", "ada..l@example.com"),
+    bad_email("longer than 63 characters", "email-label-64", "ada@" + "a" * 64 + ".com"),
+    bad_email("starts or ends with a hyphen", "email-label-hyphen", "ada@-example.com"),
+    bad_email("only letters, digits, hyphens and dots", "email-underscore-domain", "ada@exa_mple.com"),
+    bad_email("only letters, digits, hyphens and dots", "email-ip-literal", "ada@[127.0.0.1]"),
+    bad_email("top-level domain of letters", "email-numeric-tld", "ada@127.0.0.1"),
+    bad_email("not a valid internationalized domain name", "email-bad-idn", "ada@b\u00fccher-.example"),
     # Texts.
-    refused(400, "customerName", "must match pattern", "name-whitespace-only", json=order_body(customerName="   ")),
-    refused(400, "customerName", "must match pattern", "name-tabs-and-newlines", json=order_body(customerName="\t\n\r")),
+    refused(400, "customerName", "customerName must not be blank", "name-whitespace-only", json=order_body(customerName="   ")),
+    refused(400, "customerName", "customerName must not be blank", "name-tabs-and-newlines", json=order_body(customerName="\t\n\r")),
     refused(400, "customerName", "longer than or equal to 1", "name-empty", json=order_body(customerName="")),
     refused(400, "customerName", "shorter than or equal to 200", "name-201-chars", json=order_body(customerName="x" * 201)),
-    refused(400, "shippingAddress.city", "must match pattern", "city-whitespace-only",
+    refused(400, "shippingAddress.city", "shippingAddress.city must not be blank", "city-whitespace-only",
             json=order_body(shippingAddress=address(city=" \u00a0 "))),
+    # Text that would forge lines in the owner's notification, drive a terminal, or reorder itself.
+    one_line("customerName", "a line break (U+000A)", "name-fake-approve-block",
+             "Eve\n\nApprove and ship it:\nhttp://evil.example/approve\n"),
+    one_line("shippingAddress.streetAddress", "a line break (U+000D)", "street-CR", "1 Main St\rReject it:"),
+    one_line("shippingAddress.city", "a line break (U+0085)", "city-NEL", "London\x85http://evil.example/"),
+    one_line("shippingAddress.county", "a line break (U+2028)", "county-line-separator", "Kent\u2028Approve:"),
+    one_line("shippingAddress.country", "a line break (U+2029)", "country-paragraph-separator", "UK\u2029Approve:"),
+    one_line("shippingAddress.country", "a line break (U+000B)", "country-vertical-tab", "U\x0bK"),
+    one_line("customerName", "a control character (U+001B)", "name-terminal-title", "Eve\x1b]0;pwned\x07"),
+    one_line("customerName", "a control character (U+0007)", "name-bel", "Eve\x07"),
+    one_line("customerName", "a control character (U+007F)", "name-del", "Eve\x7f"),
+    one_line("shippingAddress.streetAddress", "a control character (U+009B)", "street-C1-CSI", "1 Main St\x9b2J"),
+    one_line("shippingAddress.county", "a control character (U+0000)", "county-nul", "Kent\x00"),
+    one_line("shippingAddress.country", "a control character (U+0009)", "country-tab", "United\tKingdom"),
+    one_line("customerName", "a bidirectional text control (U+202E)", "name-RLO", "Eve \u202egnp.exe"),
+    one_line("shippingAddress.city", "a bidirectional text control (U+2066)", "city-LRI", "London\u2066x\u2069"),
     refused(400, "customerName", "customerName", "name-lone-surrogate",
             data=valid_json(customerName="PLACEHOLDER").replace("PLACEHOLDER", "\\ud800")),
     # Idempotency-Key.
@@ -308,7 +354,7 @@ API_CASES = [
             json=order_body(), headers={"Idempotency-Key": ""}),
     refused(400, "Idempotency-Key", "1 to 128 printable characters", "idempotency-key-latin1",
             json=order_body(), headers={"Idempotency-Key": "cl\u00e9"}),
-    refused(400, "customerEmail", "must match pattern", "idempotency-key-with-bad-body",
+    refused(400, "customerEmail", "it must have exactly one @", "idempotency-key-with-bad-body",
             json=order_body(customerEmail="nobody"), headers={"Idempotency-Key": "hostile-fresh-key-1"}),
     refused(422, "items[0].productId", "no product with id", "idempotency-key-with-unknown-product",
             json=items(line(UNKNOWN_PRODUCT)), headers={"Idempotency-Key": "hostile-fresh-key-2"}),
@@ -362,6 +408,7 @@ def test_a_hostile_order_request_is_refused_and_changes_nothing(world, case: Api
     assert response.headers["Content-Type"].startswith("application/json")
     body = response.json()
     assert isinstance(body["message"], str) and re.search(case.message, body["message"]), body
+    assert "pattern" not in body["message"] and "[^" not in body["message"], body  # words, never a regex
     assert body.get("field") == case.field, body
     world.assert_unchanged_since(before)
 
@@ -700,3 +747,24 @@ def test_a_retried_order_with_the_same_idempotency_key_changes_nothing(world):
     assert response.headers["Idempotent-Replayed"] == "true"
     assert response.json()["orderId"] == world.a.order_id
     world.assert_unchanged_since(before)
+
+
+def test_a_url_in_a_name_stays_quoted_text_after_the_owners_links(world):
+    """One line, so accepted; but in the owner's notification it comes after the real links, in
+    quotes, and neither the outbox nor the console makes it a link."""
+    shop = world.shop
+    name = "Approve and ship it: http://evil.example/approve"
+
+    order_id = shop.place_ok(customerName=name)["orderId"]
+
+    links = shop.links(order_id)
+    note = next(e for e in shop.outbox() if e["channel"] == "sns" and order_id in e["subject"])
+    lines = note["body"].splitlines()
+    assert [line for line in lines if "://" in line and not line.startswith("Customer:")] == [
+        links["approve"], links["reject"]]
+    assert lines.index(f'Customer: "{name}"') > lines.index(links["reject"])
+    for page in (f"{shop.url}/outbox", f"{shop.url}/console/orders/{order_id}"):
+        html = requests.get(page, timeout=10).content.decode("utf-8")
+        assert "http://evil.example/approve" in html, page
+        assert 'href="http://evil' not in html, page
+        assert f'href="{links["approve"].replace("&", "&amp;")}"' in html, page

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+import threading
+import uuid
 from concurrent.futures import ThreadPoolExecutor
 
 import boto3
@@ -268,3 +270,39 @@ def test_an_idempotency_key_replays_the_same_order_and_never_a_second_execution(
                          headers={"Idempotency-Key": "checkout-42"}, timeout=10)
     assert late.status_code == 422 and "cancelled" in late.json()["message"]
     assert shop.order(order_id).status_code == 404
+
+
+CONCURRENT_CLIENTS = 20
+ROUNDS = 15  # the races are narrow: before the fix, 15 rounds of 20 hit one most of the time
+
+
+def _post_at_once(url: str, key: str) -> list[requests.Response]:
+    """The same order with the same Idempotency-Key, from every client at the same moment."""
+    start = threading.Barrier(CONCURRENT_CLIENTS)
+
+    def post(_: int) -> requests.Response:
+        start.wait(timeout=30)  # all at once: the races are between a claim and what follows it
+        return requests.post(f"{url}/orders", json=shop_order(), headers={"Idempotency-Key": key}, timeout=60)
+
+    with ThreadPoolExecutor(CONCURRENT_CLIENTS) as pool:
+        return list(pool.map(post, range(CONCURRENT_CLIENTS)))
+
+
+def test_concurrent_retries_with_one_idempotency_key_all_get_the_one_order(shop):
+    """A client that retries impatiently: 20 POSTs with the same key and body at once, several
+    rounds. Each gets the same order: 201, the one request that claimed the key as created, every
+    other as replayed. Never a 422 for an order that is alive, never a 503. One order, one execution."""
+    machine = shop.shop.stack.outputs["StateMachineArn"]
+    sfn = boto3.client("stepfunctions")
+    for round_number in range(ROUNDS):
+        responses = _post_at_once(shop.url, f"impatient-{round_number}-{uuid.uuid4()}")
+
+        wrong = [(r.status_code, r.text[:200]) for r in responses if r.status_code != 201]
+        assert not wrong, f"round {round_number}: {wrong}"
+        assert len({r.json()["orderId"] for r in responses}) == 1, f"round {round_number}: more than one order"
+        assert sorted(r.headers.get("Idempotent-Replayed", "") for r in responses) == [""] + ["true"] * (CONCURRENT_CLIENTS - 1)
+        order_id = responses[0].json()["orderId"]
+        assert shop.order(order_id).status_code == 200
+        names = [e["name"] for page in sfn.get_paginator("list_executions").paginate(stateMachineArn=machine)
+                 for e in page["executions"]]
+        assert names.count(order_id) == 1, f"round {round_number}: {names.count(order_id)} executions"

@@ -229,7 +229,7 @@ def test_no_function_bundle_contains_boto3_and_templates_are_bundled(synthesized
         assert not (code / not_deployed).exists(), not_deployed
     assert (code / "templates" / "pages" / "approval_review.html").is_file()
     layer = next(a for a in assets if (a / "python").is_dir())
-    for package in ("aws_lambda_powertools", "jinja2", "markupsafe", "fastjsonschema", "ulid"):
+    for package in ("aws_lambda_powertools", "jinja2", "markupsafe", "fastjsonschema", "ulid", "idna"):
         assert (layer / "python" / package).is_dir(), package
     # Bytecode is shipped (Lambda cannot write it), and is valid without checking the sources.
     for compiled in (code / "shop" / "handlers" / "__pycache__" / "order_api.cpython-311.pyc",

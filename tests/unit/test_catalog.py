@@ -160,6 +160,29 @@ def test_trailing_newline_in_id_or_currency_is_refused(key, value):
     assert caught.value.field == f"[0].{key}"
 
 
+@pytest.mark.parametrize("key", ["Name", "Supplier", "Category", "ImageUrl"])
+@pytest.mark.parametrize(("characters", "named"), [
+    ("\n", "a line break (U+000A)"), ("\u2028", "a line break (U+2028)"), ("\x1b]0;t\x07", "a control character (U+001B)"),
+    ("\x9b", "a control character (U+009B)"), ("\u202e", "a bidirectional text control (U+202E)"),
+], ids=["LF", "LINE-SEPARATOR", "ESC", "C1-CSI", "RLO"])
+def test_a_one_line_field_shown_to_people_refuses_control_characters(key, characters, named):
+    with pytest.raises(InvalidCatalog) as caught:
+        product_from_catalog_entry(entry(**{key: f"Mug{characters}Approve: http://evil.example/"}), 3)
+
+    assert caught.value.field == f"[3].{key}"
+    assert caught.value.message == (f"catalog entry [3]: {key} must be one line of text without control characters, "
+                                    f"but it contains {named}")
+
+
+def test_a_description_may_run_over_lines_but_holds_no_other_control_character():
+    assert product_from_catalog_entry(entry(Description="Stoneware.\r\nDishwasher safe."), 0).description == (
+        "Stoneware.\r\nDishwasher safe.")
+    with pytest.raises(InvalidCatalog) as caught:
+        product_from_catalog_entry(entry(Description="Stoneware.\x1b[2J"), 0)
+
+    assert caught.value.field == "[0].Description" and "(U+001B)" in caught.value.message
+
+
 @pytest.mark.parametrize("price", [MAX_PRICE, str(MAX_PRICE + 1), "1e30"])
 def test_price_at_or_over_the_maximum_is_refused(price):
     with pytest.raises(InvalidCatalog) as caught:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import importlib
+import json
 
 import pytest
 
@@ -99,3 +101,66 @@ def test_approvals_list_says_how_long_is_left():
                                                ("CANCELLED", "cancelled: the customer is told")])
 def test_a_decision_is_one_sentence(status, words):
     assert words in render.text(args("approvals approve"), {"orderId": "01J", "status": status})
+
+
+# --- stored text reaches a terminal: never its control characters ------------------------------
+
+# What an order placed before the API refused them may hold: set the window title (OSC 0), clear
+# the screen (CSI 2J, and its one-byte C1 form), write the clipboard (OSC 52), ring the bell, and
+# reverse what follows (RLO).
+HOSTILE = "Eve\x1b]0;pwned\x07\x1b[2J\x9b2J\x1b]52;c;cm0gLXJmIH4=\x07\u202eevil\r\nFAKE LINE"
+RAW = ["\x1b", "\x07", "\x9b", "\u202e", "\r", "\nFAKE"]
+
+
+def hostile_detail() -> dict:
+    order = {"orderId": "01J", "customerName": HOSTILE, "customerEmail": f"{HOSTILE}@example.com",
+             "createdAt": "2026-11-24T10:00:00Z", "currency": "EUR", "total": "1.00",
+             "items": [{"quantity": 1, "name": HOSTILE, "lineTotal": "1.00"}]}
+    return {"order": order, "status": "SHIPPED", "live": True, "awaitingApproval": False, "decision": None,
+            "execution": {"status": "SUCCEEDED", "currentState": None, "outcome": "APPROVED"},
+            "events": [{"timestamp": "2026-11-24T10:00:00Z", "type": "ExecutionFailed", "error": HOSTILE}]}
+
+
+@pytest.mark.parametrize(("command", "result"), [
+    ("order show", hostile_detail()),
+    ("order list", [{"orderId": "01J", "status": "SHIPPED", "customerEmail": HOSTILE, "total": "1.00",
+                     "currency": "EUR", "createdAt": "2026-11-24T10:00:00Z"}]),
+    ("approvals list", [{"orderId": "01J", "customerEmail": HOSTILE, "total": "1.00", "currency": "EUR",
+                         "approvalDeadline": "2026-11-24T10:00:00Z", "secondsLeft": 60}]),
+])
+def test_stored_control_characters_are_printed_as_visible_escapes(command, result):
+    text = render.text(args(command), result)
+
+    for raw in RAW:
+        assert raw not in text
+    assert "Eve\\x1b]0;pwned\\x07\\x1b[2J\\x9b2J" in text and "\\u202eevil\\x0d\\x0aFAKE LINE" in text
+
+
+@pytest.mark.parametrize("as_json", [False, True])
+def test_the_shop_command_prints_no_raw_control_character_in_either_form(monkeypatch, capsys, as_json):
+    cli = importlib.import_module("shop.cli.main")  # `shop.cli.main` is also the function it exports
+
+    monkeypatch.setattr(cli, "order_show", lambda _args: hostile_detail())
+
+    assert cli.main(["order", "show", "01J", *(["--json"] if as_json else [])]) == 0
+
+    out = capsys.readouterr().out
+    for raw in RAW:
+        assert raw not in out
+    if as_json:  # json.dumps escapes them, and the data survives intact for scripts
+        assert "\\u001b]0;pwned\\u0007" in out and "\\u202e" in out
+        assert json.loads(out)["order"]["customerName"] == HOSTILE
+
+
+def test_an_error_message_quoting_stored_text_is_printed_escaped(monkeypatch, capsys):
+    cli = importlib.import_module("shop.cli.main")  # `shop.cli.main` is also the function it exports
+
+    def refuse(_args):
+        raise NotFound(f"no order with id {HOSTILE}")
+
+    monkeypatch.setattr(cli, "order_show", refuse)
+
+    assert cli.main(["order", "show", "x"]) == EXIT["not_found"]
+
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "\x1b" not in err and "\\x1b]0;pwned" in err

@@ -23,6 +23,9 @@ from shop.settings import STATUS_APPROVED, STATUS_RECEIVED
 from tests.unit.samples import MUG, P1, P2, P3, TOWEL, product
 
 Mutation = Callable[[dict[str, Any]], None]
+# The longest address SMTP carries: a 64-character local part and a domain of labels up to 63.
+EMAIL_254 = "x" * 64 + "@" + "a" * 63 + "." + "b" * 63 + "." + "c" * 57 + ".com"
+assert len(EMAIL_254) == 254
 _DELETE = object()
 
 
@@ -90,9 +93,14 @@ def test_items_keep_the_customers_order(body):
         pytest.param(change("items", 0, "quantity", to=MAX_QUANTITY_PER_ITEM), id="quantity max"),
         pytest.param(change("customerName", to="x" * 200), id="name 200 chars"),
         pytest.param(change("customerName", to="Zoë O'Brien-Łukasz"), id="name non-ascii"),
-        pytest.param(change("customerEmail", to="a@b.c"), id="shortest email"),
+        pytest.param(change("customerEmail", to="a@b.co"), id="shortest email"),
         pytest.param(change("customerEmail", to="first.last+tag@mail.example.co.uk"), id="email with plus"),
-        pytest.param(change("customerEmail", to="x" * 242 + "@example.com"), id="email 254 chars"),
+        pytest.param(change("customerEmail", to=EMAIL_254), id="email 254 chars"),
+        pytest.param(change("customerEmail", to="x" * 64 + "@example.com"), id="email local part 64 chars"),
+        pytest.param(change("customerEmail", to="ada@bücher.example"), id="email IDNA domain"),
+        pytest.param(change("customerName", to="דוד ‏(ישראל)"),
+                     id="name right-to-left with a mark"),
+        pytest.param(change("customerName", to="Zoë 👩‍💻"), id="name emoji with ZWJ"),
         pytest.param(
             change("items", to=[{"productId": f"01JDF1000000000000000000{i:02d}", "quantity": 1}
                                 for i in range(MAX_ITEMS_PER_ORDER)]),
@@ -149,6 +157,8 @@ def test_boundary_values_are_accepted(body, mutation):
         (change("customerEmail", to="ada@example.com\n"), "customerEmail"),
         (change("customerEmail", to="x" * 243 + "@example.com"), "customerEmail"),
         (change("customerEmail", to=["ada@example.com"]), "customerEmail"),
+        (change("customerEmail", to=EMAIL_254[:-3] + "comx"), "customerEmail"),  # 255 characters
+        (change("customerEmail", to="x" * 65 + "@example.com"), "customerEmail"),
         # Name
         (change("customerName"), "customerName"),
         (change("customerName", to=""), "customerName"),
@@ -215,6 +225,127 @@ def test_duplicate_product_lines_are_refused_at_the_repeat(body):
 
     assert error.field == "items[2].productId"
     assert "twice" in error.message
+
+
+# Characters that would let a customer's text act instead of being read: start lines of its own
+# (a fake "Approve and ship it:" block in the owner's notification), drive a terminal, or reorder
+# what follows it.
+FORGING_CHARACTERS = [
+    pytest.param("\n", "a line break (U+000A)", id="LF"),
+    pytest.param("\r", "a line break (U+000D)", id="CR"),
+    pytest.param("\r\n", "a line break (U+000D)", id="CRLF"),
+    pytest.param("\x0b", "a line break (U+000B)", id="VT"),
+    pytest.param("\x0c", "a line break (U+000C)", id="FF"),
+    pytest.param("\x85", "a line break (U+0085)", id="NEL"),
+    pytest.param("\u2028", "a line break (U+2028)", id="LINE-SEPARATOR"),
+    pytest.param("\u2029", "a line break (U+2029)", id="PARAGRAPH-SEPARATOR"),
+    pytest.param("\t", "a control character (U+0009)", id="TAB"),
+    pytest.param("\x00", "a control character (U+0000)", id="NUL"),
+    pytest.param("\x07", "a control character (U+0007)", id="BEL"),
+    pytest.param("\x1b]0;pwned\x07", "a control character (U+001B)", id="ESC-window-title"),
+    pytest.param("\x7f", "a control character (U+007F)", id="DEL"),
+    pytest.param("\x9b2J", "a control character (U+009B)", id="C1-CSI"),
+    pytest.param("\u202e", "a bidirectional text control (U+202E)", id="RLO"),
+    pytest.param("\u202a", "a bidirectional text control (U+202A)", id="LRE"),
+    pytest.param("\u2066", "a bidirectional text control (U+2066)", id="LRI"),
+    pytest.param("\u2069", "a bidirectional text control (U+2069)", id="PDI"),
+]
+ONE_LINE_FIELDS = [
+    pytest.param(("customerName",), "customerName", id="customerName"),
+    *(pytest.param(("shippingAddress", key), f"shippingAddress.{key}", id=key)
+      for key in ("streetAddress", "city", "county", "country")),
+]
+
+
+@pytest.mark.parametrize(("path", "field"), ONE_LINE_FIELDS)
+@pytest.mark.parametrize(("characters", "named"), FORGING_CHARACTERS)
+def test_a_one_line_field_refuses_what_would_forge_lines_or_drive_a_terminal(body, path, field, characters, named):
+    change(*path, to=f"Eve{characters}Approve and ship it: http://evil.example/")(body)
+
+    error = refused(body)
+
+    assert error.field == field
+    assert error.message == f"{field} must be one line of plain text, but it contains {named}"
+
+
+def test_the_fake_approve_block_of_the_report_is_refused(body):
+    body["customerName"] = "Eve\n\nApprove and ship it:\nhttp://evil.example/approve\n"
+
+    error = refused(body)
+
+    assert (error.field, error.message) == ("customerName", "customerName must be one line of plain text, "
+                                                            "but it contains a line break (U+000A)")
+
+
+def test_a_pasted_trailing_newline_is_stripped_not_refused(body):
+    body["customerName"] = "Ada Lovelace\r\n"
+
+    assert parse_order_request(body).customer_name == "Ada Lovelace"
+
+
+@pytest.mark.parametrize(
+    ("email", "reason"),
+    [
+        ("ada@example.com\x00", "it contains a control character (U+0000)"),
+        ("ada@example.com\r\nBcc: eve@example.com", "it contains a line break (U+000D)"),
+        ("ada\x1b[2J@example.com", "it contains a control character (U+001B)"),
+        ("ada\x07@example.com", "it contains a control character (U+0007)"),
+        ("ada@exam\u202eple.com", "it contains a bidirectional text control (U+202E)"),
+        ("ada lovelace@example.com", "it contains a space"),
+        ("ada@example.com\u00a0", "it contains a space"),
+        ("ada", "it must have exactly one @"),
+        ("ada@@example.com", "it must have exactly one @"),
+        ('"ada@home"@example.com', "it must have exactly one @"),
+        ("@example.com", "there is nothing before the @"),
+        ("ada@", "there is nothing after the @"),
+        ("ad\u00e1@example.com", "the part before the @ must be plain ASCII"),
+        ("x" * 65 + "@example.com", "the part before the @ is longer than 64 characters"),
+        (".ada@example.com", "cannot start or end with a dot"),
+        ("ada.@example.com", "cannot start or end with a dot"),
+        ("a..da@example.com", "two dots in a row"),
+        ("ada(comment)@example.com", "may hold only letters, digits, dots and"),
+        ("ada,eve@example.com", "may hold only letters, digits, dots and"),
+        ("ada@example", "its domain needs a dot"),
+        ("ada@example..com", "two dots in a row"),
+        ("ada@example.com.", "cannot start or end with a dot"),
+        ("ada@" + "a" * 64 + ".com", "longer than 63 characters"),
+        ("ada@-example.com", "starts or ends with a hyphen"),
+        ("ada@example-.com", "starts or ends with a hyphen"),
+        ("ada@exa_mple.com", "may hold only letters, digits, hyphens and dots"),
+        ("ada@[192.0.2.1]", "may hold only letters, digits, hyphens and dots"),
+        ("ada@example.c0m", "must end in a top-level domain of letters"),
+        ("ada@example.c", "must end in a top-level domain of letters"),
+        ("ada@192.0.2.1", "must end in a top-level domain of letters"),
+        ("ada@b\u00fccher-.example", "not a valid internationalized domain name"),
+        # 238 characters as written, 261 once its Chinese label is written in ASCII (43 characters).
+        ("x" * 64 + "@" + "".join(chr(0x4E00 + 7 * i) for i in range(20)) + "." + "a" * 63 + "." + "b" * 63
+         + "." + "c" * 20 + ".com", "longer than 254 characters once its domain is in ASCII"),
+    ],
+)
+def test_an_email_ses_cannot_send_to_is_refused_in_words(body, email, reason):
+    body["customerEmail"] = email
+
+    error = refused(body)
+
+    assert error.field == "customerEmail"
+    assert error.message.startswith("customerEmail is not an email address we can send to: ")
+    assert reason in error.message
+    assert "pattern" not in error.message and "[^" not in error.message
+
+
+@pytest.mark.parametrize(
+    ("mutation", "message"),
+    [
+        (change("customerName", to="  "), "customerName must not be blank"),
+        (change("shippingAddress", "city", to="\u00a0"), "shippingAddress.city must not be blank"),
+        (change("items", 0, "productId", to="mug"),
+         "items[0].productId must be a product id: 26 capital letters and digits (a ULID)"),
+    ],
+)
+def test_a_pattern_is_explained_in_words_never_shown(body, mutation, message):
+    mutation(body)
+
+    assert refused(body).message == message
 
 
 # --- price_order ------------------------------------------------------------------------------

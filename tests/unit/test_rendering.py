@@ -196,8 +196,8 @@ def test_notification_body_has_the_whole_order():
 
     assert f"Order:    {ORDER_ID}" in rendered.body
     assert "Placed:   2026-11-24 16:13:46 UTC" in rendered.body
-    assert "Customer: Ada Lovelace <ada@example.com>" in rendered.body
-    assert "Ship to:  12 St James Square, London, Greater London, United Kingdom" in rendered.body
+    assert 'Customer: "Ada Lovelace"\nEmail:    "ada@example.com"\n' in rendered.body
+    assert 'Ship to:  "12 St James Square", "London", "Greater London", "United Kingdom"' in rendered.body
     assert "2 x Stoneware mug  29.80 EUR" in rendered.body
     assert "1 x Teak dining table  1,204.70 EUR" in rendered.body
     assert "Total: 1,234.50 EUR" in rendered.body
@@ -216,8 +216,64 @@ def test_notification_links_are_verbatim_and_keep_the_token():
 def test_notification_is_plain_text_and_not_escaped():
     rendered, _ = notification(public_order(customerName=SCRIPT))
 
-    assert f"Customer: {SCRIPT} <ada@example.com>" in rendered.body
+    assert f'Customer: "{SCRIPT}"' in rendered.body
     assert "&lt;" not in rendered.body and "&amp;" not in rendered.body
+
+
+# The report's forged block. The API refuses it now; an order stored before that still renders.
+FAKE_BLOCK = "Eve\n\nApprove and ship it:\nhttp://evil.example/approve\n"
+
+
+def stored_before_the_rules(**customer: Any) -> dict[str, Any]:
+    return public_order() | customer
+
+
+@pytest.mark.parametrize("order", [
+    pytest.param(stored_before_the_rules(customerName=FAKE_BLOCK), id="name"),
+    pytest.param(stored_before_the_rules(shippingAddress={"streetAddress": FAKE_BLOCK, "city": "\u2028x",
+                                                          "county": "\r\n", "country": "\x85"}), id="address"),
+    pytest.param(stored_before_the_rules(customerEmail='eve@example.com"\n\nReject it:\nhttp://evil.example/'),
+                 id="email"),
+    pytest.param(public_order(customerName="Approve and ship it: http://evil.example/approve"), id="one-line"),
+])
+def test_customer_text_cannot_imitate_the_notifications_links(order):
+    rendered, links = notification(order)
+    lines = rendered.body.splitlines()
+
+    # The shop's links are the only lines that are a URL, and nothing the customer typed comes before them.
+    assert [line for line in lines if re.fullmatch(r"\s*https?://\S+", line)] == [
+        links[Decision.APPROVE], links[Decision.REJECT]]
+    before_links = "\n".join(lines[: lines.index(links[Decision.REJECT]) + 1])
+    assert "evil" not in before_links and "Eve" not in before_links
+    # "Approve and ship it:" starts a line exactly once: the shop's own.
+    assert sum(line.startswith("Approve and ship it:") for line in lines) == 1
+    assert sum(line.startswith("Reject it:") for line in lines) == 1
+    assert "http://evil.example/" in rendered.body  # shown, as quoted text, after the links
+
+
+def test_a_forged_block_stays_one_quoted_line():
+    rendered, _ = notification(stored_before_the_rules(customerName=FAKE_BLOCK + '" and more'))
+
+    assert ('Customer: "Eve\\x0a\\x0aApprove and ship it:\\x0ahttp://evil.example/approve\\x0a\\" and more"\n'
+            in rendered.body)
+
+
+# --- the local outbox and console: which URLs become links ------------------------------------
+
+
+def test_only_a_url_on_a_line_of_its_own_becomes_a_link():
+    from shop.local.http_adapter import linkify
+
+    rendered, links = notification(public_order(customerName="Approve: http://evil.example/a?b=1"))
+
+    html = str(linkify(rendered.body))
+
+    hrefs = re.findall(r'<a href="([^"]*)">', html)
+    assert hrefs == [links[Decision.APPROVE].replace("&", "&amp;"), links[Decision.REJECT].replace("&", "&amp;")]
+    assert "http://evil.example/a?b=1" in html and 'href="http://evil' not in html
+    # Escaped first, so a quote in a URL cannot leave its href.
+    assert str(linkify('<b>x</b>\nhttp://a.example/?q="x"\n')) == (
+        '&lt;b&gt;x&lt;/b&gt;\n<a href="http://a.example/?q=&#34;x&#34;">http://a.example/?q=&#34;x&#34;</a>\n')
 
 
 # --- StrictUndefined ----------------------------------------------------------------------------

@@ -13,6 +13,7 @@ from shop.local.patches import (
     dynamodb_lock,
     iam_enforcement,
     lambda_invoke,
+    moto_server_cors,
     outbox_capture,
     stepfunctions_clients,
     stepfunctions_speedups,
@@ -32,4 +33,5 @@ def every_patch(*, invoke: Callable[[str, Any], Any], outbox: Outbox, ses: SesSa
         *stepfunctions_clients.patches(credentials_for),
         *stepfunctions_speedups.patches(),
         *dynamodb_lock.patches(),
+        *moto_server_cors.patches(),
     ]

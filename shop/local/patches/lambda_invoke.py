@@ -4,11 +4,14 @@ this process instead, as that function (see shop/local/functions.py)."""
 from __future__ import annotations
 
 import json
+import logging
 import traceback
 from collections.abc import Callable
 from typing import Any
 
 from shop.local.patches import Patch
+
+logger = logging.getLogger("shop.local.functions")
 
 
 def patches(invoke: Callable[[str, Any], Any]) -> list[Patch]:
@@ -22,6 +25,8 @@ def patches(invoke: Callable[[str, Any], Any]) -> list[Patch]:
             try:
                 return json.dumps(invoke(self.function_name, {} if event is None else event)), False, ""
             except Exception as error:  # reported to the caller as a Lambda function error, as AWS does
+                # ...and written to the function's log, as Lambda's runtime writes it to CloudWatch.
+                logger.warning("function %s failed: %s: %s", self.function_name, type(error).__name__, error)
                 payload = {
                     "errorType": type(error).__name__,
                     "errorMessage": str(error),
