@@ -37,11 +37,10 @@ _READ = {"AWS::IAM::Policy", "AWS::Lambda::Permission", "AWS::SNS::TopicPolicy",
 
 @dataclass(frozen=True)
 class Route:
-    """One API Gateway route: `GET /orders/{orderId}` -> a handler."""
+    """One API Gateway route: `GET /orders/{orderId}` -> the function that serves it."""
 
     method: str
     path: str
-    handler: str
     function_name: str
 
     def match(self, method: str, path: str) -> dict[str, str] | None:
@@ -57,7 +56,6 @@ class FunctionUrl:
     """A Lambda Function URL, served locally under `/<prefix>/`."""
 
     prefix: str
-    handler: str
     function_name: str
     auth_type: str = "NONE"
 
@@ -87,6 +85,11 @@ class LocalStack:
     state_machine_roles: dict[str, str] = field(default_factory=dict)  # state machine ARN -> role ARN
 
 
+def physical_name(stack_name: str, logical_id: str) -> str:
+    """The name local mode gives a resource the template leaves unnamed (CloudFormation's rule, shortened)."""
+    return f"{stack_name}-{logical_id}"[:64]
+
+
 def _kebab(name: str) -> str:
     return re.sub(r"(?<!^)(?=[A-Z])", "-", name).lower()
 
@@ -112,7 +115,7 @@ def _plan(template: Template, base_url: str) -> tuple[Resolver, dict[str, str]]:
     arn = f"{REGION}:{ACCOUNT_ID}"
     for logical_id, resource in template.resources.items():
         kind, props = resource["Type"], resource.get("Properties", {})
-        name = default_name = f"{template.stack_name}-{logical_id}"[:64]
+        name = default_name = physical_name(template.stack_name, logical_id)
         if kind == "AWS::DynamoDB::Table":
             name = props.get("TableName") or default_name
             resolver.refs[logical_id] = name
@@ -235,7 +238,7 @@ def deploy(
         prefix = _url_prefix(template, function_id)
         function_name = names[function_id]
         stack.function_urls.append(FunctionUrl(
-            prefix=prefix, handler=stack.handlers[function_name], function_name=function_name,
+            prefix=prefix, function_name=function_name,
             auth_type=resource["Properties"].get("AuthType", "NONE"),
         ))
 
@@ -250,7 +253,7 @@ def deploy(
         function_id = integrations[integration_id]
         function_name = names[function_id]
         stack.routes.append(
-            Route(method=method, path=path, handler=stack.handlers[function_name], function_name=function_name)
+            Route(method=method, path=path, function_name=function_name)
         )
 
     for logical_id, resource in template.of_type("AWS::StepFunctions::StateMachine").items():

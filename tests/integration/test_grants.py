@@ -21,6 +21,7 @@ from typing import Any
 
 import pytest
 
+from shop.local.deployer import physical_name
 from shop.local.iam.enforcer import Denial
 from shop.local.runtime import LocalConfig, LocalShop, StackRefused
 from tests.lifecycles import SCENARIOS
@@ -57,10 +58,6 @@ def _remove_statement(template: dict[str, Any], logical_id: str, index: int) -> 
         del template["Resources"][logical_id]
 
 
-def _local_name(stack_name: str, logical_id: str) -> str:
-    return f"{stack_name}-{logical_id}"[:64]  # the deployer's physical names
-
-
 def _actions(statement: dict[str, Any]) -> list[str]:
     actions = statement["Action"]
     return [actions] if isinstance(actions, str) else actions
@@ -90,14 +87,14 @@ def _grants(template: dict[str, Any], stack_name: str) -> list[Grant]:
         kind, props = resource["Type"], resource["Properties"]
         if kind == "AWS::IAM::Policy":
             role = props["Roles"][0]["Ref"]
-            roles = [_local_name(stack_name, each["Ref"]) for each in props["Roles"]]
+            roles = [physical_name(stack_name, each["Ref"]) for each in props["Roles"]]
             for index, statement in enumerate(props["PolicyDocument"]["Statement"]):
                 actions = _actions(statement)
                 grants.append(Grant(f"{role}: {', '.join(actions)}",
                                     all(_excused(role, action) for action in actions),
                                     _statement_removed(logical_id, index), _denied(actions=actions, principals=roles)))
         elif kind == "AWS::Lambda::Permission":
-            function = _local_name(stack_name, props["FunctionName"]["Fn::GetAtt"][0])
+            function = physical_name(stack_name, props["FunctionName"]["Fn::GetAtt"][0])
             grants.append(Grant(f"{logical_id}: {props['Action']} by {props['Principal']}", False,
                                 _resource_removed(logical_id),
                                 _denied(actions=[props["Action"]], resource_part=f":function:{function}")))
@@ -165,7 +162,7 @@ def test_every_granted_action_is_used(baseline, template, synthesized):
             for action in _actions(statement):
                 if _excused(role_ids[0], action):
                     continue
-                if not any((_local_name(stack_name, role), action) in used for role in role_ids):
+                if not any((physical_name(stack_name, role), action) in used for role in role_ids):
                     unused.append(f"{role_ids[0]}: {action}")
     assert unused == []
 

@@ -8,7 +8,7 @@ from shop.local.deployer import Route
 
 
 def route(method: str, path: str) -> Route:
-    return Route(method=method, path=path, handler="shop.handlers.order_api.handler", function_name="OrderApi")
+    return Route(method=method, path=path, function_name="OrderApi")
 
 
 @pytest.mark.parametrize(
