@@ -76,11 +76,8 @@ def test_sns_publishes_reach_the_outbox_with_the_subscribers(shop):
     assert (entry["channel"], entry["to"], entry["subject"], entry["body"]) == ("sns", ["owner@shop.test"], "Hi", "Body")
 
 
-def _declared(shop: LocalShop | None = None) -> list[Patch]:
+def _declared() -> list[Patch]:
     """Every patch the runtime applies, from the same declaration (shop/local/patches/every_seam.py)."""
-    if shop is not None:
-        return every_patch(invoke=shop.functions.invoke, outbox=shop.outbox, ses=shop.ses, faults=shop.faults,
-                           enforcer=shop.enforcer, credentials_for=lambda role: {})
     return every_patch(invoke=lambda name, event: None, outbox=Outbox(), ses=SesSandbox(enabled=True),
                        faults=Faults(), enforcer=None, credentials_for=lambda role: {})
 

@@ -13,7 +13,7 @@ import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import cache
-from typing import Any
+from typing import Any, NoReturn
 
 from shop.local.iam.account import AccountPolicies
 from shop.local.iam.actions import Authorization, UnknownOperation, authorizations
@@ -94,12 +94,16 @@ class Enforcer:
             account_id=ACCOUNT_ID,
         )
         if not decision.allowed:
-            denial = Denial(principal, action, resource, decision.reason)
-            with self._lock:
-                self.denials.append(denial)
-            logger.warning("AccessDenied: %s may not %s on %s (%s)", principal, action, resource, decision.reason)
-            raise AccessDenied(denial)
+            self._deny(Denial(principal, action, resource, decision.reason))
         self.allowed.add((principal, action))
+
+    def _deny(self, denial: Denial) -> NoReturn:
+        """Keep, log (principal, action, resource) and raise a refusal."""
+        with self._lock:
+            self.denials.append(denial)
+        logger.warning("AccessDenied: %s may not %s on %s (%s)", denial.principal, denial.action, denial.resource,
+                       denial.reason)
+        raise AccessDenied(denial)
 
     def _resource_policy(self, resource: str) -> Any:
         policy = self._resource.get(resource)
@@ -116,12 +120,8 @@ class Enforcer:
             needed = self._authorizations(service, operation, params)
         except UnknownOperation as unknown:
             # Refused, not guessed: a call local mode cannot check is one it cannot vouch for.
-            denial = Denial(principal, f"{service}:{operation}", "*",
-                            f"local mode cannot tell which IAM permission this call needs ({unknown})")
-            with self._lock:
-                self.denials.append(denial)
-            logger.warning("AccessDenied: %s", denial)
-            raise AccessDenied(denial) from None
+            self._deny(Denial(principal, f"{service}:{operation}", "*",
+                              f"local mode cannot tell which IAM permission this call needs ({unknown})"))
         for authorization in needed:
             for resource in authorization.resources:
                 self.authorize(principal, authorization.action, resource, authorization.context)
