@@ -96,8 +96,8 @@ def refusal(record: dict[str, Any], order: dict[str, Any] | None = None, *, gone
     moved_on = gone or (order is not None
                         and order.get("status") not in (STATUS_AWAITING_APPROVAL, STATUS_RECEIVED))
     if record.get("missed") or (gone and decision == Decision.APPROVE and not record.get("delivered")):
-        return LinkExpired(f"{said}, but that decision reached the order's workflow after its deadline: the "
-                           "order was not confirmed in time and is cancelled. Nothing was changed.")
+        return LinkExpired(f"{said}, but that decision did not reach the order's workflow before its "
+                           "deadline: the order was not confirmed in time and is cancelled. Nothing was changed.")
     if record.get("delivered") or moved_on:
         return AlreadyDecided(f"{said}. Nothing was changed.")
     if now is not None and record.get("claimedUntil", 0) > now.timestamp():
@@ -139,7 +139,7 @@ _NOT_SENT_YET = ("The owner's notification for this order is still being sent; i
                  "moment. Nothing was changed.")
 
 
-def _open_order(request: CallbackRequest, orders: OrdersTable, decisions: DecisionsTable, now: datetime):
+def _open_order(request: CallbackRequest, orders: OrdersTable, decisions: DecisionsTable):
     """The order and any decision on it, refusing links that cannot decide anything."""
     order = orders.get(request.order_id)
     decided = decisions.get(request.order_id)
@@ -166,7 +166,7 @@ def review(request: CallbackRequest, *, key: bytes, orders: OrdersTable, decisio
            now: datetime) -> Review:
     """GET and HEAD: the order and the decision the button will make (or deliver). Changes nothing."""
     verify(request, key=key, now=now.timestamp())
-    order, decided = _open_order(request, orders, decisions, now)
+    order, decided = _open_order(request, orders, decisions)
     if decided:
         if not _awaiting_delivery(order, decided, request.decision):
             raise refusal(decided, order, now=now)
@@ -181,7 +181,7 @@ def decide(request: CallbackRequest, *, key: bytes, orders: OrdersTable, decisio
     """POST from a link: record the decision once, then resume the workflow. Returns the order
     as decided."""
     verify(request, key=key, now=now.timestamp())
-    order, decided = _open_order(request, orders, decisions, now)
+    order, decided = _open_order(request, orders, decisions)
     return _decide_once(order, decided, request.decision, expires=request.expires, orders=orders,
                         decisions=decisions, workflow=workflow, now=now)
 
