@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from shop.adapters.tables import DecisionConflict
-from shop.adapters.workflow import TaskGone
+from shop.adapters.workflow import NotTaken, TaskGone
 from shop.settings import APPROVAL_FIELDS, STATUS_AWAITING_APPROVAL, STATUS_RECEIVED
 
 Before = Callable[[str], None]
@@ -30,7 +30,8 @@ class Throttled(Exception):
 
     def __init__(self, operation: str):
         super().__init__(f"{operation}: Rate exceeded (injected fault)")
-        self.response = {"Error": {"Code": "ThrottlingException", "Message": "Rate exceeded"}}
+        self.response = {"Error": {"Code": "ThrottlingException", "Message": "Rate exceeded"},
+                         "ResponseMetadata": {"HTTPStatusCode": 400}}
 
 
 class Orders:
@@ -44,7 +45,7 @@ class Orders:
 
     def get_many(self, order_ids: Iterable[str]) -> dict[str, dict[str, Any]]:
         self.before("orders.get_many")
-        return {order_id: copy.deepcopy(self.items[order_id]) for order_id in order_ids if order_id in self.items}
+        return {key: copy.deepcopy(self.items[key]) for key in order_ids if key in self.items}
 
     def mark_awaiting_approval(self, order_id: str, *, task_token: str, link_id: str, deadline: str) -> bool:
         self.before("orders.mark_awaiting_approval")
@@ -67,7 +68,8 @@ class Orders:
     def replace_link(self, order_id: str, *, old_link_id: str, new_link_id: str) -> bool:
         self.before("orders.replace_link")
         order = self.items.get(order_id)
-        if order is None or order.get("status") != STATUS_AWAITING_APPROVAL or order.get("approvalLinkId") != old_link_id:
+        if (order is None or order.get("status") != STATUS_AWAITING_APPROVAL
+                or order.get("approvalLinkId") != old_link_id):
             return False
         order["approvalLinkId"] = new_link_id
         return True
@@ -110,7 +112,7 @@ class Decisions:
 
     def get_many(self, order_ids: Iterable[str]) -> dict[str, dict[str, Any]]:
         self.before("decisions.get_many")
-        return {order_id: copy.deepcopy(self.items[order_id]) for order_id in order_ids if order_id in self.items}
+        return {key: copy.deepcopy(self.items[key]) for key in order_ids if key in self.items}
 
     def record(self, order_id: str, *, decision: str, decided_at: str, expires_at: int, claim: str,
                claimed_until: int) -> None:
@@ -121,20 +123,24 @@ class Decisions:
                                 "delivered": False, "expiresAt": expires_at, "deliveryClaim": claim,
                                 "claimedUntil": claimed_until}
 
-    def claim(self, order_id: str, *, decision: str, claim: str, now: int, claimed_until: int) -> bool:
+    def claim(self, order_id: str, *, decision: str, claim: str, now: int, claimed_until: int) -> str | None:
         self.before("decisions.claim")
         record = self.items.get(order_id)
         if (record is None or record["decision"] != decision or record["delivered"] is not False
                 or "missed" in record or record.get("claimedUntil", now) > now):
-            return False
+            return None
+        lapsed = record.get("deliveryClaim", "")
         record.update(deliveryClaim=claim, claimedUntil=claimed_until)
-        return True
+        return lapsed
 
-    def release(self, order_id: str, *, claim: str) -> None:
+    def release(self, order_id: str, *, claim: str, doubt: bool = False) -> None:
         self.before("decisions.release")
         record = self.items.get(order_id)
         if record is not None and record.get("deliveryClaim") == claim:
-            del record["deliveryClaim"], record["claimedUntil"]
+            if doubt:
+                record["claimedUntil"] = 0
+            else:
+                del record["deliveryClaim"], record["claimedUntil"]
 
     def mark_delivered(self, order_id: str) -> None:
         self._settle("decisions.mark_delivered", order_id, "delivered")
@@ -166,7 +172,10 @@ class Workflow:
         self._call("failure", token, error)
 
     def _call(self, *call: Any) -> None:
-        self.before(f"workflow.{call[0]}")
+        try:
+            self.before(f"workflow.{call[0]}")
+        except Throttled as error:  # what the adapter makes of a refused call
+            raise NotTaken(error.response["Error"]["Code"]) from error
         if self.gone or self.calls:
             raise TaskGone("TaskTimedOut")
         self.calls.append(call)

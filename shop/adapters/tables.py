@@ -180,7 +180,8 @@ class OrdersTable(_Table):
         ):
             return
         del request["ExpressionAttributeNames"]
-        self._condition_held(self.dynamodb.update_item, **request, UpdateExpression="REMOVE " + _APPROVAL_FIELDS,
+        self._condition_held(self.dynamodb.update_item, **request,
+                             UpdateExpression="REMOVE " + _APPROVAL_FIELDS,
                              ConditionExpression="attribute_exists(orderId)")
 
 
@@ -217,31 +218,44 @@ class DecisionsTable(_Table):
         """Decisions by order id (consistent reads); orders with none are absent from the result."""
         return {item["orderId"]: item for item in self._batch_get(order_ids)}
 
-    def claim(self, order_id: str, *, decision: str, claim: str, now: int, claimed_until: int) -> bool:
+    def claim(self, order_id: str, *, decision: str, claim: str, now: int, claimed_until: int) -> str | None:
         """Take the right to deliver `decision`, recorded and not yet delivered nor missed, unless
-        another request holds it; False if it does, or the decision is settled or another one."""
-        return self._condition_held(
-            self.dynamodb.update_item,
-            TableName=self.table_name,
-            Key={"orderId": {"S": order_id}},
-            UpdateExpression="SET deliveryClaim = :claim, claimedUntil = :until",
-            ConditionExpression="#decision = :decision AND delivered = :no AND attribute_not_exists(missed) "
-            "AND (attribute_not_exists(claimedUntil) OR claimedUntil <= :now)",
-            ExpressionAttributeNames={"#decision": "decision"},
-            ExpressionAttributeValues={":claim": {"S": claim}, ":until": {"N": str(claimed_until)},
-                                       ":decision": {"S": decision}, ":no": {"BOOL": False},
-                                       ":now": {"N": str(now)}},
-        )
+        another request holds it: None if it does, or the decision is settled or another one.
+        Otherwise the id of a lapsed claim taken over ("" if there was none): a delivery whose
+        request never said how it ended, which may have reached the workflow."""
+        try:
+            response = self.dynamodb.update_item(
+                TableName=self.table_name,
+                Key={"orderId": {"S": order_id}},
+                UpdateExpression="SET deliveryClaim = :claim, claimedUntil = :until",
+                ConditionExpression="#decision = :decision AND delivered = :no "
+                "AND attribute_not_exists(missed) "
+                "AND (attribute_not_exists(claimedUntil) OR claimedUntil <= :now)",
+                ExpressionAttributeNames={"#decision": "decision"},
+                ExpressionAttributeValues={":claim": {"S": claim}, ":until": {"N": str(claimed_until)},
+                                           ":decision": {"S": decision}, ":no": {"BOOL": False},
+                                           ":now": {"N": str(now)}},
+                ReturnValues="UPDATED_OLD",
+            )
+        except Exception as error:
+            if error_code(error) == "ConditionalCheckFailedException":
+                return None
+            raise
+        return response.get("Attributes", {}).get("deliveryClaim", {}).get("S", "")
 
-    def release(self, order_id: str, *, claim: str) -> None:
-        """Give the claim back after a delivery that certainly failed: the next click may try at once."""
+    def release(self, order_id: str, *, claim: str, doubt: bool = False) -> None:
+        """Give the claim back after a delivery that certainly failed: the next click may try at once.
+        With `doubt` (this request took over a lapsed claim: an earlier delivery may have arrived),
+        the claim only lapses now, so that the next one still knows of that earlier delivery."""
         self._condition_held(
             self.dynamodb.update_item,
             TableName=self.table_name,
             Key={"orderId": {"S": order_id}},
-            UpdateExpression="REMOVE deliveryClaim, claimedUntil",
+            **({"UpdateExpression": "SET claimedUntil = :lapsed",
+                "ExpressionAttributeValues": {":claim": {"S": claim}, ":lapsed": {"N": "0"}}} if doubt else
+               {"UpdateExpression": "REMOVE deliveryClaim, claimedUntil",
+                "ExpressionAttributeValues": {":claim": {"S": claim}}}),
             ConditionExpression="deliveryClaim = :claim",
-            ExpressionAttributeValues={":claim": {"S": claim}},
         )
 
     def mark_delivered(self, order_id: str) -> None:

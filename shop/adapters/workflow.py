@@ -17,6 +17,12 @@ class TaskGone(Exception):
     """The approval task no longer accepts an answer."""
 
 
+class NotTaken(Exception):
+    """Step Functions refused the answer (throttling, a 4xx): the task certainly did not get it. Any
+    other failure (a 5xx, a timeout, a lost connection) leaves that unknown: the answer may have
+    arrived although the caller saw an error."""
+
+
 class Workflow:
     def __init__(self, state_machine_arn: str, stepfunctions: Any = None):
         self.state_machine_arn = state_machine_arn
@@ -113,4 +119,8 @@ class Workflow:
         except Exception as error:
             if error_code(error) in _TASK_GONE:
                 raise TaskGone(error_code(error)) from None
+            response = getattr(error, "response", None) or {}
+            status = response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
+            if error_code(error) and isinstance(status, int) and 400 <= status < 500:
+                raise NotTaken(error_code(error)) from error
             raise

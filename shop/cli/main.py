@@ -191,7 +191,8 @@ def _parser() -> argparse.ArgumentParser:
     command(approvals, "resend", approvals_resend,
             "send the approval notification again, with new links; the old ones stop working", order_id=True)
     command(approvals, "deliver", approvals_deliver,
-            "deliver a decision that was recorded but did not reach the workflow (an AWS fault)", order_id=True)
+            "deliver a decision that was recorded but did not reach the workflow (an AWS fault)",
+            order_id=True)
 
     catalog = groups.add_parser("catalog", help="the products customers can order").add_subparsers(
         dest="command", required=True, metavar="{load}")

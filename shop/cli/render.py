@@ -61,7 +61,8 @@ def _note(order: dict[str, Any]) -> str:
 
 
 # How each state of a recorded decision reads; `pending` names the command that delivers it.
-_DELIVERY = {"delivered": "delivered", "pending": "not yet delivered: `shop approvals deliver ID` delivers it",
+_DELIVERY = {"delivered": "delivered",
+             "pending": "not yet delivered: `shop approvals deliver ID` delivers it",
              "missed": "not delivered before the deadline: the order timed out and was cancelled"}
 
 
@@ -81,7 +82,8 @@ def order_show(detail: dict[str, Any]) -> str:
     if detail["decision"]:
         decision = detail["decision"]
         state = "" if decision["delivery"] == "delivered" else f", {_DELIVERY[decision['delivery']]}"
-        lines.append(f"Decision: {past_tense(decision['decision'])} at {format_utc(decision['decidedAt'])}{state}")
+        decided = f"{past_tense(decision['decision'])} at {format_utc(decision['decidedAt'])}"
+        lines.append(f"Decision: {decided}{state}")
     if execution["status"]:
         where = f", at {execution['currentState']}" if execution["currentState"] else ""
         outcome = f", outcome {execution['outcome']}" if execution["outcome"] else ""

@@ -65,3 +65,10 @@ class NotDelivered(LinkRefused):
     status = 503
     title = "Your decision is recorded, not yet delivered"
     retry_after = 10  # seconds; a failed delivery gives its claim back at once
+
+
+class DeliveryUnknown(NotDelivered):
+    """The decision is recorded, and Step Functions was told, but its answer was lost (a timeout, a
+    5xx): it may have taken the decision. The next click delivers it, or finds it was taken."""
+
+    title = "Your decision is recorded, its delivery not confirmed"

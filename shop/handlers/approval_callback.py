@@ -59,8 +59,8 @@ def confirm_page() -> Response:
         decisions=DecisionsTable(settings.decisions_table),
         now=utc_now(),
     )
-    return _page(200, "approval_review.html", order=review.order,
-                 approve=review.decision is Decision.APPROVE, deadline=review.deadline, recorded=review.recorded)
+    return _page(200, "approval_review.html", order=review.order, approve=review.decision is Decision.APPROVE,
+                 deadline=review.deadline, recorded=review.recorded)
 
 
 @app.post("/")

@@ -13,9 +13,12 @@ Only then is Step Functions told (the decision is *delivered*), and the record m
 Delivering is claimed (the put holds the claim), so that of many clicks at once exactly one
 delivers and answers "done"; the others get the 409. If delivering fails after the put, the
 answer says so (503: recorded, not yet delivered), and the next click on the same link, or the
-owner's "Deliver now", delivers the same decision; a different one is refused. If the workflow
-no longer waits when it arrives (its deadline passed), the record says it was missed, and every
-later answer says so. Step Functions takes one answer per task, so nothing can act twice.
+owner's "Deliver now", delivers the same decision; a different one is refused. A delivery that
+certainly failed (Step Functions refused it) gives its claim back; one whose fate is unknown (a
+5xx, a timeout, a crash) leaves it to lapse, so the next delivery knows it may have got through.
+If the workflow no longer waits when a decision arrives and no earlier delivery can have reached
+it, the record says it was missed (its deadline came first), and every later answer says so.
+Step Functions takes one answer per task, so nothing can act twice.
 """
 
 from __future__ import annotations
@@ -29,10 +32,11 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from shop.adapters.tables import DecisionConflict, DecisionsTable, OrdersTable
-from shop.adapters.workflow import TaskGone, Workflow
+from shop.adapters.workflow import NotTaken, TaskGone, Workflow
 from shop.domain.approval import CallbackRequest, Decision, past_tense, verify
 from shop.domain.errors import (
     AlreadyDecided,
+    DeliveryUnknown,
     LinkExpired,
     LinkForged,
     LinkRefused,
@@ -89,10 +93,11 @@ def refusal(record: dict[str, Any], order: dict[str, Any] | None = None, *, gone
     delivered by then never was."""
     decision = record.get("decision", "")
     said = f"This order was already {past_tense(decision)} at {format_utc(record.get('decidedAt', ''))}"
-    moved_on = gone or (order is not None and order.get("status") not in (STATUS_AWAITING_APPROVAL, STATUS_RECEIVED))
+    moved_on = gone or (order is not None
+                        and order.get("status") not in (STATUS_AWAITING_APPROVAL, STATUS_RECEIVED))
     if record.get("missed") or (gone and decision == Decision.APPROVE and not record.get("delivered")):
-        return LinkExpired(f"{said}, but that decision reached the order's workflow after its deadline: the "
-                           "order was not confirmed in time and is cancelled. Nothing was changed.")
+        return LinkExpired(f"{said}, but that decision did not reach the order's workflow before its "
+                           "deadline: the order was not confirmed in time and is cancelled. Nothing was changed.")
     if record.get("delivered") or moved_on:
         return AlreadyDecided(f"{said}. Nothing was changed.")
     if now is not None and record.get("claimedUntil", 0) > now.timestamp():
@@ -103,25 +108,38 @@ def refusal(record: dict[str, Any], order: dict[str, Any] | None = None, *, gone
                           "Nothing was changed.")
 
 
-def not_delivered(record: dict[str, Any]) -> NotDelivered:
-    word = past_tense(record["decision"])
-    return NotDelivered(f"Your decision is recorded: the order was {word} at {format_utc(record['decidedAt'])}. "
-                        "But the shop could not pass it on to the order's workflow just now. Try again in a "
-                        "minute (open the same link again, or use Deliver now in the console) to deliver it; "
-                        "nothing else can decide this order meanwhile.")
+def unknown_delivery(record: dict[str, Any]) -> AlreadyDecided:
+    return AlreadyDecided(f"This order was already {past_tense(record['decision'])} at "
+                          f"{format_utc(record['decidedAt'])}, and the order's workflow no longer waits "
+                          "for a decision: either an earlier attempt delivered it, or the time to decide ran "
+                          "out first. The order's status (or the console) shows which. Nothing was changed.")
+
+
+def not_delivered(record: dict[str, Any], *, certain: bool = True) -> NotDelivered:
+    """Recorded, and certainly not delivered (refused) or, if not `certain`, perhaps delivered."""
+    said = (f"Your decision is recorded: the order was {past_tense(record['decision'])} at "
+            f"{format_utc(record['decidedAt'])}.")
+    again = ("Try again in a minute (open the same link again, or use Deliver now in the console) to "
+             "deliver it; nothing else can decide this order meanwhile.")
+    if certain:
+        return NotDelivered(f"{said} But the shop could not pass it on to the order's workflow just now. "
+                            f"{again}")
+    return DeliveryUnknown(f"{said} The shop passed it on to the order's workflow but could not confirm that "
+                           f"it arrived. {again} If it did arrive, that says so.")
 
 
 def not_pending(order: dict[str, Any]) -> LinkRefused:
     if order.get("status") == STATUS_RECEIVED:
-        return NotReady("This order is still being received; the owner is asked in a moment. Nothing was changed.")
+        return NotReady("This order is still being received; the owner is asked in a moment. "
+                        "Nothing was changed.")
     return AlreadyDecided(f"This order is {order.get('status')} and takes no decision now. Nothing was changed.")
 
 
-_NOT_SENT_YET = ("The owner's notification for this order is still being sent; it can be decided in a moment. "
-                 "Nothing was changed.")
+_NOT_SENT_YET = ("The owner's notification for this order is still being sent; it can be decided in a "
+                 "moment. Nothing was changed.")
 
 
-def _open_order(request: CallbackRequest, orders: OrdersTable, decisions: DecisionsTable, now: datetime):
+def _open_order(request: CallbackRequest, orders: OrdersTable, decisions: DecisionsTable):
     """The order and any decision on it, refusing links that cannot decide anything."""
     order = orders.get(request.order_id)
     decided = decisions.get(request.order_id)
@@ -140,15 +158,15 @@ def _open_order(request: CallbackRequest, orders: OrdersTable, decisions: Decisi
 def _awaiting_delivery(order: dict[str, Any], decided: dict[str, Any], decision: Decision) -> bool:
     """A recorded decision that this click may (re)deliver: the same one, not settled, and the
     workflow still waiting for it."""
-    return (decided["decision"] == decision.value and not decided.get("delivered") and not decided.get("missed")
-            and order.get("status") == STATUS_AWAITING_APPROVAL)
+    return (decided["decision"] == decision.value and not decided.get("delivered")
+            and not decided.get("missed") and order.get("status") == STATUS_AWAITING_APPROVAL)
 
 
 def review(request: CallbackRequest, *, key: bytes, orders: OrdersTable, decisions: DecisionsTable,
            now: datetime) -> Review:
     """GET and HEAD: the order and the decision the button will make (or deliver). Changes nothing."""
     verify(request, key=key, now=now.timestamp())
-    order, decided = _open_order(request, orders, decisions, now)
+    order, decided = _open_order(request, orders, decisions)
     if decided:
         if not _awaiting_delivery(order, decided, request.decision):
             raise refusal(decided, order, now=now)
@@ -163,9 +181,9 @@ def decide(request: CallbackRequest, *, key: bytes, orders: OrdersTable, decisio
     """POST from a link: record the decision once, then resume the workflow. Returns the order
     as decided."""
     verify(request, key=key, now=now.timestamp())
-    order, decided = _open_order(request, orders, decisions, now)
-    return _decide_once(order, decided, request.decision, task_token=request.task_token,
-                        expires=request.expires, orders=orders, decisions=decisions, workflow=workflow, now=now)
+    order, decided = _open_order(request, orders, decisions)
+    return _decide_once(order, decided, request.decision, expires=request.expires, orders=orders,
+                        decisions=decisions, workflow=workflow, now=now)
 
 
 def open_for_owner(order_id: str, *, orders: OrdersTable, decisions: DecisionsTable,
@@ -199,8 +217,8 @@ def decide_as_owner(order_id: str, decision: Decision, *, orders: OrdersTable, d
     """The owner's console or CLI: approve, reject or cancel an order awaiting approval, under the
     same made-once rules as the links."""
     order, decided = open_for_owner(order_id, orders=orders, decisions=decisions, now=now)
-    return _decide_once(order, decided, decision, task_token=order["approvalTaskToken"],
-                        expires=_deadline(order), orders=orders, decisions=decisions, workflow=workflow, now=now)
+    return _decide_once(order, decided, decision, expires=_deadline(order), orders=orders,
+                        decisions=decisions, workflow=workflow, now=now)
 
 
 def deliver_as_owner(order_id: str, *, orders: OrdersTable, decisions: DecisionsTable, workflow: Workflow,
@@ -211,32 +229,33 @@ def deliver_as_owner(order_id: str, *, orders: OrdersTable, decisions: Decisions
     if decided is None:
         raise NotReady("This order has no decision to deliver: approve, reject or cancel it instead. "
                        "Nothing was changed.")
-    return _decide_once(order, decided, Decision(decided["decision"]), task_token=order["approvalTaskToken"],
-                        expires=_deadline(order), orders=orders, decisions=decisions, workflow=workflow, now=now)
+    return _decide_once(order, decided, Decision(decided["decision"]), expires=_deadline(order),
+                        orders=orders, decisions=decisions, workflow=workflow, now=now)
 
 
 def _deadline(order: dict[str, Any]) -> int:
     return int(parse_iso(order["approvalDeadline"]).timestamp())  # stored with the token
 
 
-def _decide_once(order: dict[str, Any], decided: dict[str, Any] | None, decision: Decision, *, task_token: str,
-                 expires: int, orders: OrdersTable, decisions: DecisionsTable, workflow: Workflow,
+def _decide_once(order: dict[str, Any], decided: dict[str, Any] | None, decision: Decision, *, expires: int,
+                 orders: OrdersTable, decisions: DecisionsTable, workflow: Workflow,
                  now: datetime) -> dict[str, Any]:
     order_id = order["orderId"]
     claim, claimed_until = new_claim_id(), int(now.timestamp()) + CLAIM_SECONDS
-    recorded_now = decided is None
+    uncertain = False  # whether an earlier delivery of this decision may have reached the workflow
     if decided:
         # Recorded before and not delivered (a fault after the put): deliver that same decision,
         # if no other click is delivering it right now. Anything else was decided already.
         if not _awaiting_delivery(order, decided, decision):
             raise refusal(decided, order, now=now)
         try:
-            claimed = decisions.claim(order_id, decision=decision.value, claim=claim, now=int(now.timestamp()),
-                                      claimed_until=claimed_until)
+            lapsed = decisions.claim(order_id, decision=decision.value, claim=claim, now=int(now.timestamp()),
+                                     claimed_until=claimed_until)
         except Exception as error:  # an AWS fault: the decision stands, recorded and undelivered
             raise not_delivered(decided) from error
-        if not claimed:
+        if lapsed is None:
             raise refusal(_quietly(decisions.get, order_id) or decided, order, now=now)
+        uncertain = bool(lapsed)
     else:
         if order.get("status") != STATUS_AWAITING_APPROVAL:
             raise not_pending(order)
@@ -248,21 +267,27 @@ def _decide_once(order: dict[str, Any], decided: dict[str, Any] | None, decision
         except DecisionConflict:
             raise refusal(_quietly(decisions.get, order_id) or decided, order, now=now) from None
 
-    # From here on the decision is recorded: no answer may say that nothing was decided.
+    # From here on the decision is recorded: no answer may say that nothing was decided. It goes to
+    # the task token the order holds now (a link's own is the same for a first decision, checked
+    # above, but a link from a notification whose attempt failed carries a dead one).
     try:
-        _deliver(workflow, task_token, decision, decided)
+        _deliver(workflow, order["approvalTaskToken"], decision, decided)
     except TaskGone:
-        if recorded_now or now.timestamp() >= expires:
-            # The workflow stopped waiting first (its deadline): say so from now on.
+        if not uncertain:
+            # Every earlier delivery certainly failed (refused, and its claim given back), and
+            # ours holds the claim: the workflow stopped waiting (its deadline) before any arrived.
             _quietly(decisions.mark_missed, order_id)
             raise refusal({**decided, "missed": True}) from None
-        # Before the deadline only an answer ends the task: an earlier delivery of this same
-        # decision got through, and its bookkeeping did not.
-        _quietly(decisions.mark_delivered, order_id)
-        raise refusal({**decided, "delivered": True}) from None
-    except Exception as error:  # an AWS fault: Step Functions did not take it
-        _quietly(decisions.release, order_id, claim=claim)
+        # An earlier delivery never said how it ended: it may be the answer the task took, or the
+        # deadline came first. Only the execution's history knows (the console reads it). The
+        # doubt stays with the record for whoever comes next.
+        _quietly(decisions.release, order_id, claim=claim, doubt=True)
+        raise unknown_delivery(decided) from None
+    except NotTaken as error:  # refused: Step Functions certainly did not take it
+        _quietly(decisions.release, order_id, claim=claim, doubt=uncertain)
         raise not_delivered(decided) from error
+    except Exception as error:  # it may have got through: the claim lapses, the next delivery finds out
+        raise not_delivered(decided, certain=False) from error
     # Delivered: the order is decided whatever happens to the bookkeeping below. A failure there is
     # settled later: the workflow's next status update removes the token, and the next click on
     # the link finds the task answered and marks the decision delivered.

@@ -61,8 +61,8 @@ def request_approval(
     if not orders.mark_awaiting_approval(order["orderId"], task_token=task_token, link_id=link_id,
                                          deadline=iso(deadline_at)):
         return None  # decided (or gone): links for it would only be refused
-    message_id = _notify_owner(order, task_token, link_id=link_id, deadline_at=deadline_at, approval_url=approval_url,
-                               topic_arn=topic_arn, key=key, publish=publish)
+    message_id = _notify_owner(order, task_token, link_id=link_id, deadline_at=deadline_at,
+                               approval_url=approval_url, topic_arn=topic_arn, key=key, publish=publish)
     orders.confirm_links(order["orderId"], link_id=link_id)
     return message_id
 

@@ -229,7 +229,8 @@ def decide(shop: ShopResources, order_id: str, decision: Decision, *, now: datet
 def deliver(shop: ShopResources, order_id: str, *, now: datetime) -> dict[str, Any]:
     """Deliver a decision recorded earlier whose delivery to the workflow failed."""
     _known(order_id)
-    return deliver_as_owner(order_id, orders=shop.orders, decisions=shop.decisions, workflow=shop.workflow, now=now)
+    return deliver_as_owner(order_id, orders=shop.orders, decisions=shop.decisions, workflow=shop.workflow,
+                            now=now)
 
 
 def resend(shop: ShopResources, order_id: str, *, now: datetime) -> dict[str, Any]:

@@ -54,6 +54,6 @@ def test_a_decision_not_delivered_before_the_deadline_is_reported_not_left_silen
         assert "Decision: approved at" in (shown := capsys.readouterr().out) and "not delivered before the deadline" in shown
         late = requests.post(f"{shop.url}/console/orders/{order_id}/deliver", headers={"Origin": shop.url},
                              allow_redirects=False, timeout=10)
-        assert late.status_code == 410 and "after its deadline" in late.text
+        assert late.status_code == 410 and "before its deadline" in late.text
     finally:
         shop.shop.stop()

@@ -160,3 +160,24 @@ def test_a_failure_after_the_order_was_deleted_ends_as_order_failed(shop):
         executionArn=execution["executionArn"], maxResults=1000)["events"]
     assert events[-1]["executionFailedEventDetails"]["error"] == "OrderFailed"
     assert shop.order(order_id).status_code == 404  # and RecordFailure did not resurrect it
+
+
+def test_nothing_decides_an_order_while_request_approval_is_retried_and_the_retry_undoes_nothing(shop):
+    """The owner's notification fails (SNS throttled, twice): the state machine retries
+    RequestApproval while the order already shows AWAITING_APPROVAL. A decision from the console in
+    that window used to answer the dead attempt's token, then the retry moved the order back to
+    AWAITING_APPROVAL and asked the owner about an order that counted as decided."""
+    shop.shop.faults.arm("sns.publish", 2)
+    order_id = shop.place_ok()["orderId"]
+    shop.wait_for_status(order_id, "AWAITING_APPROVAL")  # marked by the first attempt, not yet asked
+
+    early = _console(shop, order_id, "approve")
+
+    assert early.status_code == 409 and "still being sent" in early.text
+    links = shop.links(order_id)  # the third attempt's notification
+    assert _failed_attempts(shop, order_id, "RequestApproval") == 2
+    notes = [e for e in shop.outbox() if e["channel"] == "sns" and order_id in e["subject"]]
+    assert len(notes) == 1
+    assert requests.post(links["approve"], timeout=10).status_code == 200
+    shop.wait_for_status(order_id, "FEEDBACK_REQUESTED")
+    assert shop.finished_execution(order_id)["output"]["outcome"] == "APPROVED"

@@ -42,7 +42,7 @@ def test_asking_the_owner_keeps_the_new_links_pending(tables, status):
     orders, _, put = tables
     put({**AWAITING, "status": status})
 
-    assert orders.mark_awaiting_approval("01JORDER", task_token="token-2", link_id="link-2", deadline="D") is True
+    assert orders.mark_awaiting_approval("01JORDER", task_token="token-2", link_id="link-2", deadline="D")
 
     assert orders.get("01JORDER") == {"orderId": "01JORDER", "status": "AWAITING_APPROVAL",
                                       "approvalTaskToken": "token-2", "pendingLinkId": "link-2",
@@ -59,7 +59,7 @@ def test_asking_again_never_moves_a_decided_order(tables, status):
     orders, _, put = tables
     put({"orderId": "01JORDER", "status": status, "decidedAt": "T"})
 
-    assert orders.mark_awaiting_approval("01JORDER", task_token="token-2", link_id="link-2", deadline="D") is False
+    assert not orders.mark_awaiting_approval("01JORDER", task_token="token-2", link_id="link-2", deadline="D")
     assert orders.get("01JORDER") == {"orderId": "01JORDER", "status": status, "decidedAt": "T"}
 
 
@@ -109,6 +109,10 @@ def record(decisions, claimed_until=100):
                      claimed_until=claimed_until)
 
 
+def claim(decisions, claim_id, *, now):
+    return decisions.claim("01JORDER", decision="approve", claim=claim_id, now=now, claimed_until=now + 30)
+
+
 def test_a_decision_is_recorded_once_holding_its_delivery_claim(tables):
     _, decisions, _ = tables
     record(decisions)
@@ -125,13 +129,24 @@ def test_a_live_claim_refuses_another_until_it_lapses_or_is_released(tables):
     _, decisions, _ = tables
     record(decisions, claimed_until=100)
 
-    assert decisions.claim("01JORDER", decision="approve", claim="second", now=99, claimed_until=130) is False
-    assert decisions.claim("01JORDER", decision="approve", claim="second", now=100, claimed_until=130) is True
+    assert decisions.claim("01JORDER", decision="approve", claim="second", now=99, claimed_until=130) is None
+    # Taken over once lapsed, saying whose it was: that delivery never said how it ended.
+    assert claim(decisions, "second", now=100) == "first"
     decisions.release("01JORDER", claim="first")  # not the holder's: nothing happens
     assert decisions.get("01JORDER")["deliveryClaim"] == "second"
     decisions.release("01JORDER", claim="second")
-    assert "deliveryClaim" not in decisions.get("01JORDER") and "claimedUntil" not in decisions.get("01JORDER")
-    assert decisions.claim("01JORDER", decision="approve", claim="third", now=0, claimed_until=130) is True
+    assert not {"deliveryClaim", "claimedUntil"} & set(decisions.get("01JORDER"))
+    assert decisions.claim("01JORDER", decision="approve", claim="third", now=0, claimed_until=130) == ""
+
+
+def test_a_claim_given_back_in_doubt_lapses_and_the_next_claimer_learns_of_it(tables):
+    _, decisions, _ = tables
+    record(decisions, claimed_until=100)
+    assert claim(decisions, "second", now=100) == "first"
+
+    decisions.release("01JORDER", claim="second", doubt=True)
+
+    assert claim(decisions, "third", now=101) == "second"
 
 
 @pytest.mark.parametrize("settle", ["mark_delivered", "mark_missed"])
@@ -143,17 +158,18 @@ def test_a_settled_decision_is_never_claimed_again(tables, settle):
 
     stored = decisions.get("01JORDER")
     assert "deliveryClaim" not in stored and "claimedUntil" not in stored
-    assert stored["delivered"] is (settle == "mark_delivered") and stored.get("missed", False) is (settle == "mark_missed")
-    assert decisions.claim("01JORDER", decision="approve", claim="x", now=10**9, claimed_until=10**9) is False
+    assert stored["delivered"] is (settle == "mark_delivered")
+    assert stored.get("missed", False) is (settle == "mark_missed")
+    assert decisions.claim("01JORDER", decision="approve", claim="x", now=10**9, claimed_until=10**9) is None
 
 
 def test_only_the_recorded_decision_can_be_claimed_and_nothing_is_created(tables):
     _, decisions, _ = tables
 
-    assert decisions.claim("01JORDER", decision="approve", claim="x", now=0, claimed_until=1) is False
+    assert decisions.claim("01JORDER", decision="approve", claim="x", now=0, claimed_until=1) is None
     decisions.mark_delivered("01JORDER")
     decisions.mark_missed("01JORDER")
     assert decisions.get("01JORDER") is None
     record(decisions, claimed_until=0)
-    assert decisions.claim("01JORDER", decision="reject", claim="x", now=10, claimed_until=20) is False
+    assert decisions.claim("01JORDER", decision="reject", claim="x", now=10, claimed_until=20) is None
     assert decisions.get_many(["01JORDER", "01OTHER"]).keys() == {"01JORDER"}

@@ -27,7 +27,19 @@ def link(decision: Decision = Decision.APPROVE) -> CallbackRequest:
 
 
 def click(orders, decisions, workflow, decision=Decision.APPROVE, now=NOW):
-    return approvals.decide(link(decision), key=KEY, orders=orders, decisions=decisions, workflow=workflow, now=now)
+    return approvals.decide(link(decision), key=KEY, orders=orders, decisions=decisions, workflow=workflow,
+                            now=now)
+
+
+def deliver(orders, decisions, workflow, now=NOW):
+    return approvals.deliver_as_owner("01JORDER", orders=orders, decisions=decisions, workflow=workflow,
+                                      now=now)
+
+
+def recorded(decisions, *, claim, claimed_until, decided_at="2026-11-24T12:00:00Z"):
+    """A decision recorded earlier, not delivered, its claim as given."""
+    decisions.record("01JORDER", decision="approve", decided_at=decided_at, expires_at=0, claim=claim,
+                     claimed_until=claimed_until)
 
 
 def opened(orders, decisions, decision=Decision.APPROVE, now=NOW):
@@ -38,14 +50,13 @@ class FailingOnce(Workflow):
     """Step Functions throttles the first answer (the SDK's retries exhausted), then takes one."""
 
     def __init__(self):
-        super().__init__()
+        super().__init__(before=self._throttle_once)
         self.failures = 1
 
-    def _call(self, *call):
+    def _throttle_once(self, operation):
         if self.failures:
             self.failures -= 1
-            raise Throttled("SendTaskSuccess")
-        super()._call(*call)
+            raise Throttled(operation)
 
 
 # -- item 3: recorded, not yet delivered ---------------------------------------------------------
@@ -68,7 +79,7 @@ def test_a_delivery_that_fails_after_the_decision_was_recorded_says_so_and_the_n
     # Opening the link again offers to deliver it; the other link says what is recorded.
     review = opened(orders, decisions)
     assert review.recorded["decision"] == "approve"
-    with pytest.raises(AlreadyDecided, match="already approved at .* has not reached the order's workflow yet"):
+    with pytest.raises(AlreadyDecided, match="approved at .* has not reached the order's workflow yet"):
         opened(orders, decisions, Decision.REJECT)
     with pytest.raises(AlreadyDecided, match="has not reached"):
         click(orders, decisions, workflow, Decision.REJECT)
@@ -78,7 +89,7 @@ def test_a_delivery_that_fails_after_the_decision_was_recorded_says_so_and_the_n
     assert done["status"] == "APPROVED" and workflow.calls == [("success", "the-token", "approve")]
     assert decisions.get("01JORDER")["delivered"] is True
     assert "approvalTaskToken" not in orders.get("01JORDER")
-    with pytest.raises(AlreadyDecided, match=r"already approved at 2026-11-24 12:00:00 UTC\. Nothing was changed"):
+    with pytest.raises(AlreadyDecided, match=r"already approved at 2026-11-24 12:00:00 UTC\. Nothing"):
         click(orders, decisions, workflow)
 
 
@@ -87,7 +98,7 @@ def test_the_owner_delivers_a_decision_a_link_recorded():
     with pytest.raises(NotDelivered):
         click(orders, decisions, workflow)
 
-    done = approvals.deliver_as_owner("01JORDER", orders=orders, decisions=decisions, workflow=workflow, now=NOW)
+    done = deliver(orders, decisions, workflow)
 
     assert done["status"] == "APPROVED" and workflow.calls == [("success", "the-token", "approve")]
 
@@ -96,8 +107,8 @@ def test_a_console_decision_that_could_not_be_delivered_is_not_yet_delivered_and
     orders, decisions, workflow = Orders(awaiting()), Decisions(), FailingOnce()
 
     with pytest.raises(NotDelivered):
-        approvals.decide_as_owner("01JORDER", Decision.CANCEL, orders=orders, decisions=decisions, workflow=workflow,
-                                  now=NOW)
+        approvals.decide_as_owner("01JORDER", Decision.CANCEL, orders=orders, decisions=decisions,
+                                  workflow=workflow, now=NOW)
     with pytest.raises(AlreadyDecided, match="already cancelled"):  # approving it is another decision
         approvals.decide_as_owner("01JORDER", Decision.APPROVE, orders=orders, decisions=decisions,
                                   workflow=workflow, now=NOW)
@@ -113,24 +124,52 @@ def test_an_undelivered_decision_past_the_deadline_is_reported_missed_never_deli
     late = NOW + timedelta(hours=2)
 
     # The workflow timed out meanwhile: delivering now finds the task gone.
-    with pytest.raises(LinkExpired, match="approved at .*, but that decision reached .* after its deadline"):
-        approvals.deliver_as_owner("01JORDER", orders=orders, decisions=decisions, workflow=Workflow(gone=True),
-                                   now=late)
+    with pytest.raises(LinkExpired, match="approved at .*, but that decision did not reach .* before its deadline"):
+        deliver(orders, decisions, Workflow(gone=True), now=late)
 
     assert decisions.get("01JORDER")["missed"] is True and decisions.get("01JORDER")["delivered"] is False
-    with pytest.raises(LinkExpired, match="after its deadline"):
-        approvals.deliver_as_owner("01JORDER", orders=orders, decisions=decisions, workflow=Workflow(), now=late)
+    with pytest.raises(LinkExpired, match="before its deadline"):
+        deliver(orders, decisions, Workflow(), now=late)
 
 
-def test_a_redelivery_that_finds_the_task_answered_before_the_deadline_marks_it_delivered():
-    """The first delivery got through but its bookkeeping did not: the task is answered already."""
+def test_a_task_gone_after_certain_failures_only_is_missed_after_an_unknown_one_it_is_not_guessed():
+    """A redelivery finds the task gone. If every earlier delivery was refused, none arrived: the
+    deadline came first. If one never said how it ended (its request died, or its response was
+    lost), it may be the answer the task took: the record guesses neither, the history tells."""
     orders, decisions = Orders(awaiting()), Decisions()
-    decisions.record("01JORDER", decision="approve", decided_at="2026-11-24T11:59:00Z", expires_at=0, claim="c",
-                     claimed_until=0)
-
-    with pytest.raises(AlreadyDecided, match=r"already approved at 2026-11-24 11:59:00 UTC\. Nothing"):
+    with pytest.raises(NotDelivered):
+        click(orders, decisions, FailingOnce())  # refused: its claim given back
+    with pytest.raises(LinkExpired, match="before its deadline"):
         click(orders, decisions, Workflow(gone=True))
-    assert decisions.get("01JORDER")["delivered"] is True
+    assert decisions.get("01JORDER")["missed"] is True
+
+    orders, decisions = Orders(awaiting()), Decisions()
+    recorded(decisions, claim="died", claimed_until=0)  # its request never came back: the claim lapsed
+    with pytest.raises(AlreadyDecided, match="either an earlier attempt delivered it, or the time to decide"):
+        click(orders, decisions, Workflow(gone=True))
+    record = decisions.get("01JORDER")
+    assert record["delivered"] is False and "missed" not in record
+    # ... and whoever comes next still knows of that earlier delivery: never "missed" on a guess.
+    with pytest.raises(AlreadyDecided, match="either an earlier attempt delivered it"):
+        click(orders, decisions, Workflow(gone=True))
+    assert "missed" not in decisions.get("01JORDER")
+
+
+def test_a_delivery_whose_response_was_lost_keeps_its_claim_until_it_lapses():
+    class ResponseLost(Workflow):
+        def _call(self, *call):
+            super()._call(*call)
+            raise ConnectionError("read timeout")  # Step Functions took it; the caller never heard
+
+    orders, decisions, workflow = Orders(awaiting()), Decisions(), ResponseLost()
+    with pytest.raises(NotDelivered):
+        click(orders, decisions, workflow)
+    assert decisions.get("01JORDER")["deliveryClaim"]  # not given back: it may have got through
+
+    later = NOW + timedelta(seconds=approvals.CLAIM_SECONDS)
+    with pytest.raises(AlreadyDecided, match="either an earlier attempt delivered it"):
+        click(orders, decisions, workflow, now=later)
+    assert workflow.calls == [("success", "the-token", "approve")]
 
 
 @pytest.mark.parametrize(("record", "marks", "execution", "state"), [
@@ -141,7 +180,8 @@ def test_a_redelivery_that_finds_the_task_answered_before_the_deadline_marks_it_
     ({}, {"RequestApproval": "passed", "TimedOut": "passed", "End": "passed"}, "SUCCEEDED", "missed"),
     ({"missed": True}, {"RequestApproval": "current"}, "RUNNING", "missed"),
 ])
-def test_the_owner_sees_whether_a_decision_reached_the_workflow_from_its_history(record, marks, execution, state):
+def test_the_owner_sees_whether_a_decision_reached_the_workflow_from_its_history(record, marks, execution,
+                                                                                  state):
     recorded = {"decision": "approve", "decidedAt": "2026-11-24T12:00:00Z", "delivered": False, **record}
 
     assert owner.delivery(recorded, marks, execution) == state
@@ -198,8 +238,7 @@ def test_a_redelivery_happens_at_most_once_at_a_time():
 
 def test_a_claim_lost_with_its_request_lapses():
     orders, decisions = Orders(awaiting()), Decisions()
-    decisions.record("01JORDER", decision="approve", decided_at="2026-11-24T12:00:00Z", expires_at=0, claim="crashed",
-                     claimed_until=int(NOW.timestamp()) + approvals.CLAIM_SECONDS)
+    recorded(decisions, claim="crashed", claimed_until=int(NOW.timestamp()) + approvals.CLAIM_SECONDS)
     workflow = Workflow()
 
     with pytest.raises(AlreadyDecided, match="just now"):
@@ -229,3 +268,17 @@ def test_an_order_checked_at_the_links_deadline_is_not_decided():
     with pytest.raises(LinkExpired):
         click(orders, decisions, workflow, now=datetime.fromtimestamp(EXPIRES, UTC))
     assert decisions.items == {} and workflow.calls == []
+
+
+def test_a_recorded_decision_goes_to_the_token_the_order_holds_not_an_older_links():
+    """RequestApproval failed once after its notification went out, and was retried with a new task
+    token: a link of the first notification may still (re)deliver the decision recorded, and must
+    deliver it to the live task, not to its own dead token (found by the protocol's model)."""
+    orders, decisions = Orders(awaiting(approvalTaskToken="token-2", approvalLinkId="link-2")), Decisions()
+    recorded(decisions, claim="c", claimed_until=0)
+    decisions.release("01JORDER", claim="c")
+    workflow = Workflow()
+
+    click(orders, decisions, workflow)  # the first email's link: the-token, link-1
+
+    assert workflow.calls == [("success", "token-2", "approve")]

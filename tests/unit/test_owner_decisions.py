@@ -78,11 +78,11 @@ def test_after_the_deadline_nothing_is_recorded_or_resumed():
 def test_a_task_that_timed_out_meanwhile_leaves_a_decision_that_says_it_came_too_late():
     orders, decisions = Orders(awaiting()), Decisions()
 
-    with pytest.raises(LinkExpired, match="after its deadline"):
+    with pytest.raises(LinkExpired, match="before its deadline"):
         decide(orders, decisions, Workflow(gone=True))
     assert decisions.get("01JORDER")["missed"] is True and not decisions.get("01JORDER")["delivered"]
     assert orders.get("01JORDER")["status"] == "AWAITING_APPROVAL"  # the workflow is cancelling it
-    with pytest.raises(LinkExpired, match="approved at 2026-11-24 12:00:00 UTC, but .* after its deadline"):
+    with pytest.raises(LinkExpired, match="approved at 2026-11-24 12:00:00 UTC, but .* before its deadline"):
         decide(orders, decisions, Workflow(), Decision.REJECT)
 
 

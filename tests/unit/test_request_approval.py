@@ -16,8 +16,9 @@ from tests.fakes import Decisions, Orders, Throttled, Workflow
 from tests.unit.test_decision_delivery import KEY
 
 NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
-RECEIVED = {"orderId": "01JORDER", "status": "RECEIVED", "customerEmail": "ada@example.com", "customerName": "Ada",
-            "currency": "EUR", "total": "29.80", "items": [], "createdAt": "2026-11-24T11:00:00Z",
+RECEIVED = {"orderId": "01JORDER", "status": "RECEIVED", "customerEmail": "ada@example.com",
+            "customerName": "Ada", "currency": "EUR", "total": "29.80", "items": [],
+            "createdAt": "2026-11-24T11:00:00Z",
             "shippingAddress": {"streetAddress": "s", "city": "c", "county": "c", "country": "c"}}
 
 
@@ -43,7 +44,8 @@ def test_the_owner_is_asked_and_then_the_order_can_be_decided():
     assert approve_from_console(orders, Decisions(), Workflow())["status"] == "APPROVED"
 
 
-@pytest.mark.parametrize("status", ["APPROVED", "REJECTED", "CANCELLED", "SHIPPED", "FEEDBACK_REQUESTED", "FAILED"])
+@pytest.mark.parametrize("status", ["APPROVED", "REJECTED", "CANCELLED", "SHIPPED", "FEEDBACK_REQUESTED",
+                                    "FAILED"])
 def test_a_retried_request_never_moves_a_decided_order_back_nor_asks_about_it(status):
     orders, published = Orders({**RECEIVED, "status": status}), []
 
@@ -93,7 +95,8 @@ def test_after_a_failed_attempt_only_the_retry_s_links_decide():
     ask(orders, lambda **message: published.append(message) or "m", token="token-2")
 
     stored = orders.get("01JORDER")
-    assert stored["approvalTaskToken"] == "token-2" and f"link={stored['approvalLinkId']}" in published[0]["message"]
+    assert stored["approvalTaskToken"] == "token-2"
+    assert f"link={stored['approvalLinkId']}" in published[0]["message"]
     assert approve_from_console(orders, decisions, workflow)["status"] == "APPROVED"
     assert workflow.calls == [("success", "token-2", "approve")]
 
@@ -122,10 +125,11 @@ def test_a_link_opened_before_its_sending_was_confirmed_is_not_yet_usable():
 def test_a_resend_is_refused_while_the_notification_is_being_sent():
     from shop.logic.notifications import resend_approval_request
 
-    orders = Orders({**RECEIVED, "status": "AWAITING_APPROVAL", "approvalTaskToken": "t", "pendingLinkId": "p" * 22,
-                     "approvalDeadline": "2026-11-24T13:00:00Z"})
+    orders = Orders({**RECEIVED, "status": "AWAITING_APPROVAL", "approvalTaskToken": "t",
+                     "pendingLinkId": "p" * 22, "approvalDeadline": "2026-11-24T13:00:00Z"})
     with pytest.raises(NotReady):
-        resend_approval_request("01JORDER", approval_url="https://cb.example/", topic_arn="arn:topic", key=KEY,
-                                orders=orders, decisions=Decisions(), publish=lambda **m: "m", now=NOW)
+        resend_approval_request("01JORDER", approval_url="https://cb.example/", topic_arn="arn:topic",
+                                key=KEY, orders=orders, decisions=Decisions(), publish=lambda **m: "m",
+                                now=NOW)
     with pytest.raises(NotReady):
         approve_from_console(orders, Decisions(), Workflow())

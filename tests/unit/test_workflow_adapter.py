@@ -59,3 +59,30 @@ def test_executions_follow_every_page_with_the_filter():
     assert names == ["b", "a"]
     assert [args.get("statusFilter") for _, args in stub.calls] == ["RUNNING", "RUNNING"]
     assert stub.calls[1][1]["nextToken"] == "page-2"
+
+
+def test_an_answer_step_functions_refused_is_told_apart_from_one_whose_fate_is_unknown():
+    import pytest
+    from botocore.exceptions import ClientError, ReadTimeoutError
+
+    from shop.adapters.workflow import NotTaken, TaskGone
+
+    def failing(error):
+        class Stub:
+            def send_task_success(self, **arguments):
+                raise error
+
+        return Workflow(MACHINE, stepfunctions=Stub())
+
+    def client_error(code, status):
+        return ClientError({"Error": {"Code": code}, "ResponseMetadata": {"HTTPStatusCode": status}},
+                           "SendTaskSuccess")
+
+    with pytest.raises(NotTaken):  # throttled: refused, certainly not delivered
+        failing(client_error("ThrottlingException", 400)).approve("t", {})
+    with pytest.raises(TaskGone):
+        failing(client_error("TaskTimedOut", 400)).approve("t", {})
+    with pytest.raises(ClientError):  # AWS failed on its side: it may have taken it
+        failing(client_error("InternalFailure", 500)).approve("t", {})
+    with pytest.raises(ReadTimeoutError):  # no answer at all: unknown too
+        failing(ReadTimeoutError(endpoint_url="https://states")).approve("t", {})
