@@ -18,9 +18,9 @@ from shop.deploy.deploy import cdk_command
 KEEPING_POLICIES = ("Retain", "RetainExceptOnCreate")
 # How to remove what stays, by resource type; `{id}` is its physical id.
 REMOVAL_COMMANDS = {
-    "AWS::DynamoDB::Table": "aws dynamodb delete-table --table-name {id}",
-    "AWS::Logs::LogGroup": "aws logs delete-log-group --log-group-name {id}",
-    "AWS::S3::Bucket": "aws s3 rb s3://{id} --force",
+    "AWS::DynamoDB::Table": "aws dynamodb delete-table --region {region} --table-name {id}",
+    "AWS::Logs::LogGroup": "aws logs delete-log-group --region {region} --log-group-name {id}",
+    "AWS::S3::Bucket": "aws s3 rb --region {region} s3://{id} --force",
 }
 KIND = {"AWS::DynamoDB::Table": "DynamoDB table", "AWS::Logs::LogGroup": "log group", "AWS::S3::Bucket": "S3 bucket"}
 
@@ -31,11 +31,11 @@ class Kept:
     resource_type: str
     physical_id: str = ""
 
-    def describe(self) -> str:
+    def describe(self, region: str) -> str:
         kind = KIND.get(self.resource_type, self.resource_type)
         name = self.physical_id or "(never created)"
         removal = REMOVAL_COMMANDS.get(self.resource_type)
-        how = f"; remove it with `{removal.format(id=self.physical_id)}`" if removal and self.physical_id else ""
+        how = f"; remove it with `{removal.format(id=self.physical_id, region=region)}`" if removal and self.physical_id else ""
         return f"{kind} {name} ({self.logical_id}){how}"
 
 
@@ -96,7 +96,7 @@ def destroy(
     if kept:
         out("  What stays (the template's DeletionPolicy keeps it, so a destroy never loses orders or logs):")
         for resource in kept:
-            out(f"    - {resource.describe()}")
+            out(f"    - {resource.describe(region)}")
     out("  Also not part of the stack: the CDK bootstrap stack CDKToolkit (shared by every CDK app of this "
         "account and region) and the SES identities you verified.")
     return 0
