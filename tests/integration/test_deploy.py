@@ -417,3 +417,38 @@ def test_kept_resources_read_well():
     assert Kept("Orders", "AWS::DynamoDB::Table", "t-1").describe("eu-west-1") == (
         "DynamoDB table t-1 (Orders); remove it with `aws dynamodb delete-table --region eu-west-1 --table-name t-1`")
     assert Kept("Logs", "AWS::Logs::LogGroup").describe("eu-west-1") == "log group (never created) (Logs)"
+
+
+def test_credentials_aws_refuses_are_a_clear_line(session):
+    # What STS answers for deleted access keys; moto accepts any, so the answer is injected.
+    def refuse(**_: Any) -> tuple[AWSResponse, dict]:
+        error = {"Code": "InvalidClientTokenId", "Message": "The security token included in the request is invalid."}
+        return AWSResponse("https://sts.amazonaws.com", 403, {}, None), {"Error": error}
+
+    session.events.register("before-call.sts.GetCallerIdentity", refuse)
+    lines: list[str] = []
+    assert not run_preflight(session, FakeCdk(session), lines=lines).ok
+    assert lines[-1] == ("  FAIL  AWS refused the credentials (InvalidClientTokenId: The security token included in "
+                         "the request is invalid.): renew them (`aws sso login`, new access keys) and run this again")
+
+
+class _Terminal:
+    def __init__(self, answer: str) -> None:
+        self.answer = answer
+
+    def isatty(self) -> bool:
+        return True
+
+    def readline(self) -> str:
+        return self.answer
+
+
+@pytest.mark.parametrize(("answer", "started"), [("y\n", True), ("\n", False)])
+def test_at_a_terminal_the_person_decides_whether_verification_starts(session, monkeypatch, answer, started):
+    monkeypatch.delenv("SHOP_DEPLOY_YES", raising=False)
+    lines: list[str] = []
+    assert main(["preflight", *CONTEXT], runner=FakeCdk(session), session=session, stdin=_Terminal(answer),
+                out=lines.append) == 1
+    assert any(entry.startswith("  ?") and SENDER in entry for entry in lines)
+    identities = session.client("sesv2").list_email_identities()["EmailIdentities"]
+    assert [i["IdentityName"] for i in identities] == ([SENDER] if started else [])
