@@ -12,13 +12,14 @@ SOURCES := app.py cdk.json $(shell find shop templates requirements -type f -not
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: help setup synth run test lint seed deploy bench mutation clean
+.PHONY: help setup synth run test lint seed deploy destroy bench mutation clean
 
 help:
 	@echo "make run     start the whole shop locally on 127.0.0.1 (no AWS account, no Docker); console at /console"
 	@echo "make test    run every test"
 	@echo "make synth   synthesize the CDK app into cdk.out/"
-	@echo "make deploy  deploy to your AWS account with the pinned CDK CLI"
+	@echo "make deploy  deploy to your AWS account: preflight checks, cdk deploy, next steps (YES=1: no questions)"
+	@echo "make destroy delete the deployed stack and say what it keeps (YES=1: no question)"
 	@echo "make lint    ruff"
 	@echo "make bench   benchmarks of the local mode, AWS cost per order (minutes; writes BENCHMARKS.md)"
 	@echo "make mutation  mutation testing of the approval protocol (a few minutes; see TESTING.md)"
@@ -71,10 +72,19 @@ mutation: $(MUTATION_INSTALLED) $(NODE_INSTALLED)
 	$(VENV)/bin/mutmut run --max-children 2 >/dev/null || true
 	$(PY) -m tests.mutation_score
 
+# Preflight, deploy, next steps (shop/deploy/). YES=1 answers its questions; ARGS passes more, e.g.
+# ARGS='-c senderEmail=shop@yours.com' or ARGS='--stack MyShop'.
+DEPLOY_FLAGS = $(if $(YES),--yes) $(ARGS)
+
 deploy: $(TEMPLATE)
 	npm ci --no-audit --no-fund
 	@touch $(NODE_INSTALLED)
-	npx cdk deploy
+	$(PY) -m shop.deploy deploy $(DEPLOY_FLAGS)
+
+destroy: $(TEMPLATE)
+	npm ci --no-audit --no-fund
+	@touch $(NODE_INSTALLED)
+	$(PY) -m shop.deploy destroy $(DEPLOY_FLAGS)
 
 clean:
 	rm -rf cdk.out .pytest_cache .ruff_cache node_modules mutants

@@ -16,6 +16,9 @@ from typing import Any
 from shop.container import per_container
 
 STACK_NAME = "OrderShop"
+# CDK context key naming the stack instead (`cdk deploy -c stackName=...`): a second, throwaway copy
+# of the shop (the smoke test's) deploys beside the first without touching it.
+STACK_NAME_CONTEXT_KEY = "stackName"
 
 # Order statuses, in the order the workflow moves through them.
 STATUS_RECEIVED = "RECEIVED"

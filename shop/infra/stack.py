@@ -105,7 +105,7 @@ def build_app(outdir: str, context: dict | None = None) -> tuple[cdk.App, ShopSt
 
     `context={"nag": True}` also runs cdk-nag's AwsSolutions rules (see shop/infra/nag.py).
     """
-    from shop.settings import STACK_NAME
+    from shop.settings import STACK_NAME, STACK_NAME_CONTEXT_KEY
 
     # The CDK CLI passes cdk.json's context itself (and its -c overrides win); a plain
     # `python app.py` must read it. Path metadata names each resource's construct (local mode
@@ -117,7 +117,7 @@ def build_app(outdir: str, context: dict | None = None) -> tuple[cdk.App, ShopSt
     )
     stack = ShopStack(
         app,
-        STACK_NAME,
+        str(app.node.try_get_context(STACK_NAME_CONTEXT_KEY) or STACK_NAME),
         params=DeployParameters.from_context(app.node.try_get_context),
         nag_checks=_enabled(app.node.try_get_context(NAG_CONTEXT_KEY)),
     )

@@ -7,7 +7,6 @@ machine's AWS calls; a moto server on a second port exposes the same backends to
 from __future__ import annotations
 
 import contextlib
-import json
 import logging
 import os
 import threading
@@ -17,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from shop.local.template import ACCOUNT_ID, REGION
+from shop.samples import SAMPLE_CUSTOMER_EMAIL, place_order_curl, sample_order_body
 from shop.settings import (
     LOCAL_DEFAULT_APPROVAL_TIMEOUT_SECONDS,
     LOCAL_DEFAULT_FEEDBACK_DELAY_SECONDS,
@@ -31,8 +31,6 @@ DEFAULT_CATALOG = ROOT / "data" / "demo-catalog.json"
 HOST = "127.0.0.1"  # never another interface: the shop has no authentication locally
 # The shop's owner in local mode, whose calls (console, CLI) are checked against the owner's policy.
 OWNER = f"arn:aws:iam::{ACCOUNT_ID}:user/shop-owner"
-# The customer of the sample order; verified, so it receives mail in the SES sandbox.
-SAMPLE_CUSTOMER_EMAIL = "ada@example.com"
 
 
 class StackRefused(RuntimeError):
@@ -345,17 +343,7 @@ class LocalShop:
     # -- for people ------------------------------------------------------------------------
     def sample_curl(self) -> str:
         product_id = self.first_product.product_id if self.first_product else "PRODUCT_ID"
-        body = {
-            "customerEmail": SAMPLE_CUSTOMER_EMAIL,
-            "customerName": "Ada Lovelace",
-            "shippingAddress": {
-                "country": "United Kingdom", "city": "London", "county": "Greater London",
-                "streetAddress": "12 St James Square",
-            },
-            "items": [{"productId": product_id, "quantity": 2}],
-        }
-        return (f"curl -s -X POST {self.base_url}/orders -H 'Content-Type: application/json' "
-                f"-d '{json.dumps(body)}'")
+        return place_order_curl(self.base_url, sample_order_body(product_id))
 
     def ses_summary(self) -> str:
         if not self.ses.enabled:
