@@ -145,7 +145,10 @@ def approval_links(message: str) -> dict[str, str]:
 
 
 class _Forms(HTMLParser):
-    """The page's forms: method, action and the fields a browser would submit."""
+    """The page's forms: method, action and the fields a browser submits when the (first) button
+    is pressed: its inputs with a value of their own, and the button's name, if it has one."""
+
+    _UNSENT = frozenset({"checkbox", "radio", "submit", "button", "image", "reset", "file"})
 
     def __init__(self) -> None:
         super().__init__()
@@ -155,10 +158,16 @@ class _Forms(HTMLParser):
         attributes = {name: value or "" for name, value in attrs}
         if tag == "form":
             self.forms.append({"method": attributes.get("method", "get").lower(),
-                               "action": attributes.get("action", ""), "fields": {}})
-        elif tag in {"input", "button"} and self.forms and attributes.get("name"):
-            if attributes.get("type", "submit" if tag == "button" else "text") not in {"checkbox", "radio"}:
-                self.forms[-1]["fields"][attributes["name"]] = attributes.get("value", "")
+                               "action": attributes.get("action", ""), "fields": {}, "pressed": False})
+            return
+        if not self.forms or not attributes.get("name"):
+            return
+        form, kind = self.forms[-1], attributes.get("type", "submit" if tag == "button" else "text").lower()
+        if tag == "input" and kind not in self._UNSENT:
+            form["fields"][attributes["name"]] = attributes.get("value", "")
+        elif tag in {"input", "button"} and kind == "submit" and not form["pressed"]:
+            form["fields"][attributes["name"]] = attributes.get("value", "")
+            form["pressed"] = True
 
 
 def open_link(url: str) -> requests.Response:
