@@ -15,6 +15,7 @@ import argparse
 import contextlib
 import json
 import secrets
+import shutil
 import signal
 import subprocess
 import sys
@@ -168,8 +169,9 @@ def delete_retained(retained: list[tuple[str, str]], client: Callable[[str], Any
 class LocalTarget:
     """Local mode's own stack, started in this process: moto, the template, the handlers."""
 
-    def __init__(self, config: Any) -> None:
+    def __init__(self, config: Any, scratch: Path | None = None) -> None:
         self.config = config  # a shop.local.runtime.LocalConfig
+        self.scratch = scratch  # a folder of ours to remove with the stack (its synthesized template)
         self.shop: Any = None
         self.endpoint = ""
         self.region = ""
@@ -192,6 +194,8 @@ class LocalTarget:
         if self.shop is not None:
             self.shop.stop()
             self.shop = None
+        if self.scratch is not None:
+            shutil.rmtree(self.scratch, ignore_errors=True)
 
     def client(self, service: str) -> Any:
         import boto3
@@ -285,8 +289,15 @@ def _raise_interrupted(*_: object) -> None:
 
 def _local_target(args: argparse.Namespace, durations: Durations) -> LocalTarget:
     """Local mode's stack, synthesized with the smoke's context like the AWS one."""
+    import logging
+
     from shop.infra.stack import build_app
     from shop.local.runtime import LocalConfig
+
+    # The steps are the output, as on AWS, where the functions' logs and the fronts' access logs
+    # (whose request lines carry the links' tokens) stay in CloudWatch. Warnings still show.
+    logging.basicConfig(level=logging.WARNING, format="%(name)s: %(message)s")
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
 
     outdir = Path(tempfile.mkdtemp(prefix="smoke-cdk.out-"))
     app, stack = build_app(str(outdir), context={
@@ -298,7 +309,8 @@ def _local_target(args: argparse.Namespace, durations: Durations) -> LocalTarget
     return LocalTarget(LocalConfig(
         port=0, aws_port=0, template_path=outdir / f"{stack.stack_name}.template.json",
         approval_timeout_seconds=durations.approval_timeout, feedback_delay_seconds=durations.feedback_delay,
-    ))
+        environment={"POWERTOOLS_LOG_LEVEL": "WARNING"},
+    ), scratch=outdir)
 
 
 def _context(pairs: list[str]) -> dict[str, str]:
