@@ -116,9 +116,10 @@ class AwsTarget:
 
     def leave(self, out: TextIO) -> None:
         context = " ".join(f"-c {key}={value}" for key, value in self.context.items())
-        print(f"kept stack {self.stack_name} and the queue (--keep); remove them with:\n"
-              f"  npx cdk destroy {self.stack_name} --force {context}\n"
-              "and delete the queue named smoke-... in the SQS console", file=out)
+        print(f"kept stack {self.stack_name} (--keep). Remove the queue with `aws sqs delete-queue --queue-url "
+              "QUEUE_URL` (above), and the stack with everything it retains (its Orders table, its log groups) "
+              f"by running `make smoke` once more; `npx cdk destroy {self.stack_name} --force {context}` "
+              "alone leaves those behind.", file=out)
 
 
 def retained_resources(cloudformation: Any, stack_name: str) -> list[tuple[str, str]]:
@@ -249,6 +250,8 @@ def run(target: Target, durations: Durations, *, keep: bool = False, out: TextIO
         report("result", f"FAILED: {type(error).__name__}: {error}")
     finally:
         if keep:
+            if capture is not None:
+                report("keep", f"kept the queue {capture.queue_url} and its subscription {capture.subscription_arn}")
             target.leave(out)
         else:
             passed = _clean_up(target, capture, report) and passed
