@@ -96,9 +96,12 @@ class AwsTarget:
         self.session = boto3.Session()
         self._run = run
 
-    def _cdk(self, *arguments: str) -> None:
+    def _cdk(self, *arguments: str, shielded: bool = False) -> None:
+        """Run the CDK CLI. `shielded`: in a session of its own, so a Ctrl-C at the terminal (which
+        signals the whole foreground group) cannot stop the clean-up halfway; a deploy stays
+        interruptible."""
         context = [part for key, value in self.context.items() for part in ("--context", f"{key}={value}")]
-        self._run(["npx", "cdk", *arguments, *context], cwd=ROOT, check=True)
+        self._run(["npx", "cdk", *arguments, *context], cwd=ROOT, check=True, start_new_session=shielded)
 
     def deploy(self) -> dict[str, str]:
         with tempfile.TemporaryDirectory() as folder:
@@ -107,8 +110,11 @@ class AwsTarget:
             return json.loads(outputs.read_text())[self.stack_name]
 
     def destroy(self) -> None:
-        retained = retained_resources(self.client("cloudformation"), self.stack_name)
-        self._cdk("destroy", self.stack_name, "--force")
+        """`cdk destroy`, then what the stack retains. The stack goes even if listing those failed."""
+        try:
+            retained = retained_resources(self.client("cloudformation"), self.stack_name)
+        finally:
+            self._cdk("destroy", self.stack_name, "--force", shielded=True)
         delete_retained(retained, self.client)
 
     def client(self, service: str) -> Any:

@@ -69,8 +69,8 @@ def test_the_real_stack_and_invalid_names_are_refused(name, capsys):
 def test_the_aws_target_deploys_and_destroys_with_the_smoke_context():
     calls = []
 
-    def cdk(command, cwd, check):
-        calls.append(command)
+    def cdk(command, cwd, check, start_new_session):
+        calls.append((command, start_new_session))
         if "--outputs-file" in command:
             path = Path(command[command.index("--outputs-file") + 1])
             path.write_text(json.dumps({"Smoky": {"ApiUrl": "https://api.example"}}))
@@ -82,8 +82,11 @@ def test_the_aws_target_deploys_and_destroys_with_the_smoke_context():
     context = ["--context", "senderEmail=me@example.com", "--context", "stackName=Smoky",
                "--context", "ownerEmail=success@simulator.amazonses.com",
                "--context", "approvalTimeoutSeconds=10", "--context", "feedbackDelaySeconds=1"]
-    assert calls[0][:4] == ["npx", "cdk", "deploy", "Smoky"] and calls[0][-10:] == context
-    assert calls[1] == ["npx", "cdk", "destroy", "Smoky", "--force", *context]
+    (deploy, interruptible), (destroy, shielded) = calls
+    assert deploy[:4] == ["npx", "cdk", "deploy", "Smoky"] and deploy[-10:] == context
+    assert destroy == ["npx", "cdk", "destroy", "Smoky", "--force", *context]
+    # A Ctrl-C at the terminal reaches a deploy, never the destroy that cleans up after it.
+    assert (interruptible, shielded) == (False, True)
 
 
 def test_what_the_stack_retains_is_deleted_after_it():
