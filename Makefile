@@ -20,7 +20,7 @@ help:
 	@echo "make synth   synthesize the CDK app into cdk.out/"
 	@echo "make deploy  deploy to your AWS account: preflight checks, cdk deploy, next steps (YES=1: no questions)"
 	@echo "make destroy delete the deployed stack and say what it keeps (YES=1: no question)"
-	@echo "make smoke   deploy a throwaway stack, run the test plan against it, destroy it (about 10 min, a few cents)"
+	@echo "make smoke   deploy a throwaway stack, run the test plan against it, destroy it (about 10 min, under a cent)"
 	@echo "make smoke-local  the same test plan against local mode (no AWS account; under a minute)"
 	@echo "make lint    ruff"
 	@echo "make bench   benchmarks of the local mode, AWS cost per order (minutes; writes BENCHMARKS.md)"
