@@ -90,7 +90,7 @@ destroy: $(TEMPLATE)
 
 # The mission's test plan against a throwaway stack (shop/deploy/smoke.py). SMOKE_ARGS: e.g. --keep,
 # -c senderEmail=you@example.com. smoke-local runs the same scenarios against local mode.
-smoke: $(INSTALLED)
+smoke: $(TEMPLATE)
 	npm ci --no-audit --no-fund
 	@touch $(NODE_INSTALLED)
 	$(PY) -m shop.deploy.smoke $(SMOKE_ARGS)

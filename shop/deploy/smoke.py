@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol, TextIO
 
+from shop.deploy import parse_context_overrides
 from shop.deploy.smoke_scenarios import Context, NotificationCapture, Report, Shop, run_scenarios
 from shop.settings import STACK_NAME, STACK_NAME_CONTEXT_KEY, DeployParameters, stack_name_from_context
 
@@ -79,91 +80,122 @@ class Durations:
 
 
 class AwsTarget:
-    """The stack deployed with the pinned CDK CLI into the caller's account and region."""
+    """The stack deployed by `make deploy`'s own steps (shop/deploy/): preflight, then `cdk deploy`
+    with the pinned CDK CLI into the caller's account and region; destroyed by `make destroy`'s,
+    and then what a destroy keeps is deleted too: a throwaway stack leaves nothing behind."""
 
-    def __init__(self, stack_name: str, durations: Durations, extra_context: dict[str, str] | None = None,
-                 run: Callable[..., Any] = subprocess.run) -> None:
+    def __init__(self, stack_name: str, durations: Durations, extra_context: dict[str, str] | None = None, *,
+                 session: Any = None, runner: Callable[..., int] | None = None,
+                 confirm: Callable[[str], bool] | None = None, out: Callable[[str], None] = print,
+                 main_template: Path = ROOT / "cdk.out" / f"{STACK_NAME}.template.json") -> None:
         import boto3
 
+        from shop.deploy import run_command
+
         self.stack_name = stack_name
+        # `stackName` itself is added by shop.deploy, which names the stack from its argument.
         self.context = {
             **(extra_context or {}),
-            STACK_NAME_CONTEXT_KEY: stack_name,
             context_key("owner_email"): SMOKE_OWNER_EMAIL,
             context_key("approval_timeout_seconds"): str(durations.approval_timeout),
             context_key("feedback_delay_seconds"): str(durations.feedback_delay),
         }
-        self.session = boto3.Session()
-        self._run = run
-
-    def _cdk(self, *arguments: str, shielded: bool = False) -> None:
-        """Run the CDK CLI. `shielded`: in a session of its own, so a Ctrl-C at the terminal (which
-        signals the whole foreground group) cannot stop the clean-up halfway; a deploy stays
-        interruptible."""
-        context = [part for key, value in self.context.items() for part in ("--context", f"{key}={value}")]
-        self._run(["npx", "cdk", *arguments, *context], cwd=ROOT, check=True, start_new_session=shielded)
+        self.session = session or boto3.Session()
+        self.runner = runner or run_command
+        self.destroy_runner = runner or _shielded_run
+        self.confirm = confirm
+        self.out = out
+        self.main_template = main_template
+        self.region = ""
+        # The smoke stack synthesizes into a folder of its own: cdk.out stays the main stack's.
+        self.outdir = tempfile.mkdtemp(prefix="smoke-cdk.out-")
 
     def deploy(self) -> dict[str, str]:
-        with tempfile.TemporaryDirectory() as folder:
-            outputs = Path(folder) / "outputs.json"
-            self._cdk("deploy", self.stack_name, "--require-approval", "never", "--outputs-file", str(outputs))
-            return json.loads(outputs.read_text())[self.stack_name]
+        from shop.deploy import deploy_context, deploy_parameters
+        from shop.deploy.__main__ import make_confirm
+        from shop.deploy.deploy import deploy
+        from shop.deploy.preflight import preflight, required_bootstrap_version
+
+        params = deploy_parameters(deploy_context(self.context))
+        # The bootstrap version the template needs depends on the CDK, not on the stack: the main
+        # stack's synthesized template (`make smoke` synthesizes it first) tells.
+        template = json.loads(self.main_template.read_text())
+        result = preflight(self.session, owner_email=params.owner_email, sender_email=params.sender_email,
+                           required_bootstrap=required_bootstrap_version(template), runner=self.runner,
+                           confirm=self.confirm or make_confirm(False, out=self.out), out=self.out)
+        if not result.ok:
+            raise SmokeSetupFailed("preflight failed (the FAIL lines above): nothing was deployed")
+        self.region = result.region
+        return deploy(stack_name=self.stack_name, region=self.region, runner=self.runner,
+                      cloudformation=self.client("cloudformation"), context=self.context,
+                      outdir=self.outdir, yes=True)
 
     def destroy(self) -> None:
-        """`cdk destroy`, then what the stack retains. The stack goes even if listing those failed."""
+        """`make destroy`'s destroy, shielded from a Ctrl-C at the terminal (which signals the whole
+        foreground group) so the clean-up cannot stop halfway; then what the stack kept."""
+        from shop.deploy.destroy import StackNotFound, destroy, what_stays
+
+        self.region = self.region or self.session.region_name
+        cloudformation = self.client("cloudformation")
         try:
-            retained = retained_resources(self.client("cloudformation"), self.stack_name)
-        finally:
-            self._cdk("destroy", self.stack_name, "--force", shielded=True)
-        delete_retained(retained, self.client)
+            kept = [(k.resource_type, k.physical_id) for k in what_stays(cloudformation, self.stack_name)
+                    if k.physical_id]
+            kept += function_log_groups(cloudformation, self.stack_name)
+        except StackNotFound:
+            kept = []
+        status = destroy(stack_name=self.stack_name, region=self.region, runner=self.destroy_runner,
+                         cloudformation=cloudformation, context=self.context, outdir=self.outdir, out=self.out)
+        if status != 0:
+            raise SmokeSetupFailed(f"`cdk destroy {self.stack_name}` failed (exit {status})")
+        delete_retained(kept, self.client)
+        if kept:
+            self.out(f"  ok    deleted what the smoke stack kept: {', '.join(name for _, name in kept)}")
+        shutil.rmtree(self.outdir, ignore_errors=True)
 
     def client(self, service: str) -> Any:
         return self.session.client(service)
 
     def leave(self, out: TextIO) -> None:
-        context = " ".join(f"-c {key}={value}" for key, value in self.context.items())
         print(f"kept stack {self.stack_name} (--keep). Remove the queue with `aws sqs delete-queue --queue-url "
               "QUEUE_URL` (above), and the stack with everything it retains (its Orders table, its log groups) "
-              f"by running `make smoke` once more; `npx cdk destroy {self.stack_name} --force {context}` "
-              "alone leaves those behind.", file=out)
+              "by running `make smoke` once more; `make destroy ARGS='--stack "
+              f"{self.stack_name}'` alone leaves those behind.", file=out)
 
 
-def retained_resources(cloudformation: Any, stack_name: str) -> list[tuple[str, str]]:
-    """(type, physical id) of what the stack keeps when it is deleted (its Orders table, its log
-    groups), and the log groups Lambda created for its functions: a throwaway stack leaves nothing."""
-    try:
-        template = cloudformation.get_template(StackName=stack_name)["TemplateBody"]
-        resources = cloudformation.describe_stack_resources(StackName=stack_name)["StackResources"]
-    except Exception as error:  # no such stack (a deploy that never started): nothing to keep
-        if "does not exist" in str(error):
-            return []
-        raise
-    if isinstance(template, str):
-        template = json.loads(template)
-    declared = template.get("Resources", {})
-    kept = []
-    for resource in resources:
-        physical = resource.get("PhysicalResourceId")
-        policy = declared.get(resource["LogicalResourceId"], {}).get("DeletionPolicy", "Delete")
-        if not physical:
-            continue
-        if policy.startswith("Retain") and resource["ResourceType"] in ("AWS::DynamoDB::Table", "AWS::Logs::LogGroup"):
-            kept.append((resource["ResourceType"], physical))
-        elif resource["ResourceType"] == "AWS::Lambda::Function":
-            kept.append(("AWS::Logs::LogGroup", f"/aws/lambda/{physical}"))
-    return kept
+class SmokeSetupFailed(RuntimeError):
+    """Preflight, the deploy or the destroy failed; the lines above say why."""
+
+
+def _shielded_run(command: Any, env: Any) -> int:
+    """shop.deploy's runner, in a session of its own: a Ctrl-C at the terminal signals the whole
+    foreground process group, and must not stop the clean-up's `cdk destroy` halfway."""
+    import os
+
+    return subprocess.run(list(command), cwd=ROOT, env={**os.environ, **env}, check=False,
+                          start_new_session=True).returncode
+
+
+def function_log_groups(cloudformation: Any, stack_name: str) -> list[tuple[str, str]]:
+    """The log groups Lambda creates for the stack's functions at their first run: not the stack's
+    resources, so no destroy removes them."""
+    groups = []
+    for page in cloudformation.get_paginator("list_stack_resources").paginate(StackName=stack_name):
+        groups += [("AWS::Logs::LogGroup", f"/aws/lambda/{r['PhysicalResourceId']}")
+                   for r in page["StackResourceSummaries"]
+                   if r["ResourceType"] == "AWS::Lambda::Function" and r.get("PhysicalResourceId")]
+    return groups
 
 
 def delete_retained(retained: list[tuple[str, str]], client: Callable[[str], Any]) -> None:
-    """Delete what `retained_resources` listed; one already gone (a function never invoked has no
-    log group) is fine."""
+    """Delete (type, physical id) resources; one already gone (a function never invoked has no log
+    group) is fine."""
     from shop.adapters.aws import error_code
 
     for kind, name in retained:
         try:
             if kind == "AWS::DynamoDB::Table":
                 client("dynamodb").delete_table(TableName=name)
-            else:
+            elif kind == "AWS::Logs::LogGroup":
                 client("logs").delete_log_group(logGroupName=name)
         except Exception as error:
             if error_code(error) != "ResourceNotFoundException":
@@ -322,16 +354,6 @@ def _local_target(args: argparse.Namespace, durations: Durations) -> LocalTarget
     ), scratch=outdir)
 
 
-def _context(pairs: list[str]) -> dict[str, str]:
-    context = {}
-    for pair in pairs:
-        key, sep, value = pair.partition("=")
-        if not sep or not key:
-            raise argparse.ArgumentTypeError(f"-c {pair!r}: use KEY=VALUE")
-        context[key] = value
-    return context
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m shop.deploy.smoke", description=__doc__.splitlines()[0])
     parser.add_argument("--local", action="store_true", help="against local mode instead of AWS (no account needed)")
@@ -342,8 +364,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         args.stack_name = stack_name_from_context(args.stack_name)
-        args.context = _context(args.context)
-    except (ValueError, argparse.ArgumentTypeError) as error:
+        args.context = parse_context_overrides(args.context)
+    except ValueError as error:
         parser.error(str(error))
     if args.stack_name == STACK_NAME:
         # The smoke destroys what it deployed, retained tables included: never the real shop.

@@ -1,19 +1,16 @@
-"""The smoke test's own parts: its clean-up on every way out, the AWS target's CDK calls and what it
-deletes after them, and the browser's form posting. The scenarios run in tests/e2e/test_smoke.py."""
+"""The smoke test's own parts: its clean-up on every way out, the refused stack names and the
+browser's form posting. The AWS target is tested in tests/integration/test_smoke_aws_target.py,
+the scenarios in tests/e2e/test_smoke.py."""
 
 from __future__ import annotations
 
 import io
-import json
-from pathlib import Path
 
-import boto3
 import pytest
 import requests
-from moto import mock_aws
 
 from shop.deploy import smoke, smoke_scenarios
-from shop.deploy.smoke import AwsTarget, Durations, delete_retained, retained_resources, run
+from shop.deploy.smoke import Durations, run
 
 DURATIONS = Durations(approval_timeout=10, feedback_delay=1, step_timeout=5)
 
@@ -64,54 +61,6 @@ def test_the_real_stack_and_invalid_names_are_refused(name, capsys):
     assert exited.value.code == 2
     error = capsys.readouterr().err
     assert ("needs a throwaway one" if name == "OrderShop" else "is not a stack name") in error
-
-
-def test_the_aws_target_deploys_and_destroys_with_the_smoke_context():
-    calls = []
-
-    def cdk(command, cwd, check, start_new_session):
-        calls.append((command, start_new_session))
-        if "--outputs-file" in command:
-            path = Path(command[command.index("--outputs-file") + 1])
-            path.write_text(json.dumps({"Smoky": {"ApiUrl": "https://api.example"}}))
-
-    with mock_aws():
-        target = AwsTarget("Smoky", DURATIONS, {"senderEmail": "me@example.com"}, run=cdk)
-        assert target.deploy() == {"ApiUrl": "https://api.example"}
-        target.destroy()  # no such stack in the account: nothing retained to delete
-    context = ["--context", "senderEmail=me@example.com", "--context", "stackName=Smoky",
-               "--context", "ownerEmail=success@simulator.amazonses.com",
-               "--context", "approvalTimeoutSeconds=10", "--context", "feedbackDelaySeconds=1"]
-    (deploy, interruptible), (destroy, shielded) = calls
-    assert deploy[:4] == ["npx", "cdk", "deploy", "Smoky"] and deploy[-10:] == context
-    assert destroy == ["npx", "cdk", "destroy", "Smoky", "--force", *context]
-    # A Ctrl-C at the terminal reaches a deploy, never the destroy that cleans up after it.
-    assert (interruptible, shielded) == (False, True)
-
-
-def test_what_the_stack_retains_is_deleted_after_it():
-    template = {"Resources": {
-        "Orders": {"Type": "AWS::DynamoDB::Table", "DeletionPolicy": "Retain", "Properties": {
-            "AttributeDefinitions": [{"AttributeName": "orderId", "AttributeType": "S"}],
-            "KeySchema": [{"AttributeName": "orderId", "KeyType": "HASH"}], "BillingMode": "PAY_PER_REQUEST"}},
-        "Products": {"Type": "AWS::DynamoDB::Table", "Properties": {
-            "AttributeDefinitions": [{"AttributeName": "productId", "AttributeType": "S"}],
-            "KeySchema": [{"AttributeName": "productId", "KeyType": "HASH"}], "BillingMode": "PAY_PER_REQUEST"}},
-        "Logs": {"Type": "AWS::Logs::LogGroup", "DeletionPolicy": "Retain", "UpdateReplacePolicy": "Retain"},
-    }}
-    with mock_aws():
-        cloudformation = boto3.client("cloudformation")
-        cloudformation.create_stack(StackName="Smoky", TemplateBody=json.dumps(template))
-        retained = retained_resources(cloudformation, "Smoky")
-        assert sorted(kind for kind, _ in retained) == ["AWS::DynamoDB::Table", "AWS::Logs::LogGroup"]
-        cloudformation.delete_stack(StackName="Smoky")
-        assert len(boto3.client("dynamodb").list_tables()["TableNames"]) == 1  # what CloudFormation kept
-
-        delete_retained([*retained, ("AWS::Logs::LogGroup", "/aws/lambda/never-invoked")], boto3.client)
-
-        assert boto3.client("dynamodb").list_tables()["TableNames"] == []
-        assert boto3.client("logs").describe_log_groups()["logGroups"] == []
-        assert retained_resources(cloudformation, "NoSuchStack") == []
 
 
 def _page(html: str, url: str) -> requests.Response:
