@@ -3,8 +3,9 @@
 
     python -m shop.deploy.smoke [--local] [--keep] [--stack-name NAME] [-c KEY=VALUE ...]
 
-On AWS (the default) the stack is deployed with the CDK CLI into the account and region of your
-credentials. With `--local` the same scenarios run against local mode's own stack, in this
+On AWS (the default) the stack is deployed by `make deploy`'s own steps (preflight, then the pinned
+CDK CLI) into the account and region of your credentials, and destroyed by `make destroy`'s, with
+what it keeps deleted after it. With `--local` the same scenarios run against local mode's own stack, in this
 process, with no AWS account. Only deploying and destroying differ (a `Target`). Exit status 0
 only when every scenario passed.
 """
