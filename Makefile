@@ -12,7 +12,7 @@ SOURCES := app.py cdk.json $(shell find shop templates requirements -type f -not
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: help setup synth run test lint seed deploy destroy bench mutation clean
+.PHONY: help setup synth run test lint seed deploy destroy smoke smoke-local bench mutation clean
 
 help:
 	@echo "make run     start the whole shop locally on 127.0.0.1 (no AWS account, no Docker); console at /console"
@@ -20,6 +20,8 @@ help:
 	@echo "make synth   synthesize the CDK app into cdk.out/"
 	@echo "make deploy  deploy to your AWS account: preflight checks, cdk deploy, next steps (YES=1: no questions)"
 	@echo "make destroy delete the deployed stack and say what it keeps (YES=1: no question)"
+	@echo "make smoke   deploy a throwaway stack, run the test plan against it, destroy it (about 10 min, under a cent)"
+	@echo "make smoke-local  the same test plan against local mode (no AWS account; under a minute)"
 	@echo "make lint    ruff"
 	@echo "make bench   benchmarks of the local mode, AWS cost per order (minutes; writes BENCHMARKS.md)"
 	@echo "make mutation  mutation testing of the approval protocol (a few minutes; see TESTING.md)"
@@ -85,6 +87,16 @@ destroy: $(TEMPLATE)
 	npm ci --no-audit --no-fund
 	@touch $(NODE_INSTALLED)
 	$(PY) -m shop.deploy destroy $(DEPLOY_FLAGS)
+
+# The mission's test plan against a throwaway stack (shop/deploy/smoke.py). SMOKE_ARGS: e.g. --keep,
+# -c senderEmail=you@example.com. smoke-local runs the same scenarios against local mode.
+smoke: $(TEMPLATE)
+	npm ci --no-audit --no-fund
+	@touch $(NODE_INSTALLED)
+	$(PY) -m shop.deploy.smoke $(SMOKE_ARGS)
+
+smoke-local: $(INSTALLED) $(NODE_INSTALLED)
+	$(PY) -m shop.deploy.smoke --local $(SMOKE_ARGS)
 
 clean:
 	rm -rf cdk.out .pytest_cache .ruff_cache node_modules mutants

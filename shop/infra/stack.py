@@ -103,9 +103,10 @@ CDK_JSON = Path(__file__).resolve().parents[2] / "cdk.json"
 def build_app(outdir: str, context: dict | None = None) -> tuple[cdk.App, ShopStack]:
     """The CDK app, for `app.py`, the tests and local mode alike; `context` overrides cdk.json.
 
-    `context={"nag": True}` also runs cdk-nag's AwsSolutions rules (see shop/infra/nag.py).
+    `context={"nag": True}` also runs cdk-nag's AwsSolutions rules (see shop/infra/nag.py);
+    `context={"stackName": ...}` names the stack (default `STACK_NAME`).
     """
-    from shop.settings import STACK_NAME, STACK_NAME_CONTEXT_KEY
+    from shop.settings import STACK_NAME_CONTEXT_KEY, stack_name_from_context
 
     # The CDK CLI passes cdk.json's context itself (and its -c overrides win); a plain
     # `python app.py` must read it. Path metadata names each resource's construct (local mode
@@ -117,7 +118,7 @@ def build_app(outdir: str, context: dict | None = None) -> tuple[cdk.App, ShopSt
     )
     stack = ShopStack(
         app,
-        str(app.node.try_get_context(STACK_NAME_CONTEXT_KEY) or STACK_NAME),
+        stack_name_from_context(app.node.try_get_context(STACK_NAME_CONTEXT_KEY)),
         params=DeployParameters.from_context(app.node.try_get_context),
         nag_checks=_enabled(app.node.try_get_context(NAG_CONTEXT_KEY)),
     )
