@@ -85,7 +85,12 @@ _REFUSED_CREDENTIALS = {"InvalidClientTokenId", "UnrecognizedClientException", "
 def configuration_problem(error: Exception, *, region_option: str = "") -> str | None:
     """What to set when AWS cannot be called as configured (no region, no usable credentials), or
     None for any other error. `region_option` names the caller's own option for the region."""
-    from botocore.exceptions import NoCredentialsError, NoRegionError, PartialCredentialsError, ProfileNotFound
+    from botocore.exceptions import (
+        NoCredentialsError,
+        NoRegionError,
+        PartialCredentialsError,
+        ProfileNotFound,
+    )
 
     if isinstance(error, NoRegionError):
         option = f"pass {region_option} (e.g. {region_option} eu-west-1), " if region_option else ""
