@@ -68,7 +68,8 @@ def run_preflight(args: argparse.Namespace, session: Any, runner: Runner, confir
         return None
     # The bootstrap version a template needs depends on the CDK, not on the stack's name: the
     # synthesized main stack's tells, when a second stack has not been synthesized yet.
-    for path in (_template_path(args.stack, args.outdir), _template_path(STACK_NAME, None)):
+    for path in (_template_path(args.stack, args.outdir), _template_path(STACK_NAME, args.outdir),
+                 _template_path(STACK_NAME, None)):
         if path.exists():
             break
     try:

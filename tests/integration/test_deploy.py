@@ -125,6 +125,13 @@ def text(lines: list[str]) -> str:
     return "\n".join(lines)
 
 
+@pytest.fixture
+def cli_args(synthesized) -> list[str]:
+    """The deploy command's arguments: the test addresses, and the session's synthesized app (a
+    fresh clone has no cdk.out)."""
+    return [*CONTEXT, "--outdir", str(synthesized.outdir)]
+
+
 # -- preflight ---------------------------------------------------------------------------------
 def test_a_ready_account_passes_every_check_and_nothing_is_run(session):
     verify(session, SENDER)
@@ -241,25 +248,25 @@ def no_aws_configuration(monkeypatch, tmp_path):
     monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")  # no instance role either, and no 1 s wait
 
 
-def test_missing_credentials_and_region_say_what_to_set(no_aws_configuration):
+def test_missing_credentials_and_region_say_what_to_set(cli_args, no_aws_configuration):
     lines: list[str] = []
-    assert main(["preflight", *CONTEXT], runner=FakeCdk(None), out=lines.append) == 1
+    assert main(["preflight", *cli_args], runner=FakeCdk(None), out=lines.append) == 1
     assert "  FAIL  no AWS region: set AWS_REGION" in text(lines)
     assert "  FAIL  no AWS credentials: set AWS_PROFILE" in text(lines)
 
 
-def test_missing_credentials_end_the_command_without_a_traceback(no_aws_configuration):
-    done = subprocess.run([sys.executable, "-m", "shop.deploy", "deploy", *CONTEXT], cwd=ROOT,
+def test_missing_credentials_end_the_command_without_a_traceback(cli_args, no_aws_configuration):
+    done = subprocess.run([sys.executable, "-m", "shop.deploy", "deploy", *cli_args], cwd=ROOT,
                           capture_output=True, text=True, env=os.environ, timeout=120, check=False)
     assert done.returncode == 1
     assert "Traceback" not in done.stderr + done.stdout
     assert "no AWS credentials" in done.stdout and "nothing was deployed" in done.stdout
 
 
-def test_an_unknown_profile_is_a_clear_line(no_aws_configuration, monkeypatch):
+def test_an_unknown_profile_is_a_clear_line(cli_args, no_aws_configuration, monkeypatch):
     monkeypatch.setenv("AWS_PROFILE", "nobody")
     lines: list[str] = []
-    assert main(["preflight", *CONTEXT], runner=FakeCdk(None), out=lines.append) == 1
+    assert main(["preflight", *cli_args], runner=FakeCdk(None), out=lines.append) == 1
     assert lines == ["  FAIL  AWS configuration: The config profile (nobody) could not be found"]
 
 
@@ -270,9 +277,9 @@ def test_the_bootstrap_version_comes_from_the_templates_rule(synthesized):
 
 
 # -- deploy and next steps ---------------------------------------------------------------------
-def deploy(session: Any, *args: str) -> tuple[int, list[str], FakeCdk]:
+def deploy(session: Any, cli_args: list[str], *args: str) -> tuple[int, list[str], FakeCdk]:
     runner, lines = FakeCdk(session), []
-    status = main(["deploy", "--yes", *CONTEXT, *args], runner=runner, session=session, out=lines.append)
+    status = main(["deploy", "--yes", *cli_args, *args], runner=runner, session=session, out=lines.append)
     return status, lines, runner
 
 
@@ -285,7 +292,7 @@ def pending(session: Any) -> None:
         subscription.arn = "PendingConfirmation"
 
 
-def test_a_deploy_loads_the_empty_catalog_and_asks_to_confirm_the_subscription(session, monkeypatch):
+def test_a_deploy_loads_the_empty_catalog_and_asks_to_confirm_the_subscription(cli_args, session, monkeypatch):
     verify(session, SENDER)
     bootstrap(session)
     session.ses_account["ProductionAccessEnabled"] = False
@@ -298,10 +305,11 @@ def test_a_deploy_loads_the_empty_catalog_and_asks_to_confirm_the_subscription(s
         return status
 
     monkeypatch.setattr(FakeCdk, "__call__", deploy_then_pending)
-    status, lines, runner = deploy(session)
+    status, lines, runner = deploy(session, cli_args)
     assert status == 0, text(lines)
     [(command, env)] = runner.commands
-    assert command == cdk_command("deploy", "OrderShop", context={"ownerEmail": OWNER, "senderEmail": SENDER}, yes=True)
+    assert command == cdk_command("deploy", "OrderShop", context={"ownerEmail": OWNER, "senderEmail": SENDER}, yes=True,
+                                  outdir=cli_args[-1])
     assert env == {"AWS_REGION": REGION, "AWS_DEFAULT_REGION": REGION}
 
     out = text(lines)
@@ -319,12 +327,12 @@ def test_a_deploy_loads_the_empty_catalog_and_asks_to_confirm_the_subscription(s
     assert lines[-1] == "Deployed. Confirm the owner's subscription (above) before the first order."
 
 
-def test_a_second_deploy_keeps_the_catalog_and_sees_the_confirmed_subscription(session):
+def test_a_second_deploy_keeps_the_catalog_and_sees_the_confirmed_subscription(cli_args, session):
     verify(session, SENDER)
     bootstrap(session)
-    status, lines, _ = deploy(session, "--stack", "Shop2")
+    status, lines, _ = deploy(session, cli_args, "--stack", "Shop2")
     assert status == 0 and "the catalog was empty: loaded" in text(lines), text(lines)
-    status, lines, runner = deploy(session, "--stack", "Shop2")
+    status, lines, runner = deploy(session, cli_args, "--stack", "Shop2")
     assert status == 0, text(lines)
     assert runner.commands[0][0][len(CDK_CLI):len(CDK_CLI) + 4] == ["deploy", "Shop2", "-c", "stackName=Shop2"]
     out = text(lines)
@@ -333,18 +341,18 @@ def test_a_second_deploy_keeps_the_catalog_and_sees_the_confirmed_subscription(s
     assert lines[-1] == "Deployed."
 
 
-def test_a_failed_preflight_deploys_nothing(session):
+def test_a_failed_preflight_deploys_nothing(cli_args, session):
     runner, lines = FakeCdk(session), []
-    assert main(["deploy", *CONTEXT], runner=runner, session=session, out=lines.append) == 1
+    assert main(["deploy", *cli_args], runner=runner, session=session, out=lines.append) == 1
     assert runner.commands == []
     assert lines[-1].startswith("Preflight failed: nothing was deployed")
 
 
-def test_a_failed_cdk_deploy_fails_the_command(session):
+def test_a_failed_cdk_deploy_fails_the_command(cli_args, session):
     verify(session, SENDER)
     bootstrap(session)
     runner, lines = FakeCdk(session, fail="deploy"), []
-    assert main(["deploy", "--yes", *CONTEXT], runner=runner, session=session, out=lines.append) == 1
+    assert main(["deploy", "--yes", *cli_args], runner=runner, session=session, out=lines.append) == 1
     assert lines[-1] == "  FAIL  `cdk deploy OrderShop` failed (exit 1): see its output above"
 
 
@@ -444,10 +452,10 @@ class _Terminal:
 
 
 @pytest.mark.parametrize(("answer", "started"), [("y\n", True), ("\n", False)])
-def test_at_a_terminal_the_person_decides_whether_verification_starts(session, monkeypatch, answer, started):
+def test_at_a_terminal_the_person_decides_whether_verification_starts(cli_args, session, monkeypatch, answer, started):
     monkeypatch.delenv("SHOP_DEPLOY_YES", raising=False)
     lines: list[str] = []
-    assert main(["preflight", *CONTEXT], runner=FakeCdk(session), session=session, stdin=_Terminal(answer),
+    assert main(["preflight", *cli_args], runner=FakeCdk(session), session=session, stdin=_Terminal(answer),
                 out=lines.append) == 1
     assert any(entry.startswith("  ?") and SENDER in entry for entry in lines)
     identities = session.client("sesv2").list_email_identities()["EmailIdentities"]
