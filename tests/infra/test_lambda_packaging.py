@@ -111,7 +111,8 @@ def test_every_handler_imports_with_only_the_code_asset_the_layer_and_the_runtim
     runtime_distributions = _runtime_distributions()
     needed_from_layer = set(_layer_requirements()) - RUNTIME_PROVIDED
     functions = _functions(synthesized)
-    assert len(functions) >= 4
+    handler_modules = {path.stem for path in (assets["code"] / "shop" / "handlers").glob("*.py")} - {"__init__"}
+    assert {properties["Handler"].split(".")[2] for properties in functions.values()} == handler_modules
     for logical_id, properties in functions.items():
         # The function's own variables: references to other resources become placeholders.
         environment = {name: value if isinstance(value, str) else f"placeholder-{name.lower()}"
