@@ -28,6 +28,11 @@ LAMBDA_REQUIREMENTS = ROOT / "requirements" / "lambda.txt"
 _NOT_DEPLOYED = shutil.ignore_patterns("__pycache__", "*.pyc", "infra", "local", "cli")
 _LOCAL_TEMPLATES = shutil.ignore_patterns("local", "console")
 _COMPILED = (".so", ".pyd", ".c")
+# What the installer wrote about this venv, not the distribution: RECORD hashes the venv's own
+# console scripts (their shebangs name its python), REQUESTED says whether pip was asked for the
+# distribution or pulled it in. Copied, they would make the layer's hash depend on the checkout's
+# venv; nothing at run time reads them (importlib.metadata only needs METADATA for versions).
+_INSTALLER_RECORDS = {"RECORD", "INSTALLER", "REQUESTED", "direct_url.json"}
 # The managed policy CDK attaches to every function's role, as cdk-nag names it in its findings.
 BASIC_EXECUTION_POLICY = "arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"
 
@@ -88,6 +93,8 @@ class _CopyDependencies:
             for file in distribution.files or ():
                 source = Path(distribution.locate_file(file))
                 if file.suffix in _COMPILED or "__pycache__" in file.parts or ".." in file.parts:
+                    continue
+                if file.parent.name.endswith(".dist-info") and file.name in _INSTALLER_RECORDS:
                     continue
                 if source.is_file():
                     destination = target / file

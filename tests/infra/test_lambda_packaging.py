@@ -194,6 +194,19 @@ def test_bytecode_does_not_depend_on_what_the_synthesizing_process_did_before(tm
     assert builds[0] == builds[1]
 
 
+def test_the_layer_carries_nothing_that_the_installation_wrote(synthesized):
+    # The other-folder build above shares this venv; another checkout has its own, installed
+    # in its own order: what pip wrote about that installation must stay out.
+    layer = _assets(synthesized)["layer"] / "python"
+    dist_infos = list(layer.glob("*.dist-info"))
+    assert len(dist_infos) == len(lambda_requirements())
+    for dist_info in dist_infos:
+        assert (dist_info / "METADATA").is_file()  # importlib.metadata.version() works on Lambda
+        assert not {"RECORD", "INSTALLER", "REQUESTED", "direct_url.json"} & {f.name for f in dist_info.iterdir()}
+    for path in (p for p in layer.rglob("*") if p.is_file()):
+        assert str(Path(sys.prefix).parent).encode() not in path.read_bytes(), f"{path} names the build folder"
+
+
 def test_tracebacks_name_the_paths_on_lambda_not_the_build_folder(synthesized):
     import marshal
 
