@@ -5,12 +5,26 @@ PY := $(VENV)/bin/python
 INSTALLED := $(VENV)/.installed
 BENCH_INSTALLED := $(VENV)/.bench-installed
 MUTATION_INSTALLED := $(VENV)/.mutation-installed
+LAMBDA_RUNTIME := $(VENV)/lambda-runtime/.installed
 # The console's browser libraries (htmx, dagre); the CDK CLI, a devDependency, only for deploy.
 NODE_INSTALLED := node_modules/.installed
 TEMPLATE := cdk.out/OrderShop.template.json
 SOURCES := app.py cdk.json $(shell find shop templates requirements -type f -not -path '*/__pycache__/*' 2>/dev/null)
-export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
+
+# Node.js for jsii (synthesis: jsii spawns `node` from PATH) and the CDK CLI. aws-cdk-lib supports
+# Node 22 and 24: jsii calls older ones end-of-life (and newer ones untested) and prints a banner
+# on every run. With any other node on the machine, this pinned LTS is installed from the npm
+# registry into .node/ (the npm `node` package, which fetches the platform's binary package;
+# about 20 s and 190 MB, once) and put first on PATH for every recipe below.
+# shop/infra/node_runtime.py does the same for a plain `python app.py`, `npx cdk` or pytest.
+NODE_LTS := 24.21.0
+NODE_SUPPORTED_MAJORS := 22 24
+PROJECT_NODE_BIN := $(CURDIR)/.node/node_modules/.bin
+ifeq ($(filter $(shell node -p 'process.versions.node.split(".")[0]' 2>/dev/null),$(NODE_SUPPORTED_MAJORS)),)
+NODE_RUNTIME := .node/.installed-$(NODE_LTS)
+export PATH := $(PROJECT_NODE_BIN):$(PATH)
+endif
 
 .PHONY: help setup synth run test lint seed deploy destroy smoke smoke-local bench mutation clean
 
@@ -26,7 +40,7 @@ help:
 	@echo "make bench   benchmarks of the local mode, AWS cost per order (minutes; writes BENCHMARKS.md)"
 	@echo "make mutation  mutation testing of the approval protocol (a few minutes; see TESTING.md)"
 
-setup: $(INSTALLED)
+setup: $(INSTALLED) $(LAMBDA_RUNTIME)
 
 $(INSTALLED): requirements/dev.txt requirements/lambda.txt requirements/constraints.txt pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else "Python 3.11 is required (set PYTHON=...)")'
@@ -35,19 +49,31 @@ $(INSTALLED): requirements/dev.txt requirements/lambda.txt requirements/constrai
 	$(PY) -m pip install --quiet --no-deps -e .
 	@touch $@
 
+# The SDK the python3.11 Lambda runtime ships, apart from the venv (whose newer boto3 is moto's),
+# for the test that imports every handler with only it, the code asset and the layer.
+$(LAMBDA_RUNTIME): $(INSTALLED) requirements/lambda-runtime.txt
+	rm -rf $(@D)
+	$(PY) -m pip install --quiet --no-deps --no-compile --target $(@D) -r requirements/lambda-runtime.txt
+	@touch $@
+
+$(NODE_RUNTIME):
+	rm -rf .node
+	npm install --prefix .node --no-save --no-audit --no-fund --loglevel=error node@$(NODE_LTS)
+	@touch $@
+
 $(NODE_INSTALLED): package.json package-lock.json
 	npm ci --omit=dev --no-audit --no-fund --loglevel=error
 	@touch $@
 
 synth: $(TEMPLATE)
 
-$(TEMPLATE): $(INSTALLED) $(SOURCES)
+$(TEMPLATE): $(INSTALLED) $(NODE_RUNTIME) $(SOURCES)
 	$(PY) app.py
 
 run: $(TEMPLATE) $(NODE_INSTALLED)
 	$(PY) -m shop.local
 
-test: $(INSTALLED) $(NODE_INSTALLED)
+test: $(INSTALLED) $(LAMBDA_RUNTIME) $(NODE_INSTALLED) $(NODE_RUNTIME)
 	$(PY) -m pytest
 
 lint: $(INSTALLED)
@@ -69,7 +95,7 @@ $(MUTATION_INSTALLED): $(INSTALLED) requirements/mutation.txt
 	$(PY) -m pip install --quiet -r requirements/mutation.txt -c requirements/constraints.txt
 	@touch $@
 
-mutation: $(MUTATION_INSTALLED) $(NODE_INSTALLED)
+mutation: $(MUTATION_INSTALLED) $(NODE_INSTALLED) $(NODE_RUNTIME)
 	rm -rf mutants
 	$(VENV)/bin/mutmut run --max-children 2 >/dev/null || true
 	$(PY) -m tests.mutation_score
@@ -95,8 +121,8 @@ smoke: $(TEMPLATE)
 	@touch $(NODE_INSTALLED)
 	$(PY) -m shop.deploy.smoke $(SMOKE_ARGS)
 
-smoke-local: $(INSTALLED) $(NODE_INSTALLED)
+smoke-local: $(INSTALLED) $(NODE_INSTALLED) $(NODE_RUNTIME)
 	$(PY) -m shop.deploy.smoke --local $(SMOKE_ARGS)
 
 clean:
-	rm -rf cdk.out .pytest_cache .ruff_cache node_modules mutants
+	rm -rf cdk.out .pytest_cache .ruff_cache node_modules mutants .node
