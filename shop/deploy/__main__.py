@@ -169,4 +169,7 @@ def main(argv: Sequence[str] | None = None, *, runner: Runner = run_command, ses
 
 
 if __name__ == "__main__":
+    from shop.infra.node_runtime import use_project_node
+
+    use_project_node()  # `npx cdk` and synthesis on the project's supported Node, as make gives them
     sys.exit(main())
