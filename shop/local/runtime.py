@@ -203,13 +203,15 @@ class LocalShop:
         from moto.server import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
         from werkzeug.serving import make_server
 
+        from shop.local.access_log import QuerylessRequestHandler
         from shop.local.guard import Guard
         from shop.local.http_adapter import HttpAdapter
 
         self.adapter = HttpAdapter(self.outbox)
         # The order API and the Function URLs are public on AWS; the rest of this port is local mode's.
         shop_guard = Guard(self.adapter, local_only=self.adapter.local_only)
-        self.http = make_server(HOST, self.config.port, shop_guard, threaded=True)
+        self.http = make_server(HOST, self.config.port, shop_guard, threaded=True,
+                                request_handler=QuerylessRequestHandler)
         shop_guard.port = self.http.server_port
         self._exit.callback(self.http.server_close)
         self.base_url = f"http://{HOST}:{self.http.server_port}"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 import threading
 import uuid
@@ -230,11 +231,20 @@ def test_task_tokens_and_signatures_never_reach_a_log(shop):
     import io
     from urllib.parse import parse_qs, urlsplit
 
-    # Every handler's Powertools logger writes here for the test, in its production JSON format.
+    # Every handler's Powertools logger writes here for the test, in its production JSON format,
+    # and every other logger of the process (the local server's access log, moto, botocore) at
+    # INFO, where the local shop runs.
     buffer = io.StringIO()
     modules = [importlib.import_module(f"shop.handlers.{name}")
                for name in ("order_api", "approval_callback", "customer_email", "approval_request")]
     previous = [module.logger.registered_handler.setStream(buffer) for module in modules]
+    everything = logging.StreamHandler(buffer)
+    everything.setLevel(logging.INFO)
+    root, access_log = logging.getLogger(), logging.getLogger("werkzeug")
+    levels = root.level, access_log.level
+    root.addHandler(everything)
+    root.setLevel(logging.INFO)
+    access_log.setLevel(logging.INFO)
     try:
         order_id = shop.place_ok()["orderId"]
         links = shop.links(order_id)
@@ -245,9 +255,13 @@ def test_task_tokens_and_signatures_never_reach_a_log(shop):
     finally:
         for module, stream in zip(modules, previous, strict=True):
             module.logger.registered_handler.setStream(stream)
+        root.removeHandler(everything)
+        root.setLevel(levels[0])
+        access_log.setLevel(levels[1])
 
     output = buffer.getvalue()
     assert output.count(order_id) >= 5  # the logs do say which order, from every handler
+    assert "GET /approval-callback/?... HTTP/1.1" in output  # the access log names the page, not the link
     query = parse_qs(urlsplit(links["approve"]).query)
     for secret in (query["token"][0], query["sig"][0]):
         assert secret not in output
