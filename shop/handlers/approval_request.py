@@ -1,11 +1,13 @@
 """Workflow step (.waitForTaskToken): send the owner the approve and reject links.
 
-Event: {"taskToken": "...", "order": {...}, "approvalTimeoutSeconds": 86400}. The event is never
-logged: its task token lets anyone who holds it decide the order.
+Event: {"taskToken": "...", "order": {...}, "approvalTimeoutSeconds": 86400,
+"waitingSince": "2026-11-24T12:00:00.123Z"} (the state's entered time, from which the task's
+timeout counts). The event is never logged: its task token lets anyone who holds it decide the order.
 """
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from aws_lambda_powertools import Logger
@@ -14,7 +16,6 @@ from shop.adapters.aws import retryable_when_transient
 from shop.adapters.messaging import publish_notification
 from shop.adapters.secrets import signing_key
 from shop.adapters.tables import OrdersTable
-from shop.logic.clock import utc_now
 from shop.logic.notifications import request_approval
 from shop.settings import runtime_settings
 
@@ -36,7 +37,7 @@ def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, str | None]
             key=signing_key(settings.link_signing_secret),
             orders=OrdersTable(settings.orders_table),
             publish=publish_notification,
-            now=utc_now(),
+            waiting_since=datetime.fromisoformat(event["waitingSince"]),
         )
     if message_id is None:  # a retried step, after the owner decided: asking again would mislead
         logger.info("order decided already; the owner is not asked again")

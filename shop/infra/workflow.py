@@ -259,6 +259,8 @@ class OrderWorkflow(Construct):
                     "taskToken": sfn.JsonPath.task_token,
                     "order": sfn.JsonPath.object_at("$.order"),
                     "approvalTimeoutSeconds": sfn.JsonPath.number_at("$.approvalTimeoutSeconds"),
+                    # The links' deadline counts from here, as the task's timeout does.
+                    "waitingSince": sfn.JsonPath.string_at("$$.State.EnteredTime"),
                 }
             ),
             task_timeout=sfn.Timeout.at("$.approvalTimeoutSeconds"),

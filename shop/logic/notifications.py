@@ -47,16 +47,19 @@ def request_approval(
     key: bytes,
     orders: OrdersTable,
     publish: Callable[..., str],
-    now: datetime,
+    waiting_since: datetime,
 ) -> str | None:
     """Mark the order as awaiting approval and send the owner signed approve and reject links,
-    valid until the approval deadline. Returns the notification's message id, or None when the
+    valid until the approval deadline: `timeout_seconds` after `waiting_since`, when the workflow's
+    task began to wait, as its timeout counts. (Counted from when this step runs instead, the
+    links outlived the task by the step's own latency, and a click in that gap found the order
+    already cancelled.) Returns the notification's message id, or None when the
     order was decided already and nobody is asked.
 
     The step may run again after a fault (the state machine retries it), and the owner decides
     meanwhile: so the mark refuses an order past awaiting approval, and the order only becomes
     decidable once its notification went out (`confirm_links`), never between the two."""
-    deadline_at = now + timedelta(seconds=timeout_seconds)
+    deadline_at = waiting_since + timedelta(seconds=timeout_seconds)
     link_id = new_link_id()
     if not orders.mark_awaiting_approval(order["orderId"], task_token=task_token, link_id=link_id,
                                          deadline=iso(deadline_at)):

@@ -52,8 +52,10 @@ def test_the_approval_step_waits_for_a_task_token_with_a_timeout(definition):
     waiting = {name: s for name, s in definition["States"].items() if s.get("Resource", "").endswith(".waitForTaskToken")}
     assert list(waiting) == ["RequestApproval"]
     state = waiting["RequestApproval"]
-    assert state.get("TimeoutSecondsPath") == "$.approvalTimeoutSeconds" or state.get("TimeoutSeconds")
+    assert state["TimeoutSecondsPath"] == "$.approvalTimeoutSeconds"
     assert state["Parameters"]["Payload"]["taskToken.$"] == "$$.Task.Token"
+    # The links' deadline counts from when the task began to wait, as its timeout does.
+    assert state["Parameters"]["Payload"]["waitingSince.$"] == "$$.State.EnteredTime"
 
 
 def test_rejection_cancellation_and_timeout_are_caught_and_lead_to_the_cancellation_path(definition):

@@ -215,7 +215,7 @@ class Execution:
         try:
             request_approval(ORDER, self.token, timeout_seconds=TIMEOUT, approval_url="https://cb.example/",
                              topic_arn="arn:topic", key=KEY, orders=self.world.orders,
-                             publish=self.world.publish, now=self.world.now)
+                             publish=self.world.publish, waiting_since=self.world.now)
         except Exception:
             if self.answered is None:  # the attempt failed: its token is dead
                 self.waiting = False

@@ -24,7 +24,7 @@ RECEIVED = {"orderId": "01JORDER", "status": "RECEIVED", "customerEmail": "ada@e
 
 def ask(orders, publish, token="token-1"):
     return request_approval(RECEIVED, token, timeout_seconds=3600, approval_url="https://cb.example/",
-                            topic_arn="arn:topic", key=KEY, orders=orders, publish=publish, now=NOW)
+                            topic_arn="arn:topic", key=KEY, orders=orders, publish=publish, waiting_since=NOW)
 
 
 def approve_from_console(orders, decisions, workflow):
