@@ -298,6 +298,8 @@ def test_every_page_of_the_console_the_outbox_and_the_approval_pages_fits_a_phon
                  f"/console/orders/{waiting}", "/console/orders/NO-SUCH-ORDER", used]:
         phone.goto(path if path.startswith("http") else owner_shop.url + path)
         assert fits_the_width(phone), f"{path} is wider than a phone: {phone.evaluate('document.documentElement.scrollWidth')} px"
+        if path == "/":  # the start page says, as the banner does, that nothing survives a restart
+            assert "do not survive a restart" in phone.content()
     assert "already approved" in phone.content()  # the last page checked: the used link's answer
 
     phone.goto(owner_shop.links(waiting)["reject"])  # the confirmation page, then its answer
