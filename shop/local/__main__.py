@@ -2,20 +2,16 @@
 
 from __future__ import annotations
 
-import logging
 import signal
 import sys
 import threading
 
+from shop.local import logs
 from shop.local.runtime import LocalConfig, LocalShop
 
 
 def main() -> None:
-    logging.basicConfig(level=logging.INFO, format="%(message)s")
-    logging.getLogger("werkzeug").setLevel(logging.WARNING)
-    # Every function's session finds its local credentials in its environment; saying so each time
-    # reads as if your real AWS keys had been picked up.
-    logging.getLogger("botocore.credentials").setLevel(logging.WARNING)
+    logs.configure()
     config = LocalConfig.from_environment()
     stopping = threading.Event()
     # Both set explicitly: a shell that starts us in the background hands us SIGINT ignored.
@@ -30,7 +26,11 @@ def main() -> None:
         stopping.wait()
     finally:
         print("stopping...", flush=True)
+        logs.silence_emulator()
         shop.stop()
+        print(shop.discarded_summary(), flush=True)
+    # Exit 0: Ctrl-C is how the README says to stop the shop, and it stopped cleanly. Dying by the
+    # signal (130) would make `make run` end in "make: *** [Makefile: run] Interrupt", an error it is not.
 
 
 if __name__ == "__main__":

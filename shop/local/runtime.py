@@ -143,6 +143,7 @@ class LocalShop:
         self.base_url = self.aws_endpoint = ""
         self.catalog_size = 0
         self.first_product: Any = None
+        self.discarded = 0  # executions still running when the shop stopped: orders in flight, lost
         self._exit = contextlib.ExitStack()
 
     # -- lifecycle ---------------------------------------------------------------------------
@@ -331,7 +332,15 @@ class LocalShop:
             for page in pages:
                 for execution in page["executions"]:
                     sfn.stop_execution(executionArn=execution["executionArn"], cause="local shop stopped")
+                    self.discarded += 1
         release_waiting_tasks()
+
+    def discarded_summary(self) -> str:
+        """What stopping lost, for the person who pressed Ctrl-C: local state lives in memory only."""
+        count = self.discarded
+        if not count:
+            return "no order was in flight"
+        return f"{count} order{'s' if count != 1 else ''} in flight {'were' if count != 1 else 'was'} discarded"
 
     def stop(self) -> None:
         """Stop in reverse order of start; safe to call twice."""
@@ -402,6 +411,7 @@ class LocalShop:
             f"  SES:     {self.ses_summary()}",
             "",
             *([f"  Injected faults: {self.config.faults}", ""] if self.config.faults else []),
-            "  Ctrl-C stops everything.",
+            "  Ctrl-C stops everything. Everything lives in this process's memory: orders, emails and",
+            "  approvals do not survive a restart, and orders still in flight are discarded.",
             "",
         ])

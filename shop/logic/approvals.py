@@ -1,7 +1,8 @@
 """The owner's decision on an order: made once, from an emailed link or from the owner's tools.
 
 A link is checked before anything changes:
-1. its signature and expiry (403, 410), with no I/O at all;
+1. its signature (403), with no I/O at all, and its expiry (410): an expired link, which the shop
+   signed, is told what became of the order (decided before, being cancelled, or cancelled);
 2. a decision already recorded for the order (409, saying which, when, and whether the workflow
    has it yet), kept even after a rejected order is deleted;
 3. the order exists (410 once it was cancelled), and the link is the newest one sent for it
@@ -28,7 +29,7 @@ import logging
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from shop.adapters.tables import DecisionConflict, DecisionsTable, OrdersTable
@@ -61,6 +62,14 @@ _STATUS_FOR = {Decision.APPROVE: STATUS_APPROVED, Decision.REJECT: STATUS_REJECT
                Decision.CANCEL: STATUS_CANCELLED}
 _CLOSED = "This order is closed: it was rejected, cancelled or not confirmed in time."
 TIME_RAN_OUT = "The time to decide on this order ran out; it is being cancelled."
+
+
+def ran_out_and_cancelled(deadline: str) -> str:
+    """The order its workflow deleted after the deadline: the cancellation is done, not under way."""
+    return (f"The time to decide on this order ran out at {format_utc(deadline)}, and the order was "
+            "cancelled. Nothing was changed.")
+
+
 # Decision records outlive the approval window by this much, then DynamoDB expires them.
 DECISION_RETENTION = timedelta(days=30)
 # How long a request may hold the claim to deliver a decision: longer than any one request takes
@@ -162,10 +171,34 @@ def _awaiting_delivery(order: dict[str, Any], decided: dict[str, Any], decision:
             and not decided.get("missed") and order.get("status") == STATUS_AWAITING_APPROVAL)
 
 
+def _verified(request: CallbackRequest, *, key: bytes, orders: OrdersTable, decisions: DecisionsTable,
+              now: datetime) -> None:
+    """The link's signature and deadline. A forged link learns nothing and costs no I/O; a link the
+    shop signed whose deadline passed is told what actually happened, which only the tables know:
+    "being cancelled" stays true only while the order is still there awaiting its timeout."""
+    try:
+        verify(request, key=key, now=now.timestamp())
+    except LinkExpired:
+        raise _after_deadline(request, orders=orders, decisions=decisions, now=now) from None
+
+
+def _after_deadline(request: CallbackRequest, *, orders: OrdersTable, decisions: DecisionsTable,
+                    now: datetime) -> LinkRefused:
+    order = orders.get(request.order_id)
+    decided = decisions.get(request.order_id)
+    if decided:  # decided before its deadline: that is what happened, not a timeout
+        return refusal(decided, order, gone=order is None, now=now)
+    if order is None:  # the cancellation path deletes the order first: it has run
+        return LinkExpired(ran_out_and_cancelled(iso(datetime.fromtimestamp(request.expires, UTC))))
+    if order.get("status") in (STATUS_AWAITING_APPROVAL, STATUS_RECEIVED):
+        return LinkExpired(TIME_RAN_OUT)  # the timeout is taking it down the cancellation path now
+    return not_pending(order)
+
+
 def review(request: CallbackRequest, *, key: bytes, orders: OrdersTable, decisions: DecisionsTable,
            now: datetime) -> Review:
     """GET and HEAD: the order and the decision the button will make (or deliver). Changes nothing."""
-    verify(request, key=key, now=now.timestamp())
+    _verified(request, key=key, orders=orders, decisions=decisions, now=now)
     order, decided = _open_order(request, orders, decisions)
     if decided:
         if not _awaiting_delivery(order, decided, request.decision):
@@ -180,7 +213,7 @@ def decide(request: CallbackRequest, *, key: bytes, orders: OrdersTable, decisio
            workflow: Workflow, now: datetime) -> dict[str, Any]:
     """POST from a link: record the decision once, then resume the workflow. Returns the order
     as decided."""
-    verify(request, key=key, now=now.timestamp())
+    _verified(request, key=key, orders=orders, decisions=decisions, now=now)
     order, decided = _open_order(request, orders, decisions)
     return _decide_once(order, decided, request.decision, expires=request.expires, orders=orders,
                         decisions=decisions, workflow=workflow, now=now)

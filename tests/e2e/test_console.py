@@ -67,6 +67,33 @@ def state(page, name: str, mark: str):
     return page.locator(f'#workflow [data-state="{name}"][data-mark="{mark}"]')
 
 
+PHONE = {"width": 390, "height": 844}
+
+
+@pytest.fixture
+def phone(browser):
+    """The page at a phone's width, where a table or a long order id used to push the page sideways."""
+    context = browser.new_context(viewport=PHONE)
+    page = context.new_page()
+    page.set_default_timeout(20_000)
+    yield page
+    context.close()
+
+
+def fits_the_width(page) -> bool:
+    return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+
+
+# Every framed email fitted to its content: taller than its document, and its footer inside the frame.
+FRAMES_FIT = """() => [...document.querySelectorAll('iframe[srcdoc]')].filter(f => f.offsetWidth > 0).every(f => {
+    const doc = f.contentDocument;
+    if (!doc || doc.readyState !== 'complete' || !doc.body) return false;
+    const last = doc.body.querySelector('table p:last-of-type');
+    return f.clientHeight >= doc.documentElement.scrollHeight
+        && last.getBoundingClientRect().bottom <= f.contentWindow.innerHeight;
+})"""
+
+
 # -- in the browser --------------------------------------------------------------------------------
 
 
@@ -255,3 +282,46 @@ def test_the_stored_task_token_is_shown_nowhere(owner_shop):
         for secret in secrets:
             assert secret not in answer
     assert "approvalTaskToken" not in answers[0]
+
+
+# -- at a phone's width, and the framed emails -----------------------------------------------------
+
+
+def test_every_page_of_the_console_the_outbox_and_the_approval_pages_fits_a_phone(owner_shop, phone):
+    """At 390 px the execution history pushed the order page to 552 px; now every page fits."""
+    shipped, waiting = awaiting(owner_shop), awaiting(owner_shop)
+    used = owner_shop.links(shipped)["approve"]
+    assert requests.post(used, timeout=10).status_code == 200
+    owner_shop.wait_for_status(shipped, "SHIPPED")
+
+    for path in ["/", "/outbox", "/console/orders", "/console/approvals", f"/console/orders/{shipped}",
+                 f"/console/orders/{waiting}", "/console/orders/NO-SUCH-ORDER", used]:
+        phone.goto(path if path.startswith("http") else owner_shop.url + path)
+        assert fits_the_width(phone), f"{path} is wider than a phone: {phone.evaluate('document.documentElement.scrollWidth')} px"
+        if path == "/":  # the start page says, as the banner does, that nothing survives a restart
+            assert "do not survive a restart" in phone.content()
+    assert "already approved" in phone.content()  # the last page checked: the used link's answer
+
+    phone.goto(owner_shop.links(waiting)["reject"])  # the confirmation page, then its answer
+    assert fits_the_width(phone)
+    phone.get_by_role("button", name="Reject order").click()
+    phone.get_by_text("rejected").first.wait_for()
+    assert fits_the_width(phone)
+
+
+@pytest.mark.parametrize("width", [PHONE["width"], 1280])
+def test_each_framed_email_is_as_tall_as_its_content_and_shows_its_footer(owner_shop, browser, width):
+    """The outbox framed every email at 460 px: the order-received email's footer was cut off."""
+    order_id = awaiting(owner_shop)
+    context = browser.new_context(viewport={"width": width, "height": 900})
+    try:
+        page = context.new_page()
+        page.goto(f"{owner_shop.url}/outbox")
+        page.wait_for_function(FRAMES_FIT, timeout=20_000)
+
+        page.goto(f"{owner_shop.url}/console/orders/{order_id}")  # the order's messages, opened
+        page.locator("details", has_text="We have your order").locator("summary").click()
+        page.wait_for_function(FRAMES_FIT, timeout=20_000)
+    finally:
+        context.close()
+

@@ -63,3 +63,51 @@ def test_the_local_shop_starts_serves_and_stops_on_ctrl_c(synthesized):
     assert code == 0, "".join(lines)
     assert "stopping..." in "".join(lines)
     assert "Traceback" not in "".join(lines)
+
+
+def _without_aws_configuration() -> dict[str, str]:
+    """A newcomer's environment: no AWS variables at all."""
+    return {name: value for name, value in os.environ.items() if not name.startswith("AWS_")}
+
+
+def test_ctrl_c_with_orders_waiting_says_what_was_discarded_and_prints_nothing_but_the_shops_own_lines(synthesized):
+    """Start-up printed botocore's "Found credentials in environment variables.", and Ctrl-C with
+    orders waiting dumped moto's internals (its Wait states' parse trees, each task's ShopStopped).
+    Now: the banner (which says state lives in memory), the shop's own JSON log lines, `stopping...`,
+    and how many orders in flight were discarded. Ctrl-C exits 0: it is the documented way to stop."""
+    env = {**_without_aws_configuration(), "PORT": "0", "AWS_PORT": "0", "PYTHONUNBUFFERED": "1",
+           "SHOP_TEMPLATE": str(synthesized.template_path), "APPROVAL_TIMEOUT": "600", "FEEDBACK_DELAY": "600"}
+    process = subprocess.Popen([sys.executable, "-m", "shop.local"], env=env, stdout=subprocess.PIPE,
+                               stderr=subprocess.STDOUT, text=True)
+    lines: list[str] = []
+    reader = threading.Thread(target=lambda: lines.extend(iter(process.stdout.readline, "")), daemon=True)
+    reader.start()
+    try:
+        banner = poll(lambda: next((line for line in lines if "Shop:" in line), None), timeout=60, what="the banner")
+        url = re.search(r"http://127\.0\.0\.1:\d+", banner).group(0)
+        order_ids = [requests.post(f"{url}/orders", json=order_body(), timeout=10).json()["orderId"] for _ in range(2)]
+        for order_id in order_ids:
+            poll(lambda: requests.get(f"{url}/orders/{order_id}", timeout=10).json().get("status")  # noqa: B023
+                 == "AWAITING_APPROVAL", what=f"{order_id} awaiting approval")
+    finally:
+        process.send_signal(signal.SIGINT)
+        try:
+            code = process.wait(timeout=60)
+        finally:
+            if process.poll() is None:
+                process.kill()
+    reader.join(timeout=5)
+    output = "".join(lines)
+
+    assert code == 0, output
+    assert "do not survive a restart" in output  # the banner says the state is in memory only
+    for noise in ("Found credentials", "Wait function", "FailureEventException", "ShopStopped", "Traceback",
+                  "state machine event", " HTTP/1.1"):
+        assert noise not in output, output
+    # Past the banner (its last line is the in-memory warning), every line is the shop's own.
+    after_banner = output.split("do not survive a restart", 1)[1].splitlines()[1:]
+    said = [line for line in after_banner if line.strip()]
+    assert said[-1] == "2 orders in flight were discarded" and said.count("stopping...") == 1, output
+    for line in said[:-1]:
+        if line != "stopping...":  # a function may still log as the shop starts stopping
+            assert "service" in json.loads(line), line  # a function's structured log line

@@ -95,6 +95,21 @@ def test_html_body_shows_the_items_and_total(name, context, subject):
     assert ORDER_ID in body
 
 
+def cells(row: str) -> list[str]:
+    return [re.sub(r"<[^>]+>", "", cell).strip() for cell in re.findall(r"<t[hd][^>]*>.*?</t[hd]>", row, flags=re.S)]
+
+
+@pytest.mark.parametrize(("name", "context", "subject"), HTML_WITH_ORDER, ids=HTML_IDS)
+def test_html_body_shows_unit_price_and_line_total_side_by_side_as_the_console_does(name, context, subject):
+    """A "Price" of 29.80 for two mugs at 14.90 read as the price of one mug."""
+    body = render(name, order=public_order(), **context).body
+
+    rows = [cells(row) for row in re.findall(r"<tr[^>]*>(?:(?!<tr).)*?</tr>", body, flags=re.S)]  # innermost
+    assert ["Item", "Qty", "Price", "Total"] in rows
+    assert ["Stoneware mug", "2", "14.90 EUR", "29.80 EUR"] in rows
+    assert ["Total", "1,234.50 EUR"] in rows
+
+
 @pytest.mark.parametrize(("name", "context", "subject"), HTML_WITH_ORDER, ids=HTML_IDS)
 def test_html_body_shows_the_customer(name, context, subject):
     body = render(name, order=public_order(), **context).body
