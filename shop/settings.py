@@ -83,7 +83,7 @@ class DeployParameters:
     @classmethod
     def from_context(cls, get_context) -> DeployParameters:
         """Build from a CDK `node.try_get_context`-like callable; every key is required."""
-        values = {}
+        values: dict[str, Any] = {}
         for key, field in cls.CONTEXT_KEYS.items():
             value = get_context(key)
             if value is None or str(value).strip() == "":

@@ -45,8 +45,13 @@ class PreflightResult:
         out(self.lines[-1])
 
 
+def _error(error: Exception) -> dict[str, Any]:
+    """A botocore ClientError's `Error` part (code, message); empty for any other error."""
+    return getattr(error, "response", {}).get("Error", {})
+
+
 def _error_code(error: Exception) -> str:
-    return getattr(error, "response", {}).get("Error", {}).get("Code", "")
+    return _error(error).get("Code", "")
 
 
 def _is_aws_error(error: Exception) -> bool:
@@ -96,7 +101,7 @@ def check_credentials(session: Any, result: PreflightResult, out: Out) -> bool:
         if not _is_aws_error(error):
             raise
         code = _error_code(error)
-        why = f"{code}: {error.response['Error'].get('Message', '')}" if code else str(error)
+        why = f"{code}: {_error(error).get('Message', '')}" if code else str(error)
         result.report("fail", f"AWS refused the credentials ({why}): renew them "
                               "(`aws sso login`, new access keys) and run this again", out)
         return False

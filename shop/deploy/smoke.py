@@ -55,7 +55,9 @@ def context_key(field: str) -> str:
 class Target(Protocol):
     """Where the smoke stack lives. Only this differs between AWS and local mode."""
 
-    stack_name: str
+    @property
+    def stack_name(self) -> str:
+        """The stack's name (a throwaway one, never the shop's own)."""
 
     def deploy(self) -> dict[str, str]:
         """Create (or update) the stack; its outputs."""

@@ -6,6 +6,7 @@ notification, the approval links) plus the AWS APIs a person would watch it with
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 import time
@@ -18,6 +19,7 @@ from urllib.parse import urljoin
 
 import requests
 
+from shop.samples import SES_SIMULATOR_SUCCESS, sample_order_body
 from shop.settings import (
     OUTCOME_APPROVED,
     OUTCOME_REJECTED,
@@ -29,7 +31,7 @@ from shop.settings import (
 T = TypeVar("T")
 CATALOG = Path(__file__).resolve().parents[2] / "data" / "demo-catalog.json"
 # SES's mailbox simulator: accepted even while the account is in the SES sandbox, delivers nowhere.
-CUSTOMER_EMAIL = "success@simulator.amazonses.com"
+CUSTOMER_EMAIL = SES_SIMULATOR_SUCCESS
 HTTP_TIMEOUT = 30
 
 # The states each outcome passes through, in order: the ids of shop/infra/workflow.py's states.
@@ -215,13 +217,7 @@ class Shop:
         return products[0].product_id
 
     def place(self, product_id: str) -> str:
-        body = {
-            "customerEmail": CUSTOMER_EMAIL,
-            "customerName": "Smoke Test",
-            "shippingAddress": {"streetAddress": "1 Test Street", "city": "London", "county": "Greater London",
-                                "country": "United Kingdom"},
-            "items": [{"productId": product_id, "quantity": 1}],
-        }
+        body = sample_order_body(product_id, customer_email=CUSTOMER_EMAIL, quantity=1)
         response = requests.post(f"{self.api_url}/orders", json=body, timeout=HTTP_TIMEOUT)
         if response.status_code != 201:
             raise StepFailed(f"POST /orders answered {response.status_code}: {response.text[:300]}")
@@ -405,7 +401,7 @@ def run_scenarios(ctx: Context) -> dict[str, bool]:
     waiting = no_answer(ctx)
     started = attempt("no-answer", lambda: next(waiting))
     for scenario, name in ((approve, "approve"), (reject, "reject"), (second_click, "second-click")):
-        if attempt(name, lambda scenario=scenario: scenario(ctx)):
+        if attempt(name, functools.partial(scenario, ctx)):
             results[name] = True
             ctx.report(name, "PASS")
     if started and attempt("no-answer", lambda: next(waiting, None)):

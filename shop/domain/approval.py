@@ -25,7 +25,10 @@ class Decision(enum.StrEnum):
 
 
 LINK_DECISIONS = (Decision.APPROVE, Decision.REJECT)
-_PAST_TENSE = {Decision.APPROVE: "approved", Decision.REJECT: "rejected", Decision.CANCEL: "cancelled"}
+# What a link used after its deadline is told, here and by the logic that finds the deadline
+# passed in the tables: the workflow's timeout is taking the order down the cancellation path.
+TIME_RAN_OUT = "The time to decide on this order ran out; it is being cancelled."
+_PAST_TENSE: dict[str, str] = {Decision.APPROVE: "approved", Decision.REJECT: "rejected", Decision.CANCEL: "cancelled"}
 _LINK_ID = re.compile(r"[A-Za-z0-9_-]{16,64}")
 
 
@@ -89,7 +92,7 @@ def verify(request: CallbackRequest, *, key: bytes, now: float) -> None:
     if not request.signature or not hmac.compare_digest(expected, request.signature):
         raise LinkForged("This link was not issued by the shop, or was changed. Use the link from the email.")
     if now >= request.expires:
-        raise LinkExpired("The time to decide on this order ran out; it is being cancelled.")
+        raise LinkExpired(TIME_RAN_OUT)
 
 
 def parse_callback(params: Mapping[str, str] | None) -> CallbackRequest:

@@ -156,7 +156,7 @@ def _check_texts(body: dict[str, Any]) -> None:
         raise InvalidRequest(f"customerEmail is not an email address we can send to: {error}",
                              field="customerEmail") from None
     for field_name, path in _ONE_LINE_FIELDS:
-        value = body
+        value: Any = body
         for step in path:
             value = value[step]
         # Judged as stored: a pasted name's trailing newline is stripped (below), not refused.

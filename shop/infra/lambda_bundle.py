@@ -15,6 +15,7 @@ import subprocess
 import sys
 from importlib import metadata
 from pathlib import Path
+from typing import cast
 
 import aws_cdk as cdk
 import jsii
@@ -91,7 +92,7 @@ class _CopyDependencies:
         for name in lambda_requirements():
             distribution = metadata.distribution(name)
             for file in distribution.files or ():
-                source = Path(distribution.locate_file(file))
+                source = Path(str(distribution.locate_file(file)))
                 if file.suffix in _COMPILED or "__pycache__" in file.parts or ".." in file.parts:
                     continue
                 if file.parent.name.endswith(".dist-info") and file.name in _INSTALLER_RECORDS:
@@ -111,7 +112,8 @@ def _copied_asset(source: Path, local: object) -> lambda_.Code:
         bundling=cdk.BundlingOptions(
             # Never pulled: local bundling always succeeds. CDK requires an image to be named.
             image=cdk.DockerImage.from_registry("public.ecr.aws/sam/build-python3.11"),
-            local=local,
+            # jsii calls try_bundle(output_dir, options), one struct, not the Protocol's keywords.
+            local=cast(cdk.ILocalBundling, local),
         ),
     )
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import cast
 
 import aws_cdk as cdk
 from aws_cdk import aws_apigatewayv2 as apigw
@@ -72,7 +73,7 @@ class OrderApi(Construct):
         # A retried order (same Idempotency-Key) asks whether its execution started: found by local
         # mode's IAM enforcement, which refused it (on AWS the retry got a 503).
         state_machine.grant_execution(self.function, "states:DescribeExecution")
-        machine_id = cdk.Stack.of(self).get_logical_id(state_machine.node.default_child)
+        machine_id = cdk.Stack.of(self).get_logical_id(cast(cdk.CfnElement, state_machine.node.default_child))
         nag.acknowledge(
             self.function,
             "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:"
@@ -85,7 +86,9 @@ class OrderApi(Construct):
         # Access logs of the default stage. HttpApi has no option for its default stage's logging, so
         # it is set on the stage's CloudFormation resource. Route keys, not paths: no order ids.
         self.access_logs = logs.LogGroup(self, "AccessLogs", retention=logs.RetentionDays.ONE_MONTH)
-        default_stage: apigw.CfnStage = self.http_api.default_stage.node.default_child
+        if self.http_api.default_stage is None:  # HttpApi makes one unless told not to
+            raise ValueError("the HTTP API needs its $default stage for the access logs")
+        default_stage = cast(apigw.CfnStage, self.http_api.default_stage.node.default_child)
         default_stage.access_log_settings = apigw.CfnStage.AccessLogSettingsProperty(
             destination_arn=self.access_logs.log_group_arn, format=json.dumps(ACCESS_LOG_FORMAT)
         )

@@ -14,6 +14,8 @@ two-second test.
 
 from __future__ import annotations
 
+from typing import TypeVar, cast
+
 import aws_cdk as cdk
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_cloudwatch_actions as cloudwatch_actions
@@ -63,6 +65,19 @@ LAMBDA_TRANSIENT_ERRORS = [
     "Lambda.TooManyRequestsException",
     TRANSIENT_ERROR,
 ]
+_Task = TypeVar("_Task", bound=sfn.TaskStateBase)
+
+
+def _lambda_retried(task: _Task) -> _Task:
+    """A Lambda step with the one retry policy of every Lambda step: 2, 4, 8 s, then the catch."""
+    task.add_retry(errors=LAMBDA_TRANSIENT_ERRORS, interval=cdk.Duration.seconds(2), max_attempts=3, backoff_rate=2)
+    return task
+
+
+def _dynamodb_retried(task: _Task) -> _Task:
+    """A DynamoDB step with the one retry policy of every DynamoDB step (1 s first, 4 attempts)."""
+    task.add_retry(errors=DYNAMODB_TRANSIENT_ERRORS, max_attempts=4, backoff_rate=2)
+    return task
 
 
 # AWS advises this prefix for the log groups of vended logs (Step Functions' among them): log
@@ -84,7 +99,7 @@ def vended_log_group_name(state_machine_name: str) -> str:
 def _logical_id(construct: Construct) -> str:
     """The logical id of a construct's CloudFormation resource, as cdk-nag writes it in a finding."""
     stack = cdk.Stack.of(construct)
-    return stack.resolve(stack.get_logical_id(construct.node.default_child))
+    return stack.resolve(stack.get_logical_id(cast(cdk.CfnElement, construct.node.default_child)))
 
 
 class OrderWorkflow(Construct):
@@ -201,7 +216,7 @@ class OrderWorkflow(Construct):
         )
 
     def _email(self, state_id: str, template: str, **extra: str) -> tasks.LambdaInvoke:
-        return tasks.LambdaInvoke(
+        return _lambda_retried(tasks.LambdaInvoke(
             self,
             state_id,
             lambda_function=self.customer_email,
@@ -210,7 +225,7 @@ class OrderWorkflow(Construct):
             ),
             result_path=sfn.JsonPath.DISCARD,
             retry_on_service_exceptions=False,
-        ).add_retry(errors=LAMBDA_TRANSIENT_ERRORS, interval=cdk.Duration.seconds(2), max_attempts=3, backoff_rate=2)
+        ))
 
     def _set_status(self, state_id: str, orders: dynamodb.ITable, status: str) -> tasks.DynamoUpdateItem:
         update = tasks.DynamoUpdateItem(
@@ -230,7 +245,7 @@ class OrderWorkflow(Construct):
             },
             result_path=sfn.JsonPath.DISCARD,
         )
-        return update.add_retry(errors=DYNAMODB_TRANSIENT_ERRORS, max_attempts=4, backoff_rate=2)
+        return _dynamodb_retried(update)
 
     def _definition(self, orders: dynamodb.ITable) -> sfn.IChainable:
         # Retries exhausted anywhere: mark the order FAILED (visible to the owner), then fail.
@@ -249,7 +264,7 @@ class OrderWorkflow(Construct):
         def guarded(task: sfn.TaskStateBase) -> sfn.TaskStateBase:
             return task.add_catch(failed, errors=[sfn.Errors.ALL], result_path="$.failure")
 
-        request_approval = tasks.LambdaInvoke(
+        request_approval = _lambda_retried(tasks.LambdaInvoke(
             self,
             "RequestApproval",
             lambda_function=self.approval_request,
@@ -266,15 +281,15 @@ class OrderWorkflow(Construct):
             task_timeout=sfn.Timeout.at("$.approvalTimeoutSeconds"),
             result_path="$.approval",
             retry_on_service_exceptions=False,
-        ).add_retry(errors=LAMBDA_TRANSIENT_ERRORS, interval=cdk.Duration.seconds(2), max_attempts=3, backoff_rate=2)
+        ))
 
-        delete_order = tasks.DynamoDeleteItem(
+        delete_order = _dynamodb_retried(tasks.DynamoDeleteItem(
             self,
             "DeleteOrder",
             table=orders,
             key={"orderId": tasks.DynamoAttributeValue.from_string(ORDER_ID)},
             result_path=sfn.JsonPath.DISCARD,
-        ).add_retry(errors=DYNAMODB_TRANSIENT_ERRORS, max_attempts=4, backoff_rate=2)
+        ))
         cancel = (
             guarded(delete_order)
             .next(guarded(self._email("CancellationEmail", "shipment_cancelled",

@@ -22,6 +22,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterable, Mapping
 
+from werkzeug.datastructures import Headers
 from werkzeug.wrappers import Request, Response
 
 LOOPBACK_NAMES = ("127.0.0.1", "localhost", "[::1]")
@@ -51,7 +52,7 @@ def same_origin(origin: str | None, host: str) -> bool:
     return origin is None or origin.strip().lower() == f"http://{host.strip().lower()}"
 
 
-def from_another_site(method: str, headers: Mapping[str, str], host: str) -> bool:
+def from_another_site(method: str, headers: Headers | Mapping[str, str], host: str) -> bool:
     """Whether a browser sent this request for a page of another origin. Where a browser knows
     Sec-Fetch-Site it sends it on every request; a top-level GET from a link elsewhere is harmless
     (GET changes nothing) and a link must keep working, so it counts for unsafe methods only."""

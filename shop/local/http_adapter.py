@@ -53,7 +53,7 @@ class HttpAdapter:
         self.stack: LocalStack | None = None  # set once the template is deployed
         self.aws_endpoint = ""
         self.hints: dict[str, Any] = {}  # the commands the start page prints (LocalShop.hints)
-        self.console = None  # the owner's console, set with the stack
+        self.console: Console | None = None  # the owner's console, set with the stack
         self.functions: Functions | None = None
         self.enforcer: Enforcer | None = None
         self.as_owner = contextlib.nullcontext  # the console's AWS calls are the owner's
@@ -125,33 +125,41 @@ class HttpAdapter:
                                path_parameters=parameters)
         return self._invoke_through_api(front, event)
 
+    def _deployed(self) -> tuple[LocalStack, Functions, Enforcer]:
+        """The deployed stack's parts, all set together: a request reaches a function only after."""
+        if self.stack is None or self.functions is None or self.enforcer is None:
+            raise RuntimeError("no stack is deployed yet")
+        return self.stack, self.functions, self.enforcer
+
     def _invoke_through_url(self, url, event: dict) -> Response:
         """A Function URL invokes as nobody: the function's policy must let anyone in, by URL."""
-        function = self.functions[url.function_name]
+        _, functions, enforcer = self._deployed()
+        function = functions[url.function_name]
         try:
-            self.enforcer.authorize("*", "lambda:InvokeFunctionUrl", function.arn,
-                                    {"lambda:FunctionUrlAuthType": url.auth_type})
-            self.enforcer.authorize("*", "lambda:InvokeFunction", function.arn,
-                                    {"lambda:FunctionUrlAuthType": url.auth_type,
-                                     "lambda:InvokedViaFunctionUrl": "true"})
+            enforcer.authorize("*", "lambda:InvokeFunctionUrl", function.arn,
+                               {"lambda:FunctionUrlAuthType": url.auth_type})
+            enforcer.authorize("*", "lambda:InvokeFunction", function.arn,
+                               {"lambda:FunctionUrlAuthType": url.auth_type,
+                                "lambda:InvokedViaFunctionUrl": "true"})
         except AccessDenied:
             return Response(json.dumps({"Message": "Forbidden"}), status=403, content_type="application/json")
         return self._invoke(url.function_name, event)
 
     def _invoke_through_api(self, route, event: dict) -> Response:
         """API Gateway invokes as its service, for this API's route (the permission's SourceArn)."""
-        function = self.functions[route.function_name]
-        source_arn = f"arn:aws:execute-api:{REGION}:{ACCOUNT_ID}:{self.stack.api_id}/$default/{route.method}{route.path}"
+        stack, functions, enforcer = self._deployed()
+        function = functions[route.function_name]
+        source_arn = f"arn:aws:execute-api:{REGION}:{ACCOUNT_ID}:{stack.api_id}/$default/{route.method}{route.path}"
         try:
-            self.enforcer.authorize("apigateway.amazonaws.com", "lambda:InvokeFunction", function.arn,
-                                    {"aws:SourceArn": source_arn, "aws:SourceAccount": ACCOUNT_ID})
+            enforcer.authorize("apigateway.amazonaws.com", "lambda:InvokeFunction", function.arn,
+                               {"aws:SourceArn": source_arn, "aws:SourceAccount": ACCOUNT_ID})
         except AccessDenied:
             return _internal_server_error()  # what API Gateway answers when it may not invoke
         return self._invoke(route.function_name, event)
 
     def _invoke(self, function_name: str, event: dict) -> Response:
         try:
-            return to_response(self.functions.invoke(function_name, event))
+            return to_response(self._deployed()[1].invoke(function_name, event))
         except Exception:
             # What API Gateway and Function URLs answer when the function itself fails.
             logger.exception("function %s failed", function_name)

@@ -13,7 +13,7 @@ import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from shop.local.template import ACCOUNT_ID, REGION
 from shop.samples import SAMPLE_CUSTOMER_EMAIL, place_order_curl, sample_order_body
@@ -56,6 +56,8 @@ class _ShortStateErrors(logging.Filter):
 _MOTO_STATE_LOGGER = "moto.stepfunctions.parser.asl.component.eval_component"
 
 
+_Default = TypeVar("_Default", int, None)
+
 def _switch(environ: Mapping[str, str], name: str, *, default: bool) -> bool:
     value = environ.get(name, "").strip().lower()
     if not value:
@@ -82,15 +84,15 @@ class LocalConfig:
     ses_verified: tuple[str, ...] = ()  # customer addresses (or domains) verified besides the sample's
 
     @classmethod
-    def from_environment(cls, environ: dict[str, str] | None = None) -> LocalConfig:
+    def from_environment(cls, environ: Mapping[str, str] | None = None) -> LocalConfig:
         """`PORT`, `AWS_PORT`, `APPROVAL_TIMEOUT`, `FEEDBACK_DELAY` (seconds), `CATALOG` (a catalog
         file to load instead of the demo one), `SHOP_TEMPLATE` (another synthesized template,
         e.g. the one the test session built), `SES_SANDBOX` (`off` for production access) and
         `SES_VERIFIED` (addresses or domains to verify, comma-separated)."""
-        environ = os.environ if environ is None else environ
+        env: Mapping[str, str] = os.environ if environ is None else environ
 
-        def number(name: str, default: int | None) -> int | None:
-            value = environ.get(name, "").strip()
+        def number(name: str, default: _Default) -> int | _Default:
+            value = env.get(name, "").strip()
             if not value:
                 return default
             if not value.isdigit():
@@ -102,15 +104,15 @@ class LocalConfig:
             aws_port=number("AWS_PORT", None),
             approval_timeout_seconds=number("APPROVAL_TIMEOUT", LOCAL_DEFAULT_APPROVAL_TIMEOUT_SECONDS),
             feedback_delay_seconds=number("FEEDBACK_DELAY", LOCAL_DEFAULT_FEEDBACK_DELAY_SECONDS),
-            template_path=Path(environ.get("SHOP_TEMPLATE") or DEFAULT_TEMPLATE),
-            catalog_path=Path(environ.get("CATALOG") or DEFAULT_CATALOG),
-            ses_sandbox=_switch(environ, "SES_SANDBOX", default=True),
-            ses_verified=tuple(filter(None, (a.strip() for a in environ.get("SES_VERIFIED", "").split(",")))),
+            template_path=Path(env.get("SHOP_TEMPLATE") or DEFAULT_TEMPLATE),
+            catalog_path=Path(env.get("CATALOG") or DEFAULT_CATALOG),
+            ses_sandbox=_switch(env, "SES_SANDBOX", default=True),
+            ses_verified=tuple(filter(None, (a.strip() for a in env.get("SES_VERIFIED", "").split(",")))),
         )
         from shop.local.patches.faults import Faults
 
         try:
-            config.faults = Faults.parse(environ.get("FAULTS", ""))
+            config.faults = Faults.parse(env.get("FAULTS", ""))
         except ValueError as error:
             raise SystemExit(f"FAULTS: {error}") from None
         if config.approval_timeout_seconds < 1:

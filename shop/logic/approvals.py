@@ -34,7 +34,7 @@ from typing import Any
 
 from shop.adapters.tables import DecisionConflict, DecisionsTable, OrdersTable
 from shop.adapters.workflow import NotTaken, TaskGone, Workflow
-from shop.domain.approval import CallbackRequest, Decision, past_tense, verify
+from shop.domain.approval import TIME_RAN_OUT, CallbackRequest, Decision, past_tense, verify
 from shop.domain.errors import (
     AlreadyDecided,
     DeliveryUnknown,
@@ -61,7 +61,6 @@ from shop.settings import (
 _STATUS_FOR = {Decision.APPROVE: STATUS_APPROVED, Decision.REJECT: STATUS_REJECTED,
                Decision.CANCEL: STATUS_CANCELLED}
 _CLOSED = "This order is closed: it was rejected, cancelled or not confirmed in time."
-TIME_RAN_OUT = "The time to decide on this order ran out; it is being cancelled."
 
 
 def ran_out_and_cancelled(deadline: str) -> str:

@@ -101,6 +101,10 @@ def place_order(
     created = True
     stored: Order | None = None
     if idempotency_key is not None:
+        if idempotency is None:
+            # A caller's mistake, not the client's: without the table the key would be ignored
+            # and a retry would place a second order. Refused before anything is written.
+            raise TypeError("place_order: an idempotency_key needs the idempotency table to claim it in")
         if not _IDEMPOTENCY_KEY.match(idempotency_key):
             raise InvalidRequest("Idempotency-Key must be 1 to 128 printable characters", field="Idempotency-Key")
         request_hash = hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()

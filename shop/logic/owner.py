@@ -13,7 +13,7 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from itertools import islice
-from typing import Any
+from typing import Any, overload
 
 from shop.adapters.stack import ShopResources
 from shop.domain.approval import Decision
@@ -72,14 +72,18 @@ def _known(order_id: str) -> None:
                        field="orderId")
 
 
-def _time(value: Any) -> str | None:
+@overload
+def _time(value: datetime | str) -> str: ...
+@overload
+def _time(value: None) -> None: ...
+def _time(value: datetime | str | None) -> str | None:
     return iso(value) if isinstance(value, datetime) else value
 
 
 def _status(order: dict[str, Any] | None, execution: dict[str, Any]) -> str:
     if order is not None:
         return order.get("status", STATUS_RECEIVED)
-    state = execution.get("status")
+    state = execution.get("status", "")
     if state == "SUCCEEDED":
         return (execution.get("output") or {}).get("outcome") or STATUS_FEEDBACK_REQUESTED
     return {"RUNNING": STATUS_CLOSING, "FAILED": STATUS_FAILED}.get(state, STATUS_ABORTED)

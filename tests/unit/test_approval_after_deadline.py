@@ -10,9 +10,9 @@ from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 
-from shop.domain.approval import Decision, approval_links, parse_callback
+from shop.domain.approval import TIME_RAN_OUT, Decision, approval_links, parse_callback
 from shop.domain.errors import AlreadyDecided, LinkExpired, LinkForged
-from shop.logic.approvals import TIME_RAN_OUT, decide, review
+from shop.logic.approvals import decide, review
 from tests.fakes import Decisions, Orders, Workflow
 from tests.unit.test_owner_decisions import awaiting
 

@@ -221,3 +221,15 @@ def test_storing_an_order_that_is_there_already_says_so_instead_of_failing():
 
     assert table.put_new(order) is True
     assert table.put_new(order) is False
+
+
+def test_a_key_without_the_idempotency_table_is_refused_before_anything_is_written(world):
+    """Issue 13, item 7 (found by mypy): with a key but no table, `idempotency.claim` on None
+    failed with an AttributeError after the catalog read; now a clear error, nothing stored."""
+    request = Request(world)
+    with pytest.raises(TypeError, match="idempotency_key needs the idempotency table"):
+        place_order(
+            valid_body(), products=Products(), orders=request, workflow=request, order_id="01JFIRST", now=T0,
+            approval_timeout_seconds=60, feedback_delay_seconds=1, idempotency=None, idempotency_key=KEY,
+        )
+    assert world.orders == {} and world.executions == {} and world.keys == {}

@@ -165,12 +165,13 @@ class Console:
                 owner.resend(self.shop, order_id, now=utc_now())
             elif action == "deliver":
                 owner.deliver(self.shop, order_id, now=utc_now())
-            else:
-                owner.decide(self.shop, order_id, ACTIONS[action], now=utc_now())
+            elif (decision := ACTIONS[action]) is not None:
+                owner.decide(self.shop, order_id, decision, now=utc_now())
         except LinkRefused as error:  # already decided, not awaiting approval, too late, not delivered
             response = self._order(request, order_id, problem=error.message, status=error.status)
-            if getattr(error, "retry_after", None):
-                response.headers["Retry-After"] = str(error.retry_after)
+            retry_after = getattr(error, "retry_after", None)
+            if retry_after:
+                response.headers["Retry-After"] = str(retry_after)
             return response
         separator = "&" if "?" in back else "?"
         return Response(status=303, headers={"Location": back + separator + urlencode({"done": action})})

@@ -168,7 +168,9 @@ def _action(prefix: str, name: str) -> _Action:
     canonical = service["privileges_lower_name"].get(name.lower()) if service else None
     if canonical is None:
         raise UnknownOperation(f"the service authorization reference has no action {prefix}:{name}")
-    required, optional, condition_keys = [], [], set()
+    required: list[_ResourceType] = []
+    optional: list[_ResourceType] = []
+    condition_keys: set[str] = set()
     for type_name, entry in service["privileges"][canonical]["resource_types"].items():
         condition_keys.update(entry["condition_keys"])
         if type_name:
