@@ -36,7 +36,7 @@ help:
 	@echo "make destroy delete the deployed stack and say what it keeps (YES=1: no question)"
 	@echo "make smoke   deploy a throwaway stack, run the test plan against it, destroy it (about 10 min, under a cent)"
 	@echo "make smoke-local  the same test plan against local mode (no AWS account; under a minute)"
-	@echo "make lint    ruff"
+	@echo "make lint    ruff and mypy (make test runs it first)"
 	@echo "make bench   benchmarks of the local mode, AWS cost per order (minutes; writes BENCHMARKS.md)"
 	@echo "make mutation  mutation testing of the approval protocol (a few minutes; see TESTING.md)"
 
@@ -73,11 +73,13 @@ $(TEMPLATE): $(INSTALLED) $(NODE_RUNTIME) $(SOURCES)
 run: $(TEMPLATE) $(NODE_INSTALLED)
 	$(PY) -m shop.local
 
-test: $(INSTALLED) $(LAMBDA_RUNTIME) $(NODE_INSTALLED) $(NODE_RUNTIME)
+test: lint $(INSTALLED) $(LAMBDA_RUNTIME) $(NODE_INSTALLED) $(NODE_RUNTIME)
 	$(PY) -m pytest
 
+# ruff, then mypy over shop/ (pyproject.toml [tool.mypy]; its first run takes minutes: aws_cdk's types).
 lint: $(INSTALLED)
 	$(VENV)/bin/ruff check shop tests bench app.py
+	$(VENV)/bin/mypy
 
 seed: $(INSTALLED)
 	$(PY) -m shop.seed $(or $(FILE),data/demo-catalog.json)

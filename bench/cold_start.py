@@ -167,6 +167,44 @@ def import_times(function: dict[str, Any], runs: int) -> dict[str, Any]:
     }
 
 
+# What the handlers import before any tracing (Powertools' Logger and event handler, boto3), and
+# what tracing would add: Powertools' Tracer, which imports the X-Ray SDK (not in the layer).
+TRACER_BASELINE = "import aws_lambda_powertools.logging, aws_lambda_powertools.event_handler, boto3"
+TRACER_STATEMENT = "from aws_lambda_powertools import Tracer; Tracer(service='bench')"
+# Issue 13, item 7: the functions get X-Ray tracing only if it costs less than this at import.
+TRACER_MS_LIMIT = 20
+
+
+def _self_times_us(statement: str) -> dict[str, int]:
+    """Each module `statement` imports in a fresh interpreter -> its own (self) import time."""
+    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LANG": "C.UTF-8", "AWS_REGION": "us-east-1",
+           "AWS_DEFAULT_REGION": "us-east-1", "AWS_LAMBDA_FUNCTION_NAME": "bench", "PYTHONDONTWRITEBYTECODE": "1"}
+    completed = subprocess.run([sys.executable, "-X", "importtime", "-c", statement], env=env,
+                               capture_output=True, text=True, timeout=120, check=False)
+    if completed.returncode != 0:
+        raise RuntimeError(f"{statement!r} failed: {completed.stderr[-2000:]}")
+    return {m.group(4): int(m.group(1)) for m in map(IMPORT_LINE.match, completed.stderr.splitlines()) if m}
+
+
+def marginal_ms(baseline: dict[str, int], extended: dict[str, int]) -> float:
+    """What `extended` costs beyond `baseline`: the self times of the modules only it imports."""
+    return sum(us for name, us in extended.items() if name not in baseline) / 1000
+
+
+def tracer_import_cost(runs: int = 7) -> dict[str, Any]:
+    """The import time Powertools' Tracer (and the X-Ray SDK it brings) would add to a handler:
+    median over `runs` pairs of fresh interpreters, from the bench's environment (the layer does not
+    ship aws_xray_sdk). Creating the Tracer is part of it: that is when the SDK is imported, and the
+    SDK builds a botocore X-Ray client (for sampling rules) while it is imported."""
+    costs = []
+    for _ in range(runs):
+        baseline = _self_times_us(TRACER_BASELINE)
+        costs.append(marginal_ms(baseline, _self_times_us(f"{TRACER_BASELINE}; {TRACER_STATEMENT}")))
+    median = statistics.median(costs)
+    return {"runs": runs, "median_ms": median, "all_ms": costs, "limit_ms": TRACER_MS_LIMIT,
+            "traced": median < TRACER_MS_LIMIT}
+
+
 def run(cdk_out: Path, template_path: Path, runs: int = 7) -> dict[str, Any]:
     template = json.loads(template_path.read_text())
     found = functions(cdk_out, template)
@@ -189,4 +227,6 @@ def run(cdk_out: Path, template_path: Path, runs: int = 7) -> dict[str, Any]:
             "package_zipped_bytes": code["zipped_bytes"] + sum(layer["zipped_bytes"] for layer in layers),
             "bundles_boto3": sorted({name for part in [code, *layers] for name in part["bundles"]}),
         })
-    return {"python": sys.version.split()[0], "handlers": handlers, "assets": sizes}
+    progress(f"cold start: Powertools Tracer ({runs} x 2 fresh interpreters)")
+    tracer = tracer_import_cost(runs)
+    return {"python": sys.version.split()[0], "handlers": handlers, "assets": sizes, "tracer": tracer}

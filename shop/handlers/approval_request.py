@@ -11,19 +11,22 @@ from datetime import datetime
 from typing import Any
 
 from aws_lambda_powertools import Logger
+from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from shop.adapters.aws import retryable_when_transient
 from shop.adapters.messaging import publish_notification
 from shop.adapters.secrets import signing_key
 from shop.adapters.tables import OrdersTable
+from shop.handlers import ORDER_ID_PATH
 from shop.logic.notifications import request_approval
 from shop.settings import runtime_settings
 
 logger = Logger(service="approval-request")
 
 
-@logger.inject_lambda_context(clear_state=True)
-def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, str | None]:
+# The correlation id: the order id, which also names the workflow's execution.
+@logger.inject_lambda_context(clear_state=True, correlation_id_path=ORDER_ID_PATH)
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, str | None]:
     order = event["order"]
     logger.append_keys(order_id=order.get("orderId"))
     settings = runtime_settings()

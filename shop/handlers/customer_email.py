@@ -9,17 +9,20 @@ from __future__ import annotations
 from typing import Any
 
 from aws_lambda_powertools import Logger
+from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from shop.adapters.aws import retryable_when_transient
 from shop.adapters.messaging import send_email
+from shop.handlers import ORDER_ID_PATH
 from shop.logic.notifications import send_customer_email
 from shop.settings import runtime_settings
 
 logger = Logger(service="customer-email")
 
 
-@logger.inject_lambda_context(clear_state=True)
-def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, str]:
+# The correlation id: the order id, which also names the workflow's execution.
+@logger.inject_lambda_context(clear_state=True, correlation_id_path=ORDER_ID_PATH)
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, str]:
     order = event["order"]
     logger.append_keys(order_id=order.get("orderId"), template=event.get("template"))
     with retryable_when_transient():

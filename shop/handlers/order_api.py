@@ -8,6 +8,8 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.typing import LambdaContext
 from ulid import ULID
 
 from shop.adapters.tables import IdempotencyKeys, OrdersTable, ProductsTable
@@ -91,6 +93,7 @@ def no_route(_: Exception) -> Response:
     return _json(404, {"message": f"no route for {event.request_context.http.method} {event.raw_path}"})
 
 
-@logger.inject_lambda_context(clear_state=True)
-def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+# The correlation id: API Gateway's request id, which its access log also records.
+@logger.inject_lambda_context(clear_state=True, correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return app.resolve(event, context)
