@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from shop.infra.node_runtime import use_project_node
+from tests.support import TEST_CONTEXT
 
 # Synthesis runs on the Node that make uses (the project's own LTS when the machine's is too
 # old), also when pytest is started directly; before anything imports aws_cdk.
@@ -23,16 +24,6 @@ os.environ.pop("AWS_PROFILE", None)
 os.environ.pop("AWS_ENDPOINT_URL", None)
 os.environ.pop("CDK_DEFAULT_REGION", None)  # the CDK CLI's region: synthesis checks it (shop/infra/regions.py)
 
-ROOT = Path(__file__).resolve().parents[1]
-COURSE_CATALOG = ROOT.parent / "shared" / "data" / "course-catalog" / "products.json"
-
-# The deploy parameters the tests synthesize with (cdk.json's values, explicitly).
-TEST_CONTEXT = {
-    "ownerEmail": "owner@shop.test",
-    "senderEmail": "orders@shop.test",
-    "approvalTimeoutSeconds": 86400,
-    "feedbackDelaySeconds": 86400,
-}
 # The session's one synthesis also runs cdk-nag (AwsSolutions). A finding does not abort it, so the
 # other tests still run; tests/infra/test_nag.py reads the cloud assembly's validation report.
 NAG_CONTEXT = {"nag": True, "@aws-cdk/core:failSynthOnValidationErrors": False}

@@ -7,6 +7,7 @@ import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import boto3
@@ -18,6 +19,20 @@ if TYPE_CHECKING:
     from shop.local.runtime import LocalShop
 
 T = TypeVar("T")
+
+ROOT = Path(__file__).resolve().parents[1]
+DEMO_CATALOG = ROOT / "data" / "demo-catalog.json"
+# The course's shared catalog, beside the project when it is checked out with the course's files;
+# the tests that read it are skipped without it.
+COURSE_CATALOG = ROOT.parent / "shared" / "data" / "course-catalog" / "products.json"
+
+# The deploy parameters the tests synthesize with (cdk.json's values, explicitly).
+TEST_CONTEXT = {
+    "ownerEmail": "owner@shop.test",
+    "senderEmail": "orders@shop.test",
+    "approvalTimeoutSeconds": 86400,
+    "feedbackDelaySeconds": 86400,
+}
 
 DEMO_PRODUCT = "01JDF12740C1HB5QE4DT9TWB3R"  # "Stoneware mug", 14.90 EUR, in data/demo-catalog.json
 DEMO_PRODUCT_2 = "01JDF12838RKB0TXYJAKACR44J"  # "Linen tea towel", 9.50 EUR

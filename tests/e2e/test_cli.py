@@ -16,10 +16,9 @@ import pytest
 import requests
 
 from shop.cli import EXIT
-from tests.support import DEMO_PRODUCT, DEMO_PRODUCT_2, poll
+from tests.support import DEMO_CATALOG, DEMO_PRODUCT, DEMO_PRODUCT_2, poll
 
 SHOP = Path(sys.executable).with_name("shop")  # the console script `pip install -e .` made
-ROOT = Path(__file__).resolve().parents[2]
 ADDRESS = ["--street", "12 St James Square", "--city", "London", "--county", "Greater London",
            "--country", "United Kingdom"]
 
@@ -365,7 +364,7 @@ def run_bare(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
 
 AWS_COMMANDS = [["order", "list"], ["approvals", "list"], ["order", "show", "01JDF12740C1HB5QE4DT9TWB3Z"],
                 ["approvals", "approve", "01JDF12740C1HB5QE4DT9TWB3Z"],
-                ["catalog", "load", str(ROOT / "data" / "demo-catalog.json")],
+                ["catalog", "load", str(DEMO_CATALOG)],
                 ["order", "place", "--email", "ada@example.com", "--name", "Ada", *ADDRESS,
                  "--item", f"{DEMO_PRODUCT}:1"]]
 

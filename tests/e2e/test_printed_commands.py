@@ -21,9 +21,8 @@ import pytest
 import requests
 
 from shop.settings import LOCAL_DEFAULT_PORT
-from tests.support import poll, start_shop
+from tests.support import ROOT, poll, start_shop
 
-ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent  # the venv's: `aws` (awscli, requirements/dev.txt) and `shop`
 # A command as people copy it: optional VAR=value assignments, then the program.
 COMMAND = re.compile(r"(?<![\w/.-])(?:[A-Z_]+=\S+ )*(?:curl|aws|\.venv/bin/shop) .*")

@@ -8,7 +8,7 @@ import pytest
 from shop.infra.regions import UnsupportedRegion
 from shop.infra.stack import REGION_CONTEXT_KEY, ShopStack, build_app
 from shop.settings import DeployParameters
-from tests.conftest import TEST_CONTEXT
+from tests.support import TEST_CONTEXT
 
 
 def test_an_unsupported_region_from_the_context_fails_synthesis(tmp_path):

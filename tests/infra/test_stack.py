@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from aws_cdk.assertions import Match, Template
 
-from tests.conftest import TEST_CONTEXT
+from tests.support import TEST_CONTEXT
 
 
 @pytest.fixture(scope="module")

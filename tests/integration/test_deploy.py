@@ -25,7 +25,7 @@ from shop.deploy.destroy import Kept, retained_resources
 from shop.deploy.preflight import BOOTSTRAP_VERSION_PARAMETER, preflight, required_bootstrap_version
 from shop.domain.catalog import parse_catalog
 from shop.samples import SES_SIMULATOR_SUCCESS
-from tests.conftest import ROOT
+from tests.support import DEMO_CATALOG, ROOT, TEST_CONTEXT
 
 REGION = "eu-west-1"
 ENVIRONMENT = f"aws://{DEFAULT_ACCOUNT_ID}/{REGION}"
@@ -33,7 +33,6 @@ ENVIRONMENT = f"aws://{DEFAULT_ACCOUNT_ID}/{REGION}"
 OWNER = "owner@lovelace-mugs.com"
 SENDER = "orders@lovelace-mugs.com"
 CONTEXT = ["-c", f"ownerEmail={OWNER}", "-c", f"senderEmail={SENDER}"]
-DEMO_CATALOG = ROOT / "data" / "demo-catalog.json"
 
 # What `cdk deploy` creates, cut down to what the next steps and a destroy touch: the owner's topic
 # with its email subscription, the products table, a kept table and a kept log group.
@@ -366,7 +365,6 @@ def test_the_cdk_commands_name_the_stack_and_its_context():
 
 def test_the_stack_name_context_names_the_synthesized_stack(tmp_path):
     from shop.infra.stack import build_app
-    from tests.conftest import TEST_CONTEXT
 
     _, stack = build_app(str(tmp_path), context={**TEST_CONTEXT, "stackName": "OrderShopSmoke"})
     assert stack.stack_name == "OrderShopSmoke"

@@ -10,9 +10,7 @@ from moto import mock_aws
 
 from shop.adapters.tables import ProductsTable
 from shop.seed import main
-from tests.conftest import COURSE_CATALOG, ROOT
-
-DEMO_CATALOG = ROOT / "data" / "demo-catalog.json"
+from tests.support import COURSE_CATALOG, DEMO_CATALOG
 
 
 @pytest.fixture
@@ -27,7 +25,7 @@ def table():
         yield ProductsTable("products")
 
 
-@pytest.mark.skipif(not COURSE_CATALOG.exists(), reason="../shared/data/course-catalog is not beside the project")
+@pytest.mark.skipif(not COURSE_CATALOG.exists(), reason=f"the course catalog is not at {COURSE_CATALOG}")
 def test_the_course_catalog_loads_with_exact_prices(table, capsys):
     assert main([str(COURSE_CATALOG), "--table", "products"]) == 0
     assert "loaded 1000 products" in capsys.readouterr().out

@@ -10,7 +10,8 @@ from typing import Any
 import pytest
 
 from shop.domain.catalog import Product, parse_catalog
-from tests.unit.samples import COURSE_CATALOG, DEMO_CATALOG, valid_body
+from tests.support import COURSE_CATALOG, DEMO_CATALOG
+from tests.unit.samples import valid_body
 
 
 @pytest.fixture

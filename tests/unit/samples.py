@@ -1,17 +1,12 @@
-"""Sample data for the unit tests: catalog paths, product ids, a valid order body, products."""
+"""Sample data for the unit tests: product ids, a valid order body, products."""
 
 from __future__ import annotations
 
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 from shop.domain.catalog import Product
 from tests.support import order_body
-
-ROOT = Path(__file__).resolve().parents[2]
-DEMO_CATALOG = ROOT / "data" / "demo-catalog.json"
-COURSE_CATALOG = ROOT.parent / "shared" / "data" / "course-catalog" / "products.json"
 
 MUG = "01JDF12740C1HB5QE4DT9TWB3R"  # "Stoneware mug", 14.90 EUR in the demo catalog
 TOWEL = "01JDF12838RKB0TXYJAKACR44J"  # "Linen tea towel", 9.50 EUR in the demo catalog

@@ -12,6 +12,7 @@ from shop.domain.approval import (
     LINK_DECISIONS,
     MAX_ORDER_ID_LENGTH,
     MAX_TOKEN_LENGTH,
+    CallbackRequest,
     Decision,
     approval_links,
     new_link_id,
@@ -195,7 +196,10 @@ def test_bad_callback_parameters_are_refused_naming_the_field(params, field):
     ids=["orderId max", "token max", "result padded", "expires 12 digits", "no sig"],
 )
 def test_callback_parameters_at_the_limits_are_accepted(params):
-    parse_callback(params)
+    assert parse_callback(params) == CallbackRequest(
+        order_id=params["orderId"], task_token=params["token"], decision=Decision(params["result"].strip()),
+        expires=int(params["expires"]), link_id=params["link"], signature=params["sig"],
+    )
 
 
 def test_callback_keeps_the_token_exactly_and_strips_the_rest():

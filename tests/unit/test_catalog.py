@@ -268,17 +268,23 @@ def test_parse_catalog_refuses_duplicate_ids_naming_the_second():
 # --- the real catalogs ------------------------------------------------------------------------
 
 
-def _assert_clean(products: list[Product]) -> None:
-    """Every price is a Decimal with exactly the currency's minor unit; no float anywhere."""
+def _unclean(products: list[Product]) -> list[tuple[str, Product]]:
+    """The products whose price is not a Decimal with exactly the currency's minor unit, or that
+    hold a float anywhere, each with what is wrong; empty when every one is clean."""
+    found = []
     for item in products:
-        assert isinstance(item.price, Decimal), item
-        assert item.price.as_tuple().exponent == -minor_units(item.currency), item
-        assert item.price >= 0, item
-        for field in dataclasses.fields(item):
-            assert not isinstance(getattr(item, field.name), float), (item, field.name)
         public = item.to_public()
-        assert not any(isinstance(value, float | Decimal) for value in public.values()), public
-        assert Decimal(public["price"]) == item.price
+        checks = {
+            "price not a Decimal": isinstance(item.price, Decimal),
+            "price not to the minor unit": isinstance(item.price, Decimal)
+            and item.price.as_tuple().exponent == -minor_units(item.currency),
+            "negative price": item.price >= 0,
+            "a float field": not any(isinstance(getattr(item, f.name), float) for f in dataclasses.fields(item)),
+            "a number in the public form": not any(isinstance(v, float | Decimal) for v in public.values()),
+            "public price differs": Decimal(public["price"]) == item.price,
+        }
+        found += [(problem, item) for problem, ok in checks.items() if not ok]
+    return found
 
 
 @pytest.fixture(scope="module")
@@ -305,7 +311,7 @@ def test_course_catalog_has_many_currencies(course_products):
 
 
 def test_course_catalog_prices_are_clean_decimals(course_products):
-    _assert_clean(course_products)
+    assert _unclean(course_products) == []
 
 
 def test_course_catalog_prices_match_the_file_to_the_minor_unit(course_products, course_entries):
@@ -333,7 +339,7 @@ def test_course_catalog_first_product(course_products):
 
 
 def test_demo_catalog(demo_products, demo_catalog):
-    _assert_clean(demo_products)
+    assert _unclean(demo_products) == []
     assert len(demo_products) == len(demo_catalog) >= 2  # ids are unique
     assert {p.currency for p in demo_products} == {"EUR"}
     assert str(demo_catalog[MUG].price) == "14.90"

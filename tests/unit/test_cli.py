@@ -12,6 +12,7 @@ from shop.cli import EXIT, render
 from shop.cli.api_client import ApiError
 from shop.cli.main import CommandError, _exit_code, _item, _parser
 from shop.domain.errors import AlreadyDecided, InvalidCatalog, InvalidRequest, LinkExpired, NotFound
+from tests.support import ROOT
 
 
 @pytest.mark.parametrize(("text", "item"), [("01JDF12740C1HB5QE4DT9TWB3R:2", ("01JDF12740C1HB5QE4DT9TWB3R", 2)),
@@ -219,7 +220,6 @@ def test_a_closed_pipe_ends_quietly_with_sigpipes_status(argv):
     import os
     import subprocess
     import sys
-    from pathlib import Path
 
     from shop.cli.main import EXIT_BROKEN_PIPE
 
@@ -232,7 +232,7 @@ def test_a_closed_pipe_ends_quietly_with_sigpipes_status(argv):
     os.close(read)
     try:
         result = subprocess.run([sys.executable, "-c", program, *argv], stdout=write, stderr=subprocess.PIPE,
-                                text=True, timeout=60, cwd=Path(__file__).resolve().parents[2])
+                                text=True, timeout=60, cwd=ROOT)
     finally:
         os.close(write)
 

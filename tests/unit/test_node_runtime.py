@@ -6,7 +6,7 @@ import re
 import subprocess
 
 from shop.infra import node_runtime
-from tests.unit.samples import ROOT
+from tests.support import ROOT
 
 
 def _supported_majors() -> set[str]:

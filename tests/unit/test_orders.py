@@ -112,7 +112,12 @@ def test_items_keep_the_customers_order(body):
 def test_boundary_values_are_accepted(body, mutation):
     mutation(body)
 
-    parse_order_request(body)
+    assert parse_order_request(body) == OrderRequest(
+        customer_email=body["customerEmail"],
+        customer_name=body["customerName"],
+        shipping_address=body["shippingAddress"],
+        items=[(item["productId"], item["quantity"]) for item in body["items"]],
+    )
 
 
 # --- parse_order_request: refused ------------------------------------------------------------

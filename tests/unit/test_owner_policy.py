@@ -6,7 +6,7 @@ import json
 import re
 
 from shop.owner_policy import PLACEHOLDER_OUTPUTS, owner_policy
-from tests.unit.samples import ROOT
+from tests.support import ROOT
 
 
 def test_the_readme_shows_the_policy_local_mode_enforces():

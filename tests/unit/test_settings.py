@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from shop.settings import DeployParameters
-from tests.unit.samples import ROOT
+from tests.support import ROOT
 
 CONTEXT: dict[str, Any] = {
     "ownerEmail": "owner@shop.test",
