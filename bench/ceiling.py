@@ -40,6 +40,7 @@ from typing import Any
 from bench import BENCH_PRODUCT, ROOT, order_body, progress
 from bench.load import LoadResult, Operation, count_lost, drain, measure_level, run_clients
 from bench.shop_process import FAKE_CREDENTIALS, REGION, ShopProcess, proc_cpu_seconds, proc_status
+from shop.adapters.workflow import execution_arn
 
 WORKER_TIME_LIMIT = 900.0
 
@@ -112,7 +113,7 @@ class _InProcessTarget:
         return boto3.client(service, region_name=REGION, config=Config(retries={"mode": "standard"}))
 
     def execution_arn(self, name: str) -> str:
-        return self.state_machine_arn.replace(":stateMachine:", ":execution:") + f":{name}"
+        return execution_arn(self.state_machine_arn, name)
 
 
 def _worker(out: Path, clients: int, per_client: int, approval_timeout: int, feedback_delay: int,

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from bench import RESULTS, ROOT
+from shop.adapters.workflow import execution_arn
 
 LOGS = RESULTS / "logs"
 REGION = "us-east-1"
@@ -116,7 +117,7 @@ class ShopProcess:
         return text.count('"level":"ERROR"') + text.count("Traceback (most recent call last)")
 
     def execution_arn(self, name: str) -> str:
-        return self.state_machine_arn.replace(":stateMachine:", ":execution:") + f":{name}"
+        return execution_arn(self.state_machine_arn, name)
 
     def stop(self, timeout: float = 120.0) -> None:
         """SIGINT (what Ctrl-C sends: the shop stops its executions and servers), then SIGKILL."""

@@ -10,6 +10,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from shop import stack_outputs as output
 from shop.domain.errors import InvalidCatalog
 from shop.settings import STACK_NAME
 
@@ -23,9 +24,9 @@ def products_table_from_stack(stack_name: str, cloudformation) -> str:
         raise SystemExit(str(error)) from None
     except Exception as error:  # any other AWS refusal, e.g. access denied
         raise SystemExit(f"stack {stack_name} not found: {error}") from None
-    if "ProductsTableName" not in outputs:
-        raise SystemExit(f"stack {stack_name} has no ProductsTableName output")
-    return outputs["ProductsTableName"]
+    if output.PRODUCTS_TABLE not in outputs:
+        raise SystemExit(f"stack {stack_name} has no {output.PRODUCTS_TABLE} output")
+    return outputs[output.PRODUCTS_TABLE]
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import boto3
 import requests
 
+from shop.adapters.workflow import execution_arn
 from shop.samples import sample_order_body
 
 if TYPE_CHECKING:
@@ -120,8 +121,7 @@ class ShopClient:
         return _plain(from_item(item)) if item else None
 
     def execution(self, order_id: str) -> dict[str, Any]:
-        machine = self.shop.stack.outputs["StateMachineArn"]
-        arn = machine.replace(":stateMachine:", ":execution:") + f":{order_id}"
+        arn = execution_arn(self.shop.stack.outputs["StateMachineArn"], order_id)
         return boto3.client("stepfunctions").describe_execution(executionArn=arn)
 
     def finished_execution(self, order_id: str, timeout: float = 20) -> dict[str, Any]:

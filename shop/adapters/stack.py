@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
+from shop import stack_outputs as output
 from shop.adapters.aws import configuration_problem, error_code
 from shop.adapters.messaging import publish_notification
 from shop.adapters.secrets import read_signing_key
@@ -23,10 +24,7 @@ from shop.adapters.tables import DecisionsTable, OrdersTable, ProductsTable
 from shop.adapters.workflow import Workflow
 
 # What the owner's tools need from the stack; `ShopStack` declares each as a CfnOutput.
-REQUIRED_OUTPUTS = (
-    "ApiUrl", "ApprovalUrl", "OrdersTableName", "DecisionsTableName", "ProductsTableName",
-    "StateMachineArn", "OwnerTopicArn", "LinkSigningSecretArn",
-)
+REQUIRED_OUTPUTS = output.ALL
 LOCAL_STACK_PATH = "/_local/stack.json"
 
 
@@ -88,34 +86,34 @@ class ShopResources:
 
     @cached_property
     def orders(self) -> OrdersTable:
-        return OrdersTable(self.outputs["OrdersTableName"], dynamodb=self.clients("dynamodb"))
+        return OrdersTable(self.outputs[output.ORDERS_TABLE], dynamodb=self.clients("dynamodb"))
 
     @cached_property
     def decisions(self) -> DecisionsTable:
-        return DecisionsTable(self.outputs["DecisionsTableName"], dynamodb=self.clients("dynamodb"))
+        return DecisionsTable(self.outputs[output.DECISIONS_TABLE], dynamodb=self.clients("dynamodb"))
 
     @cached_property
     def products(self) -> ProductsTable:
-        return ProductsTable(self.outputs["ProductsTableName"], dynamodb=self.clients("dynamodb"))
+        return ProductsTable(self.outputs[output.PRODUCTS_TABLE], dynamodb=self.clients("dynamodb"))
 
     @cached_property
     def workflow(self) -> Workflow:
-        return Workflow(self.outputs["StateMachineArn"], stepfunctions=self.clients("stepfunctions"))
+        return Workflow(self.outputs[output.STATE_MACHINE_ARN], stepfunctions=self.clients("stepfunctions"))
 
     @property
     def approval_url(self) -> str:
-        return self.outputs["ApprovalUrl"]
+        return self.outputs[output.APPROVAL_URL]
 
     @property
     def api_url(self) -> str:
-        return self.outputs["ApiUrl"].rstrip("/")
+        return self.outputs[output.API_URL].rstrip("/")
 
     @property
     def topic_arn(self) -> str:
-        return self.outputs["OwnerTopicArn"]
+        return self.outputs[output.OWNER_TOPIC_ARN]
 
     def signing_key(self) -> bytes:
-        return read_signing_key(self.outputs["LinkSigningSecretArn"], self.clients("secretsmanager"))
+        return read_signing_key(self.outputs[output.LINK_SIGNING_SECRET_ARN], self.clients("secretsmanager"))
 
     def publish(self, **message: Any) -> str:
         return publish_notification(**message, sns=self.clients("sns"))

@@ -13,6 +13,12 @@ from shop.adapters.aws import client, error_code
 _TASK_GONE = {"InvalidToken", "TaskDoesNotExist", "TaskTimedOut"}
 
 
+def execution_arn(state_machine_arn: str, name: str) -> str:
+    """The ARN of the state machine's execution `name` (an order's execution is named after it)."""
+    prefix, _, machine = state_machine_arn.rpartition(":stateMachine:")
+    return f"{prefix}:execution:{machine}:{name}"
+
+
 class TaskGone(Exception):
     """The approval task no longer accepts an answer."""
 
@@ -58,8 +64,7 @@ class Workflow:
             raise
 
     def execution_arn(self, name: str) -> str:
-        prefix, _, machine = self.state_machine_arn.rpartition(":stateMachine:")
-        return f"{prefix}:execution:{machine}:{name}"
+        return execution_arn(self.state_machine_arn, name)
 
     def executions(self, *, status: str | None = None) -> Iterator[dict[str, Any]]:
         """Every execution, newest first (as Step Functions lists them), one page at a time."""

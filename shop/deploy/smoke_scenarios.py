@@ -19,6 +19,7 @@ from urllib.parse import urljoin
 
 import requests
 
+from shop.adapters.workflow import execution_arn
 from shop.samples import SES_SIMULATOR_SUCCESS, sample_order_body
 from shop.settings import (
     OUTCOME_APPROVED,
@@ -248,7 +249,7 @@ class Shop:
 
     def execution_arn(self, order_id: str) -> str:
         # Each order's execution is named after the order (shop/logic/orders.py).
-        return self.outputs["StateMachineArn"].replace(":stateMachine:", ":execution:") + f":{order_id}"
+        return execution_arn(self.outputs["StateMachineArn"], order_id)
 
     def history(self, order_id: str) -> list[dict[str, Any]]:
         pages = self.client("stepfunctions").get_paginator("get_execution_history").paginate(

@@ -9,6 +9,7 @@ from pathlib import Path
 import aws_cdk as cdk
 from constructs import Construct
 
+from shop import stack_outputs as output
 from shop.infra import nag
 from shop.infra.approval import ApprovalCallback
 from shop.infra.lambda_bundle import ShopCode
@@ -96,14 +97,14 @@ class ShopStack(cdk.Stack):
         )
 
         for name, value in {
-            "ApiUrl": api.http_api.api_endpoint,
-            "ApprovalUrl": approval.url.url,
-            "OrdersTableName": storage.orders.table_name,
-            "DecisionsTableName": storage.decisions.table_name,
-            "ProductsTableName": storage.products.table_name,
-            "LinkSigningSecretArn": approval.signing_key.secret_arn,
-            "StateMachineArn": workflow.state_machine.state_machine_arn,
-            "OwnerTopicArn": notifications.topic.topic_arn,
+            output.API_URL: api.http_api.api_endpoint,
+            output.APPROVAL_URL: approval.url.url,
+            output.ORDERS_TABLE: storage.orders.table_name,
+            output.DECISIONS_TABLE: storage.decisions.table_name,
+            output.PRODUCTS_TABLE: storage.products.table_name,
+            output.LINK_SIGNING_SECRET_ARN: approval.signing_key.secret_arn,
+            output.STATE_MACHINE_ARN: workflow.state_machine.state_machine_arn,
+            output.OWNER_TOPIC_ARN: notifications.topic.topic_arn,
         }.items():
             cdk.CfnOutput(self, name, value=value)
 

@@ -9,6 +9,9 @@ from typing import Any
 import pytest
 from aws_cdk.assertions import Match, Template
 
+from shop import stack_outputs
+from shop.adapters.aws import TransientError
+from shop.adapters.stack import REQUIRED_OUTPUTS
 from tests.support import TEST_CONTEXT
 
 
@@ -276,3 +279,30 @@ def test_the_consoles_graph_of_the_definition_reaches_every_state(definition):
             ("RequestApproval", "Rejected", "catch", "OrderRejected"),
             ("RequestApproval", "TimedOut", "catch", "States.Timeout"),
             ("RequestApproval", "MarkShipped", "next", "")} <= edges
+
+
+def test_the_stack_outputs_are_exactly_those_the_owners_tools_read(synthesized):
+    """Issue 13, item 5: the names are written once (shop/stack_outputs.py); the template has them all."""
+    assert set(synthesized.template["Outputs"]) == set(stack_outputs.ALL)
+    assert REQUIRED_OUTPUTS == stack_outputs.ALL
+
+
+def test_lambda_steps_retry_the_error_the_handlers_raise_by_its_class_name(definition):
+    """A handler's TransientError reaches Step Functions as its class name: the name the Lambda
+    steps retry on must be that class's."""
+    lambda_steps = {name: state for name, state in definition["States"].items()
+                    if state["Type"] == "Task" and ":lambda:" in json.dumps(state["Resource"])}
+    assert lambda_steps
+    for name, state in lambda_steps.items():
+        retried = {error for retrier in state["Retry"] for error in retrier["ErrorEquals"]}
+        assert TransientError.__name__ in retried, name
+
+
+def test_every_step_of_a_kind_has_the_one_retry_policy_of_its_kind(definition):
+    policies: dict[str, list[str]] = {}
+    for state in definition["States"].values():
+        if state["Type"] == "Task":
+            kind = "lambda" if ":lambda:" in json.dumps(state["Resource"]) else "dynamodb"
+            policies.setdefault(kind, []).append(json.dumps(state["Retry"], sort_keys=True))
+    assert set(policies) == {"lambda", "dynamodb"}
+    assert all(len(set(retries)) == 1 for retries in policies.values()), policies

@@ -12,6 +12,7 @@ import boto3
 import pytest
 import requests
 
+from shop.adapters.workflow import execution_arn
 from shop.local.runtime import LocalConfig, LocalShop
 from tests.support import ShopClient, subjects
 
@@ -36,8 +37,7 @@ def disarmed(shop):
 
 def _failed_attempts(shop: ShopClient, order_id: str, state: str) -> int:
     """How many times `state`'s task failed, from the execution's history."""
-    machine = shop.shop.stack.outputs["StateMachineArn"]
-    arn = machine.replace(":stateMachine:", ":execution:") + f":{order_id}"
+    arn = execution_arn(shop.shop.stack.outputs["StateMachineArn"], order_id)
     events = boto3.client("stepfunctions").get_execution_history(executionArn=arn, maxResults=1000)["events"]
     failures, current = 0, None
     for event in events:

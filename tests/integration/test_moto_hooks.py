@@ -9,6 +9,7 @@ import boto3
 import pytest
 import requests
 
+from shop.adapters.workflow import execution_arn
 from shop.local.functions import load_handler
 from shop.local.outbox import Outbox
 from shop.local.patches import MissingTarget, Patch, applied
@@ -187,9 +188,9 @@ def test_a_waiting_tasks_token_names_its_state_machine_and_is_released_at_stop(s
     assert task_token_owner(token) == shop.stack.outputs["StateMachineArn"]
     assert task_token_owner("not-a-token") is None
     assert release_waiting_tasks() >= 1
-    execution = shop.stack.outputs["StateMachineArn"].replace(":stateMachine:", ":execution:")
+    execution = execution_arn(shop.stack.outputs["StateMachineArn"], order["orderId"])
     poll(lambda: boto3.client("stepfunctions").describe_execution(
-        executionArn=f"{execution}:{order['orderId']}")["status"] != "RUNNING", what="the released task to end")
+        executionArn=execution)["status"] != "RUNNING", what="the released task to end")
 
 
 def test_a_task_takes_one_answer_of_many_sent_at_once_and_refuses_the_rest_as_aws_does(shop):
