@@ -20,6 +20,7 @@ from urllib.parse import urljoin
 import requests
 
 from shop.adapters.workflow import execution_arn
+from shop.domain.ids import ULID_PATTERN
 from shop.samples import SES_SIMULATOR_SUCCESS, sample_order_body
 from shop.settings import (
     OUTCOME_APPROVED,
@@ -126,7 +127,7 @@ class NotificationCapture:
         for message in messages:
             envelope = json.loads(message["Body"])
             subject, text = envelope.get("Subject") or "", envelope.get("Message") or ""
-            for order_id in set(re.findall(r"\border ([0-9A-HJKMNP-TV-Z]{26})\b", f"{subject}\n{text}")):
+            for order_id in set(re.findall(rf"\border ({ULID_PATTERN})\b", f"{subject}\n{text}")):
                 self._seen.setdefault(order_id, {"subject": subject, "message": text})
             self.sqs.delete_message(QueueUrl=self.queue_url, ReceiptHandle=message["ReceiptHandle"])
 

@@ -9,10 +9,10 @@ from decimal import Decimal
 from typing import Any
 
 from shop.domain.errors import InvalidCatalog
+from shop.domain.ids import is_ulid
 from shop.domain.money import round_amount, to_decimal
 from shop.domain.text import forbidden_character
 
-_ULID = re.compile(r"[0-9A-HJKMNP-TV-Z]{26}")  # used with fullmatch: no trailing newline slips in
 _CURRENCY = re.compile(r"[A-Z]{3}")
 MAX_PRICE = Decimal("1e12")
 
@@ -54,7 +54,7 @@ def product_from_catalog_entry(entry: Any, position: int) -> Product:
     if not isinstance(entry, dict):
         raise InvalidCatalog(f"catalog entry {where} is not an object", field=where)
     product_id = entry.get("Id")
-    if not isinstance(product_id, str) or not _ULID.fullmatch(product_id):
+    if not is_ulid(product_id):
         raise InvalidCatalog(f"catalog entry {where}: Id must be a ULID", field=f"{where}.Id")
     name = entry.get("Name")
     if not isinstance(name, str) or not name.strip():

@@ -13,6 +13,7 @@ import fastjsonschema
 from shop.domain.catalog import Product
 from shop.domain.email_address import InvalidEmail, check_email
 from shop.domain.errors import InvalidRequest, UnprocessableOrder
+from shop.domain.ids import ULID_PATTERN
 from shop.domain.money import round_amount
 from shop.domain.text import forbidden_character
 from shop.settings import APPROVAL_FIELDS, STATUS_RECEIVED
@@ -20,7 +21,7 @@ from shop.settings import APPROVAL_FIELDS, STATUS_RECEIVED
 MAX_ITEMS_PER_ORDER = 50
 MAX_QUANTITY_PER_ITEM = 1000
 _NOT_BLANK = r"\S"
-_PRODUCT_ID = r"^[0-9A-HJKMNP-TV-Z]{26}$"
+_PRODUCT_ID = f"^{ULID_PATTERN}$"
 _TEXT = {"type": "string", "minLength": 1, "maxLength": 200, "pattern": _NOT_BLANK}
 # What each pattern means, for the client: a 400 says it in words, never as a regular expression.
 _PATTERN_MEANS = {

@@ -8,7 +8,6 @@ their current status from the orders table.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
@@ -18,6 +17,7 @@ from typing import Any, overload
 from shop.adapters.stack import ShopResources
 from shop.domain.approval import Decision
 from shop.domain.errors import AlreadyDecided, InvalidRequest, LinkExpired, LinkRefused, NotFound
+from shop.domain.ids import is_ulid
 from shop.domain.orders import without_private_fields
 from shop.domain.workflow_graph import CURRENT, current_state, state_marks, workflow_graph
 from shop.logic.approvals import decide_as_owner, deliver_as_owner
@@ -61,13 +61,10 @@ STATUSES = tuple(EXECUTION_STATUS_OF)
 _SHOWN_DETAILS = ("error", "cause")
 
 
-# Order ids are ULIDs. Anything else names no order, and must not reach an execution ARN, which
-# AWS would refuse with a ValidationException rather than "not found".
-_ORDER_ID = re.compile(r"[0-9A-HJKMNP-TV-Z]{26}")
-
-
 def _known(order_id: str) -> None:
-    if not _ORDER_ID.fullmatch(order_id or ""):
+    # Order ids are ULIDs. Anything else names no order, and must not reach an execution ARN, which
+    # AWS would refuse with a ValidationException rather than "not found".
+    if not is_ulid(order_id):
         raise NotFound(f"There is no order {order_id[:64]!r}: order ids are 26 letters and digits.",
                        field="orderId")
 
