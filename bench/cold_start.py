@@ -38,6 +38,7 @@ from bench import progress
 
 IMPORT_LINE = re.compile(r"^import time:\s+(\d+)\s+\|\s+(\d+)\s+\|( +)(\S+)\s*$")
 FORBIDDEN = ("boto3", "botocore")
+LAMBDA_REGION = "us-east-1"  # any region Lambda sets: importing a handler calls nothing
 
 
 def _placeholder(value: Any) -> str:
@@ -114,8 +115,8 @@ def _import_once(module: str, task: Path, layers: list[Path], environment: dict[
         "LANG": "C.UTF-8",
         "PYTHONPATH": os.pathsep.join(str(p) for p in layers),
         "LAMBDA_TASK_ROOT": str(task),
-        "AWS_REGION": "us-east-1",
-        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_REGION": LAMBDA_REGION,
+        "AWS_DEFAULT_REGION": LAMBDA_REGION,
         "AWS_LAMBDA_FUNCTION_NAME": module.rpartition(".")[2],
         "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "256",
         **environment,
@@ -177,8 +178,8 @@ TRACER_MS_LIMIT = 20
 
 def _self_times_us(statement: str) -> dict[str, int]:
     """Each module `statement` imports in a fresh interpreter -> its own (self) import time."""
-    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LANG": "C.UTF-8", "AWS_REGION": "us-east-1",
-           "AWS_DEFAULT_REGION": "us-east-1", "AWS_LAMBDA_FUNCTION_NAME": "bench", "PYTHONDONTWRITEBYTECODE": "1"}
+    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LANG": "C.UTF-8", "AWS_REGION": LAMBDA_REGION,
+           "AWS_DEFAULT_REGION": LAMBDA_REGION, "AWS_LAMBDA_FUNCTION_NAME": "bench", "PYTHONDONTWRITEBYTECODE": "1"}
     completed = subprocess.run([sys.executable, "-X", "importtime", "-c", statement], env=env,
                                capture_output=True, text=True, timeout=120, check=False)
     if completed.returncode != 0:

@@ -21,9 +21,9 @@ from typing import Any
 
 from bench import RESULTS, ROOT
 from shop.adapters.workflow import execution_arn
+from shop.local.template import REGION
 
 LOGS = RESULTS / "logs"
-REGION = "us-east-1"
 # moto accepts any credentials; set explicitly so nothing from the machine is ever used.
 FAKE_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench", "AWS_DEFAULT_REGION": REGION}
 

@@ -12,7 +12,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-ACCOUNT_ID = "123456789012"  # moto's default account
+# Local mode's one account and region, everywhere: moto's default account (tests/unit/test_template.py
+# checks it is still moto's), and the region moto's in-process clients are made for.
+ACCOUNT_ID = "123456789012"
 REGION = "us-east-1"
 
 

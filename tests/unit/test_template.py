@@ -183,3 +183,13 @@ def test_template_load(tmp_path):
     assert template.outputs == {"ApiUrl": {"Value": {"Ref": "Topic"}}}
     assert template.construct_path("OrdersTable") == "OrderShop/Storage/Orders/Resource"
     assert template.construct_path("Topic") == "Topic"
+
+
+def test_local_modes_account_is_motos_default_account():
+    """Issue 13, item 5: the account is written once (shop/local/template.py); it must be the one
+    moto files every resource under, or no local ARN would name a real moto resource."""
+    from moto.core import DEFAULT_ACCOUNT_ID
+
+    from shop.local.iam.policy import DEFAULT_ACCOUNT_ID as policy_default
+
+    assert ACCOUNT_ID == DEFAULT_ACCOUNT_ID == policy_default

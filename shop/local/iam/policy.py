@@ -21,7 +21,9 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-DEFAULT_ACCOUNT_ID = "123456789012"  # moto's default account
+from shop.local.template import ACCOUNT_ID
+
+DEFAULT_ACCOUNT_ID = ACCOUNT_ID  # moto's default account
 # A document without Version is read as 2008-10-17, as IAM does.
 VERSIONS = frozenset({"2012-10-17", "2008-10-17"})
 _POLICY_ELEMENTS = frozenset({"Version", "Id", "Statement"})
