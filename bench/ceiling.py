@@ -38,8 +38,8 @@ from pathlib import Path
 from typing import Any
 
 from bench import BENCH_PRODUCT, ROOT, order_body, progress
-from bench.load import LoadResult, Operation, count_lost, drain, measure_level, run_clients
-from bench.shop_process import FAKE_CREDENTIALS, REGION, ShopProcess, proc_cpu_seconds, proc_status
+from bench.load import LoadResult, Operation, measure, measure_level
+from bench.shop_process import FAKE_CREDENTIALS, REGION, ShopProcess
 from shop.adapters.workflow import execution_arn
 
 WORKER_TIME_LIMIT = 900.0
@@ -134,19 +134,8 @@ def _worker(out: Path, clients: int, per_client: int, approval_timeout: int, fee
         make = direct_operation(target.client, orders_table=target.orders_table,
                                 state_machine_arn=target.state_machine_arn,
                                 approval_timeout=approval_timeout, feedback_delay=feedback_delay)
-        def cpu() -> float:
-            return proc_cpu_seconds(os.getpid())
-
-        result, order_ids = run_clients(make, clients=clients, per_client=per_client,
-                                        label=f"ceiling_inprocess {clients} client(s)", cpu_seconds=cpu)
-        drain(target, result, cpu_seconds=cpu)
-        status = proc_status(os.getpid())
-        result.shop_threads_after, result.shop_rss_mb_after = status["Threads"], status["VmRSS"] / 1024
-        progress(f"ceiling_inprocess: {clients} client(s): {result.orders_per_second:.1f} orders/s "
-                 f"({result.sustained_orders_per_second:.1f} sustained), p99 {result.p99_ms:.0f} ms, "
-                 f"{result.errors} errors; checking {len(order_ids)} orders")
-        lost = count_lost(target, order_ids)
-        result.lost_orders, result.lost_detail = lost["lost"], lost
+        result = measure("ceiling_inprocess", make, target, clients=clients, per_client=per_client,
+                         pid=os.getpid())
         out.write_text(json.dumps(result.to_json()))
     finally:
         shop.stop()

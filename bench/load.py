@@ -29,7 +29,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from bench import order_body, percentile, progress
-from bench.shop_process import ShopProcess, proc_cpu_seconds
+from bench.shop_process import ShopProcess, proc_cpu_seconds, proc_status
 
 CLIENT_TIMEOUT = 30.0  # seconds a client waits for one answer
 LEVEL_TIME_LIMIT = 300.0  # seconds one concurrency level may run; clients stop placing after it
@@ -208,6 +208,27 @@ def drain(target: Any, result: LoadResult, *, cpu_seconds: Callable[[], float] |
         result.cpu_ms_per_order = (cpu_seconds() - result.cpu_seconds_at_start) * 1000 / result.succeeded
 
 
+def measure(kind: str, make: Callable[[int], Operation], target: Any, *, clients: int, per_client: int,
+            pid: int) -> LoadResult:
+    """The measuring loop of one level, the same for every kind: `clients` clients place their
+    orders through `make`, the workflows drain to the approval wait, then the shop process's (`pid`)
+    threads and memory and any lost order are recorded."""
+    def cpu() -> float:
+        return proc_cpu_seconds(pid)
+
+    result, order_ids = run_clients(make, clients=clients, per_client=per_client,
+                                    label=f"{kind} {clients} client(s)", cpu_seconds=cpu)
+    drain(target, result, cpu_seconds=cpu)
+    status = proc_status(pid)
+    result.shop_threads_after, result.shop_rss_mb_after = status["Threads"], status["VmRSS"] / 1024
+    progress(f"{kind}: {clients} client(s): {result.orders_per_second:.1f} orders/s "
+             f"({result.sustained_orders_per_second:.1f} sustained), p99 {result.p99_ms:.0f} ms, "
+             f"{result.errors} errors; checking {len(order_ids)} orders")
+    lost = count_lost(target, order_ids)
+    result.lost_orders, result.lost_detail = lost["lost"], lost
+    return result
+
+
 def measure_level(
     kind: str, clients: int, per_client: int, *, make_operation: Callable[[ShopProcess], Callable[[int], Operation]],
     shop_env: dict[str, str],
@@ -215,19 +236,7 @@ def measure_level(
     """One concurrency level against a freshly started shop (no executions left from before)."""
     with ShopProcess(f"{kind}-{clients}", extra_env=shop_env) as shop:
         progress(f"{kind}: {clients} client(s) x {per_client} orders (shop pid {shop.pid})")
-        def cpu() -> float:
-            return proc_cpu_seconds(shop.pid)
-
-        result, order_ids = run_clients(make_operation(shop), clients=clients, per_client=per_client,
-                                        label=f"{kind} {clients} client(s)", cpu_seconds=cpu)
-        drain(shop, result, cpu_seconds=cpu)
-        status = shop.status()
-        result.shop_threads_after, result.shop_rss_mb_after = status["Threads"], status["VmRSS"] / 1024
-        progress(f"{kind}: {clients} client(s): {result.orders_per_second:.1f} orders/s "
-                 f"({result.sustained_orders_per_second:.1f} sustained), p99 {result.p99_ms:.0f} ms, "
-                 f"{result.errors} errors; checking {len(order_ids)} orders")
-        lost = count_lost(shop, order_ids)
-        result.lost_orders, result.lost_detail = lost["lost"], lost
+        result = measure(kind, make_operation(shop), shop, clients=clients, per_client=per_client, pid=shop.pid)
         result.shop_log_errors = shop.log_errors()
     return result
 
