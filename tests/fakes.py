@@ -16,7 +16,8 @@ from typing import Any
 
 from shop.adapters.tables import DecisionConflict
 from shop.adapters.workflow import NotTaken, TaskGone
-from shop.settings import APPROVAL_FIELDS, STATUS_AWAITING_APPROVAL, STATUS_RECEIVED
+from shop.domain.orders import APPROVAL_FIELDS
+from shop.domain.status import OrderStatus
 
 Before = Callable[[str], None]
 
@@ -50,9 +51,9 @@ class Orders:
     def mark_awaiting_approval(self, order_id: str, *, task_token: str, link_id: str, deadline: str) -> bool:
         self.before("orders.mark_awaiting_approval")
         order = self.items.get(order_id)
-        if order is None or order.get("status") not in (STATUS_RECEIVED, STATUS_AWAITING_APPROVAL):
+        if order is None or order.get("status") not in (OrderStatus.RECEIVED, OrderStatus.AWAITING_APPROVAL):
             return False
-        order.update(status=STATUS_AWAITING_APPROVAL, approvalTaskToken=task_token, pendingLinkId=link_id,
+        order.update(status=OrderStatus.AWAITING_APPROVAL, approvalTaskToken=task_token, pendingLinkId=link_id,
                      approvalDeadline=deadline)
         order.pop("approvalLinkId", None)
         return True
@@ -68,7 +69,7 @@ class Orders:
     def replace_link(self, order_id: str, *, old_link_id: str, new_link_id: str) -> bool:
         self.before("orders.replace_link")
         order = self.items.get(order_id)
-        if (order is None or order.get("status") != STATUS_AWAITING_APPROVAL
+        if (order is None or order.get("status") != OrderStatus.AWAITING_APPROVAL
                 or order.get("approvalLinkId") != old_link_id):
             return False
         order["approvalLinkId"] = new_link_id
@@ -79,7 +80,7 @@ class Orders:
         order = self.items.get(order_id)
         if order is None:
             return
-        if order.get("status") == STATUS_AWAITING_APPROVAL:
+        if order.get("status") == OrderStatus.AWAITING_APPROVAL:
             order.update(status=status, decidedAt=decided_at)
         for name in APPROVAL_FIELDS:
             order.pop(name, None)

@@ -8,8 +8,8 @@ from typing import Any
 
 from shop.adapters.aws import client, error_code
 from shop.domain.catalog import Product
-from shop.domain.orders import Order
-from shop.settings import APPROVAL_FIELDS, STATUS_AWAITING_APPROVAL, STATUS_RECEIVED
+from shop.domain.orders import APPROVAL_FIELDS, Order
+from shop.domain.status import OrderStatus
 
 _BATCH_GET_LIMIT = 100
 _BATCH_WRITE_LIMIT = 25
@@ -120,8 +120,8 @@ class OrdersTable(_Table):
             ConditionExpression="attribute_exists(orderId) AND #status IN (:received, :status)",
             ExpressionAttributeNames={"#status": "status"},
             ExpressionAttributeValues={
-                ":status": {"S": STATUS_AWAITING_APPROVAL},
-                ":received": {"S": STATUS_RECEIVED},
+                ":status": {"S": OrderStatus.AWAITING_APPROVAL},
+                ":received": {"S": OrderStatus.RECEIVED},
                 ":token": {"S": task_token},
                 ":link": {"S": link_id},
                 ":deadline": {"S": deadline},
@@ -153,7 +153,7 @@ class OrdersTable(_Table):
             ExpressionAttributeValues={
                 ":new": {"S": new_link_id},
                 ":old": {"S": old_link_id},
-                ":awaiting": {"S": STATUS_AWAITING_APPROVAL},
+                ":awaiting": {"S": OrderStatus.AWAITING_APPROVAL},
             },
         )
 
@@ -174,7 +174,7 @@ class OrdersTable(_Table):
             ConditionExpression="#status = :awaiting",
             ExpressionAttributeValues={
                 ":status": {"S": status},
-                ":awaiting": {"S": STATUS_AWAITING_APPROVAL},
+                ":awaiting": {"S": OrderStatus.AWAITING_APPROVAL},
                 ":decided_at": {"S": decided_at},
             },
         ):

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from shop.adapters.aws import client, error_code
+from shop.domain.workflow_contract import ExecutionStatus
 
 # What Step Functions answers when a token can no longer be used: already answered, timed out,
 # or never existed. moto says InvalidToken where AWS says TaskTimedOut; both mean the same here.
@@ -80,7 +81,7 @@ class Workflow:
             raise
         for field in ("input", "output"):
             execution[field] = json.loads(execution[field]) if execution.get(field) else None
-        if execution.get("status") != "RUNNING":
+        if execution.get("status") != ExecutionStatus.RUNNING:
             self._finished[name] = execution
         return execution
 

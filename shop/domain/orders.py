@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from functools import cache
 from typing import Any
@@ -14,8 +14,8 @@ from shop.domain.catalog import Product
 from shop.domain.email_address import InvalidEmail, check_email
 from shop.domain.errors import InvalidRequest, UnprocessableOrder
 from shop.domain.money import round_amount
+from shop.domain.status import OrderStatus
 from shop.domain.text import forbidden_character
-from shop.settings import APPROVAL_FIELDS, STATUS_RECEIVED
 
 MAX_ITEMS_PER_ORDER = 50
 MAX_QUANTITY_PER_ITEM = 1000
@@ -35,8 +35,10 @@ _ONE_LINE_FIELDS = (
       for key in ("streetAddress", "city", "county", "country")),
 )
 
-# Workflow bookkeeping stored on an order that no API, page or printout shows: the pending
-# approval task's token, and the ids of the newest approval links.
+# What an order holds only while its owner may decide it: the approval task's token, the id of the
+# links that decide (`approvalLinkId`) and of links not yet confirmed sent (`pendingLinkId`). Private:
+# no API answer, page or printout shows them, and every status past the approval removes them.
+APPROVAL_FIELDS = ("approvalTaskToken", "approvalLinkId", "pendingLinkId")
 PRIVATE_ORDER_FIELDS = frozenset(APPROVAL_FIELDS)
 
 
@@ -185,8 +187,7 @@ class Order:
     lines: tuple[OrderLine, ...]
     currency: str
     total: Decimal
-    status: str = STATUS_RECEIVED
-    extra: dict[str, Any] = field(default_factory=dict)  # workflow bookkeeping, e.g. decision
+    status: OrderStatus = OrderStatus.RECEIVED
 
     def to_public(self) -> dict[str, Any]:
         """The order as the API returns it and the workflow carries it: JSON-safe, amounts as
@@ -214,11 +215,11 @@ class Order:
 
     @classmethod
     def from_public(cls, data: dict[str, Any]) -> Order:
-        """Inverse of `to_public`; extra keys (decision, deadline...) are kept in `extra`."""
+        """Inverse of `to_public`; other keys (the approval's bookkeeping) are not the order's."""
         return cls(
             order_id=data["orderId"],
             created_at=data["createdAt"],
-            status=data.get("status", STATUS_RECEIVED),
+            status=OrderStatus(data.get("status", OrderStatus.RECEIVED)),
             customer_name=data["customerName"],
             customer_email=data["customerEmail"],
             shipping_address=dict(data["shippingAddress"]),
@@ -234,17 +235,10 @@ class Order:
             ),
             currency=data["currency"],
             total=Decimal(str(data["total"])),
-            extra={key: value for key, value in data.items() if key not in _PUBLIC_KEYS},
         )
 
-    def with_status(self, status: str) -> Order:
+    def with_status(self, status: OrderStatus) -> Order:
         return replace(self, status=status)
-
-
-_PUBLIC_KEYS = frozenset(
-    {"orderId", "createdAt", "status", "customerName", "customerEmail", "shippingAddress",
-     "items", "currency", "total"}
-)
 
 
 def price_order(

@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from shop.domain.workflow_contract import ExecutionStatus
+
 START = "Start"  # the two pseudo-nodes every drawing of a state machine has
 END = "End"
 
@@ -18,7 +20,7 @@ CURRENT = "current"
 FAILED = "failed"
 
 # Execution statuses after which nothing is "current" any more.
-_STOPPED = {"FAILED", "ABORTED", "TIMED_OUT"}
+_STOPPED = {ExecutionStatus.FAILED, ExecutionStatus.ABORTED, ExecutionStatus.TIMED_OUT}
 
 
 def _edge(source: str, target: str, kind: str, label: str = "") -> dict[str, str]:
@@ -70,7 +72,7 @@ def state_marks(events: Iterable[Mapping[str, Any]], execution_status: str) -> d
             marks[details["name"]] = PASSED
     if started:
         marks[START] = PASSED
-    if execution_status == "SUCCEEDED":
+    if execution_status == ExecutionStatus.SUCCEEDED:
         marks[END] = PASSED
     elif execution_status in _STOPPED:
         marks = {name: FAILED if mark == CURRENT else mark for name, mark in marks.items()}

@@ -20,9 +20,12 @@ from shop.domain.errors import LinkRefused, ShopError
 from shop.logic import approvals
 from shop.logic.clock import utc_now
 from shop.rendering import render
-from shop.settings import runtime_settings
+from shop.settings import Env, SettingsNeeding
 
 logger = Logger(service="approval-callback")
+# Its function's settings, checked at its cold start: a variable missing here fails then, by name.
+runtime_settings = SettingsNeeding(Env.ORDERS_TABLE, Env.DECISIONS_TABLE, Env.STATE_MACHINE_ARN,
+                                    Env.LINK_SIGNING_SECRET)
 app = LambdaFunctionUrlResolver()
 
 # The token is in the page's URL: no referrer may carry it away, no cache may keep it.

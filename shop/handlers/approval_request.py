@@ -17,9 +17,11 @@ from shop.adapters.messaging import publish_notification
 from shop.adapters.secrets import signing_key
 from shop.adapters.tables import OrdersTable
 from shop.logic.notifications import request_approval
-from shop.settings import runtime_settings
+from shop.settings import Env, SettingsNeeding
 
 logger = Logger(service="approval-request")
+# Its function's settings, checked at its cold start: a variable missing here fails then, by name.
+runtime_settings = SettingsNeeding(Env.ORDERS_TABLE, Env.OWNER_TOPIC_ARN, Env.APPROVAL_URL, Env.LINK_SIGNING_SECRET)
 
 
 @logger.inject_lambda_context(clear_state=True)

@@ -15,9 +15,12 @@ from shop.adapters.workflow import Workflow
 from shop.domain.errors import InvalidRequest, NotFound, ShopError, UnprocessableOrder
 from shop.logic import orders as logic
 from shop.logic.clock import utc_now
-from shop.settings import runtime_settings
+from shop.settings import Env, SettingsNeeding
 
 logger = Logger(service="order-api")
+# Its function's settings, checked at its cold start: a variable missing here fails then, by name.
+runtime_settings = SettingsNeeding(Env.ORDERS_TABLE, Env.PRODUCTS_TABLE, Env.IDEMPOTENCY_TABLE, Env.STATE_MACHINE_ARN,
+                                    Env.APPROVAL_TIMEOUT, Env.FEEDBACK_DELAY)
 app = APIGatewayHttpResolver()
 
 _STATUS_FOR_ERROR = {InvalidRequest: 400, NotFound: 404, UnprocessableOrder: 422}

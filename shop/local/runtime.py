@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from shop.domain.workflow_contract import ExecutionStatus
 from shop.local.template import ACCOUNT_ID, REGION
 from shop.samples import SAMPLE_CUSTOMER_EMAIL, place_order_curl, sample_order_body
 from shop.settings import (
@@ -327,7 +328,7 @@ class LocalShop:
         sfn = boto3.client("stepfunctions", region_name=REGION)
         for machine in sfn.list_state_machines()["stateMachines"]:
             pages = sfn.get_paginator("list_executions").paginate(
-                stateMachineArn=machine["stateMachineArn"], statusFilter="RUNNING"
+                stateMachineArn=machine["stateMachineArn"], statusFilter=ExecutionStatus.RUNNING
             )
             for page in pages:
                 for execution in page["executions"]:

@@ -46,20 +46,13 @@ from shop.domain.errors import (
     NotReady,
 )
 from shop.domain.orders import without_private_fields
+from shop.domain.status import OrderStatus
+from shop.domain.workflow_contract import CANCELLATION_ERROR, REJECTION_ERROR
 from shop.logic.clock import iso, parse_iso
 from shop.rendering import format_utc
-from shop.settings import (
-    CANCELLATION_ERROR,
-    REJECTION_ERROR,
-    STATUS_APPROVED,
-    STATUS_AWAITING_APPROVAL,
-    STATUS_CANCELLED,
-    STATUS_RECEIVED,
-    STATUS_REJECTED,
-)
 
-_STATUS_FOR = {Decision.APPROVE: STATUS_APPROVED, Decision.REJECT: STATUS_REJECTED,
-               Decision.CANCEL: STATUS_CANCELLED}
+_STATUS_FOR = {Decision.APPROVE: OrderStatus.APPROVED, Decision.REJECT: OrderStatus.REJECTED,
+               Decision.CANCEL: OrderStatus.CANCELLED}
 _CLOSED = "This order is closed: it was rejected, cancelled or not confirmed in time."
 TIME_RAN_OUT = "The time to decide on this order ran out; it is being cancelled."
 
@@ -103,7 +96,7 @@ def refusal(record: dict[str, Any], order: dict[str, Any] | None = None, *, gone
     decision = record.get("decision", "")
     said = f"This order was already {past_tense(decision)} at {format_utc(record.get('decidedAt', ''))}"
     moved_on = gone or (order is not None
-                        and order.get("status") not in (STATUS_AWAITING_APPROVAL, STATUS_RECEIVED))
+                        and order.get("status") not in (OrderStatus.AWAITING_APPROVAL, OrderStatus.RECEIVED))
     if record.get("missed") or (gone and decision == Decision.APPROVE and not record.get("delivered")):
         return LinkExpired(f"{said}, but that decision did not reach the order's workflow before its "
                            "deadline: the order was not confirmed in time and is cancelled. Nothing was changed.")
@@ -138,7 +131,7 @@ def not_delivered(record: dict[str, Any], *, certain: bool = True) -> NotDeliver
 
 
 def not_pending(order: dict[str, Any]) -> LinkRefused:
-    if order.get("status") == STATUS_RECEIVED:
+    if order.get("status") == OrderStatus.RECEIVED:
         return NotReady("This order is still being received; the owner is asked in a moment. "
                         "Nothing was changed.")
     return AlreadyDecided(f"This order is {order.get('status')} and takes no decision now. Nothing was changed.")
@@ -168,7 +161,7 @@ def _awaiting_delivery(order: dict[str, Any], decided: dict[str, Any], decision:
     """A recorded decision that this click may (re)deliver: the same one, not settled, and the
     workflow still waiting for it."""
     return (decided["decision"] == decision.value and not decided.get("delivered")
-            and not decided.get("missed") and order.get("status") == STATUS_AWAITING_APPROVAL)
+            and not decided.get("missed") and order.get("status") == OrderStatus.AWAITING_APPROVAL)
 
 
 def _verified(request: CallbackRequest, *, key: bytes, orders: OrdersTable, decisions: DecisionsTable,
@@ -190,7 +183,7 @@ def _after_deadline(request: CallbackRequest, *, orders: OrdersTable, decisions:
         return refusal(decided, order, gone=order is None, now=now)
     if order is None:  # the cancellation path deletes the order first: it has run
         return LinkExpired(ran_out_and_cancelled(iso(datetime.fromtimestamp(request.expires, UTC))))
-    if order.get("status") in (STATUS_AWAITING_APPROVAL, STATUS_RECEIVED):
+    if order.get("status") in (OrderStatus.AWAITING_APPROVAL, OrderStatus.RECEIVED):
         return LinkExpired(TIME_RAN_OUT)  # the timeout is taking it down the cancellation path now
     return not_pending(order)
 
@@ -203,7 +196,7 @@ def review(request: CallbackRequest, *, key: bytes, orders: OrdersTable, decisio
     if decided:
         if not _awaiting_delivery(order, decided, request.decision):
             raise refusal(decided, order, now=now)
-    elif order.get("status") != STATUS_AWAITING_APPROVAL:
+    elif order.get("status") != OrderStatus.AWAITING_APPROVAL:
         raise not_pending(order)
     return Review(order=order, decision=request.decision, deadline=order.get("approvalDeadline", ""),
                   recorded=decided)
@@ -231,7 +224,7 @@ def open_for_owner(order_id: str, *, orders: OrdersTable, decisions: DecisionsTa
         if decided:
             raise refusal(decided, gone=True)
         raise NotFound(f"There is no open order {order_id}.", field="orderId")
-    awaiting = order.get("status") == STATUS_AWAITING_APPROVAL and bool(order.get("approvalTaskToken"))
+    awaiting = order.get("status") == OrderStatus.AWAITING_APPROVAL and bool(order.get("approvalTaskToken"))
     if decided:
         if not awaiting:
             raise refusal(decided, order, now=now)
@@ -290,7 +283,7 @@ def _decide_once(order: dict[str, Any], decided: dict[str, Any] | None, decision
             raise refusal(_quietly(decisions.get, order_id) or decided, order, now=now)
         uncertain = bool(lapsed)
     else:
-        if order.get("status") != STATUS_AWAITING_APPROVAL:
+        if order.get("status") != OrderStatus.AWAITING_APPROVAL:
             raise not_pending(order)
         decided = {"decision": decision.value, "decidedAt": iso(now)}
         try:

@@ -19,42 +19,30 @@ from shop.adapters.stack import ShopResources
 from shop.domain.approval import Decision
 from shop.domain.errors import AlreadyDecided, InvalidRequest, LinkExpired, LinkRefused, NotFound
 from shop.domain.orders import without_private_fields
+from shop.domain.status import OrderStatus
+from shop.domain.workflow_contract import ExecutionStatus, State
 from shop.domain.workflow_graph import CURRENT, current_state, state_marks, workflow_graph
 from shop.logic.approvals import decide_as_owner, deliver_as_owner
 from shop.logic.clock import iso, parse_iso
 from shop.logic.notifications import resend_approval_request
 from shop.rendering import format_utc
-from shop.settings import (
-    STATUS_APPROVED,
-    STATUS_AWAITING_APPROVAL,
-    STATUS_CANCELLED,
-    STATUS_FAILED,
-    STATUS_FEEDBACK_REQUESTED,
-    STATUS_RECEIVED,
-    STATUS_REJECTED,
-    STATUS_SHIPPED,
-)
-
-# A deleted order shows the outcome its execution ended with; these are those extra statuses.
-STATUS_TIMED_OUT = "TIMED_OUT"
-STATUS_CLOSING = "CLOSING"  # deleted, its cancellation email not yet sent
-STATUS_ABORTED = "ABORTED"  # stopped by hand in the Step Functions console
 
 # Each status, and the execution status every order in it has: the list asks Step Functions
 # for those executions only.
 EXECUTION_STATUS_OF = {
-    STATUS_RECEIVED: "RUNNING",
-    STATUS_AWAITING_APPROVAL: "RUNNING",
-    STATUS_APPROVED: "RUNNING",
-    STATUS_SHIPPED: "RUNNING",
-    STATUS_CLOSING: "RUNNING",
-    STATUS_FEEDBACK_REQUESTED: "SUCCEEDED",
-    STATUS_REJECTED: "SUCCEEDED",
-    STATUS_CANCELLED: "SUCCEEDED",
-    STATUS_TIMED_OUT: "SUCCEEDED",
-    STATUS_FAILED: "FAILED",
-    STATUS_ABORTED: "ABORTED",
+    OrderStatus.RECEIVED: ExecutionStatus.RUNNING,
+    OrderStatus.AWAITING_APPROVAL: ExecutionStatus.RUNNING,
+    OrderStatus.APPROVED: ExecutionStatus.RUNNING,
+    OrderStatus.SHIPPED: ExecutionStatus.RUNNING,
+    OrderStatus.CLOSING: ExecutionStatus.RUNNING,
+    OrderStatus.FEEDBACK_REQUESTED: ExecutionStatus.SUCCEEDED,
+    OrderStatus.REJECTED: ExecutionStatus.SUCCEEDED,
+    OrderStatus.CANCELLED: ExecutionStatus.SUCCEEDED,
+    OrderStatus.TIMED_OUT: ExecutionStatus.SUCCEEDED,
+    OrderStatus.FAILED: ExecutionStatus.FAILED,
+    OrderStatus.ABORTED: ExecutionStatus.ABORTED,
 }
+# In the order an order moves through them, for the console's filter and the CLI's error message.
 STATUSES = tuple(EXECUTION_STATUS_OF)
 
 # History event details worth showing; the rest (inputs, outputs, parameters) can hold the token.
@@ -78,15 +66,16 @@ def _time(value: Any) -> str | None:
 
 def _status(order: dict[str, Any] | None, execution: dict[str, Any]) -> str:
     if order is not None:
-        return order.get("status", STATUS_RECEIVED)
+        return order.get("status", OrderStatus.RECEIVED)
     state = execution.get("status")
-    if state == "SUCCEEDED":
-        return (execution.get("output") or {}).get("outcome") or STATUS_FEEDBACK_REQUESTED
-    return {"RUNNING": STATUS_CLOSING, "FAILED": STATUS_FAILED}.get(state, STATUS_ABORTED)
+    if state == ExecutionStatus.SUCCEEDED:
+        return (execution.get("output") or {}).get("outcome") or OrderStatus.FEEDBACK_REQUESTED
+    return {ExecutionStatus.RUNNING: OrderStatus.CLOSING, ExecutionStatus.FAILED: OrderStatus.FAILED}.get(
+        state, OrderStatus.ABORTED)
 
 
 def _summary(order: dict[str, Any], status: str, execution: dict[str, Any]) -> dict[str, Any]:
-    awaiting = status == STATUS_AWAITING_APPROVAL
+    awaiting = status == OrderStatus.AWAITING_APPROVAL
     return {
         "orderId": order.get("orderId") or execution.get("name"),
         "status": status,
@@ -137,7 +126,7 @@ def list_orders(shop: ShopResources, *, status: str | None = None, limit: int | 
 def pending_approvals(shop: ShopResources, *, now: datetime) -> list[dict[str, Any]]:
     """Orders awaiting the owner's decision, the most urgent first; those with a decision recorded
     and not yet delivered say which, since delivering it is what they await."""
-    pending = list_orders(shop, status=STATUS_AWAITING_APPROVAL, limit=None)
+    pending = list_orders(shop, status=OrderStatus.AWAITING_APPROVAL, limit=None)
     decided = shop.decisions.get_many(order["orderId"] for order in pending) if pending else {}
     for order in pending:
         deadline = order.get("approvalDeadline")
@@ -148,7 +137,7 @@ def pending_approvals(shop: ShopResources, *, now: datetime) -> list[dict[str, A
 
 
 # Where each decision takes the workflow: reaching it proves the decision was delivered.
-_TAKES_TO = {Decision.APPROVE: "MarkShipped", Decision.REJECT: "Rejected", Decision.CANCEL: "Cancelled"}
+_TAKES_TO = {Decision.APPROVE: State.MARK_SHIPPED, Decision.REJECT: State.REJECTED, Decision.CANCEL: State.CANCELLED}
 DELIVERED, NOT_YET_DELIVERED, MISSED = "delivered", "pending", "missed"
 
 
@@ -158,7 +147,7 @@ def delivery(record: dict[str, Any], marks: dict[str, str], execution_status: st
     (Deliver now delivers it); or `missed`, the workflow went on without it (its deadline passed)."""
     if record.get("delivered") or _TAKES_TO.get(Decision(record["decision"])) in marks:
         return DELIVERED
-    if not record.get("missed") and execution_status == "RUNNING" and marks.get("RequestApproval") == CURRENT:
+    if not record.get("missed") and execution_status == ExecutionStatus.RUNNING and marks.get(State.REQUEST_APPROVAL) == CURRENT:
         return NOT_YET_DELIVERED
     return MISSED
 
@@ -202,7 +191,7 @@ def order_detail(shop: ShopResources, order_id: str) -> dict[str, Any]:
         "live": order is not None,
         "decision": decision,
         # Decidable: awaiting approval, its notification sent, nothing recorded yet.
-        "awaitingApproval": status == STATUS_AWAITING_APPROVAL and record is None
+        "awaitingApproval": status == OrderStatus.AWAITING_APPROVAL and record is None
         and bool((order or {}).get("approvalLinkId")),
         "execution": {
             "status": execution.get("status"),
@@ -221,10 +210,6 @@ def workflow_picture(shop: ShopResources) -> dict[str, list[dict[str, str]]]:
     return workflow_graph(shop.workflow.definition())
 
 
-# The state the workflow enters when the approval deadline passes (shop/infra/workflow.py).
-_TIMED_OUT_STATE = "TimedOut"
-
-
 def _ended(shop: ShopResources, order_id: str) -> LinkRefused | None:
     """Why an order the workflow deleted, with no decision on record, takes no decision: its
     deadline passed (or its workflow was stopped or failed). None if it never existed.
@@ -237,10 +222,10 @@ def _ended(shop: ShopResources, order_id: str) -> LinkRefused | None:
     status = _status(None, execution)
     timed_out = next((event for event in shop.workflow.history(order_id)
                       if event.get("type") == "TaskTimedOut"
-                      or (event.get("stateEnteredEventDetails") or {}).get("name") == _TIMED_OUT_STATE), None)
+                      or (event.get("stateEnteredEventDetails") or {}).get("name") == State.TIMED_OUT), None)
     if timed_out is not None:
         passed = format_utc(_time(timed_out["timestamp"]))
-        if execution.get("status") == "RUNNING":
+        if execution.get("status") == ExecutionStatus.RUNNING:
             return LinkExpired(f"This order was not decided in time: the deadline passed at {passed}, and the "
                                "order is being cancelled. Nothing was changed.")
         return LinkExpired(f"This order was not decided in time: the deadline passed at {passed}, and the "
