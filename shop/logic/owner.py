@@ -9,7 +9,7 @@ their current status from the orders table.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import datetime
 from itertools import islice
@@ -18,6 +18,7 @@ from typing import Any
 from shop.adapters.stack import ShopResources
 from shop.domain.approval import Decision
 from shop.domain.errors import AlreadyDecided, InvalidRequest, LinkExpired, LinkRefused, NotFound
+from shop.domain.executions import Execution, HistoryEvent
 from shop.domain.orders import without_private_fields
 from shop.domain.status import OrderStatus
 from shop.domain.workflow_contract import ExecutionStatus, State
@@ -45,10 +46,6 @@ EXECUTION_STATUS_OF = {
 # In the order an order moves through them, for the console's filter and the CLI's error message.
 STATUSES = tuple(EXECUTION_STATUS_OF)
 
-# History event details worth showing; the rest (inputs, outputs, parameters) can hold the token.
-_SHOWN_DETAILS = ("error", "cause")
-
-
 # Order ids are ULIDs. Anything else names no order, and must not reach an execution ARN, which
 # AWS would refuse with a ValidationException rather than "not found".
 _ORDER_ID = re.compile(r"[0-9A-HJKMNP-TV-Z]{26}")
@@ -60,34 +57,35 @@ def _known(order_id: str) -> None:
                        field="orderId")
 
 
-def _time(value: Any) -> str | None:
-    return iso(value) if isinstance(value, datetime) else value
+def _time(value: datetime | None) -> str | None:
+    return iso(value) if value is not None else None
 
 
-def _status(order: dict[str, Any] | None, execution: dict[str, Any]) -> str:
+def _status(order: dict[str, Any] | None, execution: Execution | None) -> str:
+    """A live order's status, or the one a deleted order's execution says it ended with."""
     if order is not None:
         return order.get("status", OrderStatus.RECEIVED)
-    state = execution.get("status")
-    if state == ExecutionStatus.SUCCEEDED:
-        return (execution.get("output") or {}).get("outcome") or OrderStatus.FEEDBACK_REQUESTED
+    assert execution is not None, "no order and no execution: there is nothing to have a status"
+    if execution.status == ExecutionStatus.SUCCEEDED:
+        return execution.outcome or OrderStatus.FEEDBACK_REQUESTED
     return {ExecutionStatus.RUNNING: OrderStatus.CLOSING, ExecutionStatus.FAILED: OrderStatus.FAILED}.get(
-        state, OrderStatus.ABORTED)
+        execution.status, OrderStatus.ABORTED)
 
 
-def _summary(order: dict[str, Any], status: str, execution: dict[str, Any]) -> dict[str, Any]:
+def _summary(order: Mapping[str, Any], status: str, execution: Execution) -> dict[str, Any]:
     awaiting = status == OrderStatus.AWAITING_APPROVAL
     return {
-        "orderId": order.get("orderId") or execution.get("name"),
+        "orderId": order.get("orderId") or execution.name,
         "status": status,
         "customerName": order.get("customerName", ""),
         "customerEmail": order.get("customerEmail", ""),
         "total": order.get("total", ""),
         "currency": order.get("currency", ""),
-        "createdAt": order.get("createdAt") or _time(execution.get("startDate")),
+        "createdAt": order.get("createdAt") or _time(execution.start_date),
         "approvalDeadline": order.get("approvalDeadline") if awaiting else None,
         # Its notification went out: only then can it be decided (until then its links are pending).
         "notified": awaiting and bool(order.get("approvalLinkId")),
-        "execution": execution.get("status"),
+        "execution": execution.status,
     }
 
 
@@ -100,16 +98,17 @@ def check_status(status: str | None) -> str | None:
     return wanted
 
 
-def _summaries(shop: ShopResources, executions: Iterable[dict[str, Any]]) -> Iterator[dict[str, Any]]:
+def _summaries(shop: ShopResources, executions: Iterable[Execution]) -> Iterator[dict[str, Any]]:
     """A summary per execution, reading their orders 100 at a time (one BatchGetItem)."""
     executions = iter(executions)
     while page := list(islice(executions, 100)):
-        orders = shop.orders.get_many(execution["name"] for execution in page)
+        orders = shop.orders.get_many(execution.name for execution in page)
         for execution in page:
-            order = orders.get(execution["name"])
+            order = orders.get(execution.name)
+            snapshot: Mapping[str, Any]
             if order is None:  # deleted by its workflow: the details are in the execution's input
-                execution = shop.workflow.describe(execution["name"]) or execution
-                snapshot = (execution.get("input") or {}).get("order") or {}
+                execution = shop.workflow.describe(execution.name) or execution
+                snapshot = execution.order or {}
             else:
                 snapshot = order
             yield _summary(snapshot, _status(order, execution), execution)
@@ -161,13 +160,10 @@ def _decision(record: dict[str, Any], state: str) -> dict[str, Any]:
     return {"decision": record["decision"], "decidedAt": record["decidedAt"], "delivery": state}
 
 
-def _event(event: dict[str, Any]) -> dict[str, Any]:
-    shown: dict[str, Any] = {"id": event["id"], "type": event["type"], "timestamp": _time(event["timestamp"])}
-    for key, details in event.items():
-        if key.endswith("EventDetails") and isinstance(details, dict):
-            if "name" in details:
-                shown["state"] = details["name"]
-            shown.update({name: details[name] for name in _SHOWN_DETAILS if details.get(name)})
+def _event(event: HistoryEvent) -> dict[str, Any]:
+    shown: dict[str, Any] = {"id": event.id, "type": event.type, "timestamp": _time(event.timestamp)}
+    shown.update({name: value for name, value in
+                  (("state", event.state), ("error", event.error), ("cause", event.cause)) if value})
     return shown
 
 
@@ -179,14 +175,14 @@ def order_detail(shop: ShopResources, order_id: str) -> dict[str, Any]:
     if order is None and execution is None:
         raise NotFound(f"There is no order {order_id}.", field="orderId")
     events = shop.workflow.history(order_id) if execution else []
-    execution = execution or {}
-    snapshot = order or (execution.get("input") or {}).get("order") or {"orderId": order_id}
+    snapshot = order or (execution.order if execution else None) or {"orderId": order_id}
     status = _status(order, execution)
-    marks = state_marks(events, execution.get("status", ""))
+    execution_status = execution.status if execution else ""
+    marks = state_marks(events, execution_status)
     record = shop.decisions.get(order_id)
-    decision = _decision(record, delivery(record, marks, execution.get("status", ""))) if record else None
+    decision = _decision(record, delivery(record, marks, execution_status)) if record else None
     return {
-        "order": without_private_fields(snapshot),
+        "order": without_private_fields(dict(snapshot)),
         "status": status,
         "live": order is not None,
         "decision": decision,
@@ -194,10 +190,10 @@ def order_detail(shop: ShopResources, order_id: str) -> dict[str, Any]:
         "awaitingApproval": status == OrderStatus.AWAITING_APPROVAL and record is None
         and bool((order or {}).get("approvalLinkId")),
         "execution": {
-            "status": execution.get("status"),
-            "startDate": _time(execution.get("startDate")),
-            "stopDate": _time(execution.get("stopDate")),
-            "outcome": (execution.get("output") or {}).get("outcome"),
+            "status": execution.status if execution else None,
+            "startDate": _time(execution.start_date) if execution else None,
+            "stopDate": _time(execution.stop_date) if execution else None,
+            "outcome": execution.outcome if execution else None,
             "currentState": current_state(marks),
         },
         "marks": marks,
@@ -221,17 +217,16 @@ def _ended(shop: ShopResources, order_id: str) -> LinkRefused | None:
         return None
     status = _status(None, execution)
     timed_out = next((event for event in shop.workflow.history(order_id)
-                      if event.get("type") == "TaskTimedOut"
-                      or (event.get("stateEnteredEventDetails") or {}).get("name") == State.TIMED_OUT), None)
+                      if event.type == "TaskTimedOut" or (event.entered and event.state == State.TIMED_OUT)), None)
     if timed_out is not None:
-        passed = format_utc(_time(timed_out["timestamp"]))
-        if execution.get("status") == ExecutionStatus.RUNNING:
+        passed = format_utc(iso(timed_out.timestamp))
+        if execution.running:
             return LinkExpired(f"This order was not decided in time: the deadline passed at {passed}, and the "
                                "order is being cancelled. Nothing was changed.")
         return LinkExpired(f"This order was not decided in time: the deadline passed at {passed}, and the "
                            "order was cancelled. Nothing was changed.")
-    ended = execution.get("stopDate")
-    when = f" at {format_utc(_time(ended))}" if ended else ""
+    ended = execution.stop_date
+    when = f" at {format_utc(iso(ended))}" if ended else ""
     return AlreadyDecided(f"This order's workflow ended{when} ({status}); it takes no decision now. "
                           "Nothing was changed.")
 
