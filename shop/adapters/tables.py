@@ -103,9 +103,6 @@ class OrdersTable(_Table):
             ConditionExpression="attribute_not_exists(orderId)",
         )
 
-    def delete(self, order_id: str) -> None:
-        self.dynamodb.delete_item(TableName=self.table_name, Key={"orderId": {"S": order_id}})
-
     def mark_awaiting_approval(self, order_id: str, *, task_token: str, link_id: str, deadline: str) -> bool:
         """Record that the owner is being asked: the task token (the owner's console and CLI decide
         with it) and the deadline. The links' id stays pending until `confirm_links`: nothing can
