@@ -8,7 +8,7 @@ from typing import Any
 
 from shop.adapters.aws import client, error_code
 from shop.domain.catalog import Product
-from shop.domain.orders import APPROVAL_FIELDS, Order
+from shop.domain.orders import APPROVAL_FIELDS, Order, StoredOrder
 from shop.domain.status import OrderStatus
 
 _BATCH_GET_LIMIT = 100
@@ -94,6 +94,11 @@ class OrdersTable(_Table):
 
     key = "orderId"
 
+    def get(self, key: str) -> StoredOrder | None:  # type: ignore[override]
+        """The order with its approval's state (consistent read), or None."""
+        item = super().get(key)
+        return StoredOrder.from_item(item) if item is not None else None
+
     def put_new(self, order: Order) -> bool:
         """Store a new order; never overwrites one with the same id. False when one was there."""
         return self._condition_held(
@@ -154,11 +159,11 @@ class OrdersTable(_Table):
             },
         )
 
-    def get_many(self, order_ids: Iterable[str]) -> dict[str, dict[str, Any]]:
+    def get_many(self, order_ids: Iterable[str]) -> dict[str, StoredOrder]:
         """Orders by id (consistent reads); ids with no order are absent from the result."""
-        return {item["orderId"]: item for item in self._batch_get(order_ids)}
+        return {item["orderId"]: StoredOrder.from_item(item) for item in self._batch_get(order_ids)}
 
-    def set_decided(self, order_id: str, *, status: str, decided_at: str) -> None:
+    def set_decided(self, order_id: str, *, status: OrderStatus, decided_at: str) -> None:
         """Show the decision on the order while the workflow moves on, and take the token off it:
         it has done its work. The status only while the order awaits approval (the workflow may
         have moved it on already), the token whatever the status; never resurrects a deleted order."""

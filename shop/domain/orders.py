@@ -284,3 +284,52 @@ def price_order(
         currency=currency,
         total=round_amount(sum((line.line_total for line in lines), Decimal(0)), currency),
     )
+
+
+@dataclass(frozen=True)
+class ApprovalState:
+    """Where the owner's approval of a stored order stands. The token and the link ids are held only
+    while the owner may decide (shop/adapters/tables.py sets and removes them); none is ever shown."""
+
+    task_token: str | None = None  # the approval task's: resumes the workflow
+    link_id: str | None = None  # of the links that decide, once their notification went out
+    pending_link_id: str | None = None  # of links whose notification is not yet confirmed sent
+    deadline: str | None = None  # until when the owner may decide (ISO 8601, UTC)
+    decided_at: str | None = None  # when the owner decided, once the decision shows on the order
+
+# ApprovalState's fields by their names in the orders table (and in `StoredOrder.to_public`).
+_APPROVAL_KEYS = {"task_token": "approvalTaskToken", "link_id": "approvalLinkId",
+                  "pending_link_id": "pendingLinkId", "deadline": "approvalDeadline", "decided_at": "decidedAt"}
+
+
+@dataclass(frozen=True)
+class StoredOrder:
+    """An order as the orders table holds it: the order, and its approval's bookkeeping."""
+
+    order: Order
+    approval: ApprovalState = ApprovalState()
+    updated_at: str | None = None  # when the workflow last set its status
+
+    @property
+    def order_id(self) -> str:
+        return self.order.order_id
+
+    @property
+    def status(self) -> OrderStatus:
+        return self.order.status
+
+    @classmethod
+    def from_item(cls, item: dict[str, Any]) -> StoredOrder:
+        """From the table's item, as plain Python values."""
+        return cls(
+            order=Order.from_public(item),
+            approval=ApprovalState(**{field: item.get(key) for field, key in _APPROVAL_KEYS.items()}),
+            updated_at=item.get("updatedAt"),
+        )
+
+    def to_public(self) -> dict[str, Any]:
+        """The order as the API, pages and the owner's tools show it: its deadline and decision
+        time with it, never the token or the link ids (PRIVATE_ORDER_FIELDS)."""
+        shown = {"approvalDeadline": self.approval.deadline, "decidedAt": self.approval.decided_at,
+                 "updatedAt": self.updated_at}
+        return self.order.to_public() | {key: value for key, value in shown.items() if value is not None}

@@ -19,7 +19,7 @@ from shop.adapters.stack import ShopResources
 from shop.domain.approval import Decision
 from shop.domain.errors import AlreadyDecided, InvalidRequest, LinkExpired, LinkRefused, NotFound
 from shop.domain.executions import Execution, HistoryEvent
-from shop.domain.orders import without_private_fields
+from shop.domain.orders import StoredOrder, without_private_fields
 from shop.domain.status import OrderStatus
 from shop.domain.workflow_contract import ExecutionStatus, State
 from shop.domain.workflow_graph import CURRENT, current_state, state_marks, workflow_graph
@@ -61,10 +61,10 @@ def _time(value: datetime | None) -> str | None:
     return iso(value) if value is not None else None
 
 
-def _status(order: dict[str, Any] | None, execution: Execution | None) -> str:
+def _status(order: StoredOrder | None, execution: Execution | None) -> str:
     """A live order's status, or the one a deleted order's execution says it ended with."""
     if order is not None:
-        return order.get("status", OrderStatus.RECEIVED)
+        return order.status
     assert execution is not None, "no order and no execution: there is nothing to have a status"
     if execution.status == ExecutionStatus.SUCCEEDED:
         return execution.outcome or OrderStatus.FEEDBACK_REQUESTED
@@ -72,7 +72,9 @@ def _status(order: dict[str, Any] | None, execution: Execution | None) -> str:
         execution.status, OrderStatus.ABORTED)
 
 
-def _summary(order: Mapping[str, Any], status: str, execution: Execution) -> dict[str, Any]:
+def _summary(order: Mapping[str, Any], status: str, execution: Execution, *, notified: bool) -> dict[str, Any]:
+    """`order` as shown (StoredOrder.to_public, or a deleted one's from its execution's input);
+    `notified`, whether its approval's notification went out."""
     awaiting = status == OrderStatus.AWAITING_APPROVAL
     return {
         "orderId": order.get("orderId") or execution.name,
@@ -83,10 +85,14 @@ def _summary(order: Mapping[str, Any], status: str, execution: Execution) -> dic
         "currency": order.get("currency", ""),
         "createdAt": order.get("createdAt") or _time(execution.start_date),
         "approvalDeadline": order.get("approvalDeadline") if awaiting else None,
-        # Its notification went out: only then can it be decided (until then its links are pending).
-        "notified": awaiting and bool(order.get("approvalLinkId")),
+        "notified": awaiting and notified,
         "execution": execution.status,
     }
+
+
+def _notified(order: StoredOrder | None) -> bool:
+    """Its approval's notification went out: only then can it be decided (until then its links are pending)."""
+    return order is not None and bool(order.approval.link_id)
 
 
 def check_status(status: str | None) -> str | None:
@@ -110,8 +116,8 @@ def _summaries(shop: ShopResources, executions: Iterable[Execution]) -> Iterator
                 execution = shop.workflow.describe(execution.name) or execution
                 snapshot = execution.order or {}
             else:
-                snapshot = order
-            yield _summary(snapshot, _status(order, execution), execution)
+                snapshot = order.to_public()
+            yield _summary(snapshot, _status(order, execution), execution, notified=_notified(order))
 
 
 def list_orders(shop: ShopResources, *, status: str | None = None, limit: int | None = 50) -> list[dict[str, Any]]:
@@ -175,7 +181,7 @@ def order_detail(shop: ShopResources, order_id: str) -> dict[str, Any]:
     if order is None and execution is None:
         raise NotFound(f"There is no order {order_id}.", field="orderId")
     events = shop.workflow.history(order_id) if execution else []
-    snapshot = order or (execution.order if execution else None) or {"orderId": order_id}
+    snapshot = (order.to_public() if order else None) or (execution.order if execution else None) or {"orderId": order_id}
     status = _status(order, execution)
     execution_status = execution.status if execution else ""
     marks = state_marks(events, execution_status)
@@ -188,7 +194,7 @@ def order_detail(shop: ShopResources, order_id: str) -> dict[str, Any]:
         "decision": decision,
         # Decidable: awaiting approval, its notification sent, nothing recorded yet.
         "awaitingApproval": status == OrderStatus.AWAITING_APPROVAL and record is None
-        and bool((order or {}).get("approvalLinkId")),
+        and _notified(order),
         "execution": {
             "status": execution.status if execution else None,
             "startDate": _time(execution.start_date) if execution else None,

@@ -194,7 +194,9 @@ def test_the_page_shows_the_order_its_decision_and_deadline_and_changes_nothing(
 
     page = world.review(Decision.REJECT)
 
-    assert page == approvals.Review(order=awaiting(), decision=Decision.REJECT, deadline=DEADLINE, recorded=None)
+    # The page is given the order as shown: never its task token or link ids.
+    assert page == approvals.Review(order=public(awaiting()), decision=Decision.REJECT, deadline=DEADLINE,
+                                    recorded=None)
     assert world.log == GETS
     assert world.order() == awaiting() and world.record() is None and world.sfn.calls == []
 
@@ -205,7 +207,7 @@ def test_the_page_of_a_decision_recorded_not_delivered_offers_to_deliver_that_sa
     page = world.review(Decision.APPROVE)
 
     assert page.recorded == world.record() and page.recorded["decision"] == "approve"
-    assert (page.decision, page.deadline, page.order) == (Decision.APPROVE, DEADLINE, awaiting())
+    assert (page.decision, page.deadline, page.order) == (Decision.APPROVE, DEADLINE, public(awaiting()))
     assert world.log == GETS
 
 

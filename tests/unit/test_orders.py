@@ -15,10 +15,14 @@ from shop.domain.errors import InvalidRequest, UnprocessableOrder
 from shop.domain.orders import (
     MAX_ITEMS_PER_ORDER,
     MAX_QUANTITY_PER_ITEM,
+    PRIVATE_ORDER_FIELDS,
+    ApprovalState,
     Order,
     OrderRequest,
+    StoredOrder,
     parse_order_request,
     price_order,
+    without_private_fields,
 )
 from shop.domain.status import OrderStatus
 from tests.unit.samples import MUG, P1, P2, P3, TOWEL, product
@@ -541,3 +545,25 @@ def test_no_message_shows_a_regular_expression(body, mutation, field):
     error = refused(body)
     assert error.field == field
     assert not re.search(r"pattern|\^|\$|\\[sSdDwW]|\[\^|\][{+*]|\(\?|\.\*|\{\d+(,\d*)?\}", error.message), error.message
+
+
+def test_a_stored_order_reads_every_field_the_table_holds_and_shows_what_the_api_always_showed(order):
+    item = order.to_public() | {
+        "status": "AWAITING_APPROVAL", "approvalTaskToken": "token", "approvalLinkId": "link", "pendingLinkId": "next",
+        "approvalDeadline": "2026-11-25T16:13:46Z", "decidedAt": "2026-11-24T17:00:00Z",
+        "updatedAt": "2026-11-24T16:14:00Z"}
+
+    stored = StoredOrder.from_item(item)
+
+    assert stored.order == order.with_status(OrderStatus.AWAITING_APPROVAL) and stored.status == "AWAITING_APPROVAL"
+    assert stored.approval == ApprovalState(task_token="token", link_id="link", pending_link_id="next",
+                                            deadline="2026-11-25T16:13:46Z", decided_at="2026-11-24T17:00:00Z")
+    # Shown as before it was typed: the item without its private fields, which it never shows.
+    assert stored.to_public() == without_private_fields(item)
+    assert not PRIVATE_ORDER_FIELDS & set(stored.to_public())
+
+
+def test_a_stored_order_without_approval_shows_no_approval_fields(order):
+    stored = StoredOrder.from_item(order.to_public())
+
+    assert stored.approval == ApprovalState() and stored.to_public() == order.to_public()

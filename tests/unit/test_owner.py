@@ -9,8 +9,10 @@ import pytest
 
 from shop.domain.errors import InvalidRequest
 from shop.domain.executions import Execution, HistoryEvent
+from shop.domain.orders import StoredOrder
 from shop.domain.workflow_contract import ExecutionStatus
 from shop.logic import owner
+from tests import fakes
 
 ORDER = {"orderId": "01JORDER", "status": "SHIPPED", "customerEmail": "ada@example.com", "customerName": "Ada",
          "total": "29.80", "currency": "EUR", "createdAt": "2026-11-24T10:00:00Z",
@@ -20,18 +22,18 @@ ORDER = {"orderId": "01JORDER", "status": "SHIPPED", "customerEmail": "ada@examp
 @pytest.mark.parametrize(
     ("order", "execution", "status"),
     [
-        (ORDER, Execution("o", ExecutionStatus.RUNNING), "SHIPPED"),  # a live order says where it is
+        (fakes.stored(**ORDER), Execution("o", ExecutionStatus.RUNNING), "SHIPPED"),  # a live order says where it is
         (None, Execution("o", ExecutionStatus.SUCCEEDED, output={"outcome": "REJECTED"}), "REJECTED"),
         (None, Execution("o", ExecutionStatus.SUCCEEDED, output={"outcome": "CANCELLED"}), "CANCELLED"),
         (None, Execution("o", ExecutionStatus.SUCCEEDED, output={"outcome": "TIMED_OUT"}), "TIMED_OUT"),
         (None, Execution("o", ExecutionStatus.RUNNING), "CLOSING"),  # deleted, cancellation email still to come
         (None, Execution("o", ExecutionStatus.FAILED), "FAILED"),
         (None, Execution("o", ExecutionStatus.ABORTED), "ABORTED"),
-        ({"orderId": "o"}, Execution("o", ExecutionStatus.RUNNING), "RECEIVED"),
+        (fakes.stored(orderId="o"), Execution("o", ExecutionStatus.RUNNING), "RECEIVED"),
     ],
 )
 def test_status_of_live_and_deleted_orders(order, execution, status):
-    assert owner._status(order, execution) == status
+    assert owner._status(order and StoredOrder.from_item(order), execution) == status
 
 
 def test_every_status_has_the_execution_status_its_orders_have():
@@ -63,9 +65,9 @@ def test_a_shown_order_never_has_the_token_or_the_link_id():
 
 
 def test_a_summary_has_the_deadline_only_while_awaiting_approval():
-    awaiting = owner._summary({**ORDER, "approvalDeadline": "2026-11-25T10:00:00Z"}, "AWAITING_APPROVAL",
-                              Execution("o", ExecutionStatus.RUNNING))
-    shipped = owner._summary({**ORDER, "approvalDeadline": "2026-11-25T10:00:00Z"}, "SHIPPED", Execution("o", ExecutionStatus.RUNNING))
+    shown = StoredOrder.from_item(fakes.stored(**ORDER, approvalDeadline="2026-11-25T10:00:00Z")).to_public()
+    awaiting = owner._summary(shown, "AWAITING_APPROVAL", Execution("o", ExecutionStatus.RUNNING), notified=True)
+    shipped = owner._summary(shown, "SHIPPED", Execution("o", ExecutionStatus.RUNNING), notified=True)
 
     assert awaiting["approvalDeadline"] == "2026-11-25T10:00:00Z"
     assert shipped["approvalDeadline"] is None
