@@ -24,6 +24,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from shop.local.template import construct_name, references
+
 RENDERER = Path(__file__).with_name("render_svg.mjs")
 
 
@@ -58,9 +60,6 @@ EXTERNAL = Kind("", "#eeeeee")
 # tracing and logging plumbing is left out.
 SERVICES = {"ses": "Amazon SES\nemail to customers"}
 PLUMBING = {"logs", "xray", "cloudwatch"}
-# Construct ids that say what a resource is, not which one: `OrderShop/Workflow/StateMachine/Resource`
-# is named "Workflow".
-_GENERIC = {"Resource", "Function", "FunctionUrl", "HttpApi", "StateMachine", "Topic", "Default"}
 INTERNET = "Internet"
 
 
@@ -84,28 +83,6 @@ class Graph:
             self.dashed.add((source, target))
 
 
-def references(value: Any) -> Iterator[str]:
-    """Every logical id the expression refers to (Ref, Fn::GetAtt, Fn::Sub), wherever it is."""
-    if isinstance(value, list):
-        for item in value:
-            yield from references(item)
-    elif isinstance(value, dict):
-        for key, argument in value.items():
-            if key == "Ref" and isinstance(argument, str) and not argument.startswith("AWS::"):
-                yield argument
-            elif key == "Fn::GetAtt":
-                yield (argument if isinstance(argument, list) else argument.split("."))[0]
-            elif key == "Fn::Sub":
-                text = argument if isinstance(argument, str) else argument[0]
-                for name in re.findall(r"\$\{([^}!]+)\}", text):
-                    if not name.startswith("AWS::"):
-                        yield name.split(".")[0]
-                if not isinstance(argument, str):
-                    yield from references(argument[1])
-            else:
-                yield from references(argument)
-
-
 def _literal(value: Any) -> str:
     """The expression's string pieces, joined: `arn:...:stateMachine:OrderShop-OrderWorkflow`."""
     if isinstance(value, str):
@@ -118,15 +95,10 @@ def _literal(value: Any) -> str:
 
 
 def label_of(logical_id: str, resource: dict[str, Any]) -> str:
-    """`OrderShop/Storage/Orders/Resource` -> `Orders`; without CDK metadata, the logical id
-    without its hash suffix."""
+    """`OrderShop/Storage/Orders/Resource` -> `Orders`, as local mode names it (shop/local/template.py)."""
     if resource["Type"] == "AWS::SNS::Subscription":  # its construct id is the endpoint itself
         return f"{resource['Properties']['Protocol']} subscription"
-    path = resource.get("Metadata", {}).get("aws:cdk:path")
-    if not path:
-        return re.sub(r"[0-9A-F]{8}$", "", logical_id)
-    names = [part for part in path.split("/")[1:] if part not in _GENERIC]
-    return names[-1] if names else path.split("/")[1]
+    return construct_name(logical_id, resource)
 
 
 def build(template: dict[str, Any], title: str) -> Graph:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from shop.infra.architecture import INTERNET, UndrawnResource, architecture_svg, build, references
+from shop.infra.architecture import INTERNET, UndrawnResource, architecture_svg, build
 
 ROOT = Path(__file__).resolve().parents[2]
 PICTURE = ROOT / "docs" / "architecture.svg"
@@ -95,19 +95,3 @@ def test_a_resource_type_the_picture_does_not_know_is_refused(synthesized):
 
     with pytest.raises(UndrawnResource, match="AWS::SQS::Queue"):
         build(template, "stack")
-
-
-@pytest.mark.parametrize(
-    ("expression", "expected"),
-    [
-        ({"Ref": "Table"}, ["Table"]),
-        ({"Ref": "AWS::Region"}, []),
-        ({"Fn::GetAtt": ["Function", "Arn"]}, ["Function"]),
-        ({"Fn::GetAtt": "Function.Arn"}, ["Function"]),
-        ({"Fn::Join": ["", ["arn:", {"Fn::Select": [6, {"Fn::Split": [":", {"Ref": "Machine"}]}]}]]}, ["Machine"]),
-        ({"Fn::Sub": "${Table.Arn}/index/*:${AWS::Region}:${!Literal}"}, ["Table"]),
-        ({"Fn::Sub": ["${Name}", {"Name": {"Ref": "Topic"}}]}, ["Name", "Topic"]),
-    ],
-)
-def test_references_are_found_wherever_the_expression_holds_them(expression, expected):
-    assert list(references(expression)) == expected
