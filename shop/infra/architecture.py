@@ -76,9 +76,9 @@ class Graph:
     dashed: set[tuple[str, str]] = field(default_factory=set)
 
     def edge(self, source: str, target: str, label: str = "", *, dashed: bool = False) -> None:
-        self.edges[(source, target)]
+        labels = self.edges[(source, target)]  # an edge with no label is an edge too
         if label:
-            self.edges[(source, target)].add(label)
+            labels.add(label)
         if dashed:
             self.dashed.add((source, target))
 
