@@ -6,7 +6,8 @@ INSTALLED := $(VENV)/.installed
 BENCH_INSTALLED := $(VENV)/.bench-installed
 MUTATION_INSTALLED := $(VENV)/.mutation-installed
 LAMBDA_RUNTIME := $(VENV)/lambda-runtime/.installed
-# The console's browser libraries (htmx, dagre); the CDK CLI, a devDependency, only for deploy.
+# The console's browser libraries (htmx, dagre) and Graphviz as WebAssembly (make architecture);
+# the CDK CLI, a devDependency, only for deploy.
 NODE_INSTALLED := node_modules/.installed
 TEMPLATE := cdk.out/OrderShop.template.json
 SOURCES := app.py cdk.json $(shell find shop templates requirements -type f -not -path '*/__pycache__/*' 2>/dev/null)
@@ -26,12 +27,13 @@ NODE_RUNTIME := .node/.installed-$(NODE_LTS)
 export PATH := $(PROJECT_NODE_BIN):$(PATH)
 endif
 
-.PHONY: help setup synth run test lint seed deploy destroy smoke smoke-local bench mutation clean
+.PHONY: help setup synth architecture run test lint seed deploy destroy smoke smoke-local bench mutation clean
 
 help:
 	@echo "make run     start the whole shop locally on 127.0.0.1 (no AWS account, no Docker); console at /console"
 	@echo "make test    run every test"
 	@echo "make synth   synthesize the CDK app into cdk.out/"
+	@echo "make architecture  redraw docs/architecture.svg from the synthesized template"
 	@echo "make deploy  deploy to your AWS account: preflight checks, cdk deploy, next steps (YES=1: no questions)"
 	@echo "make destroy delete the deployed stack and say what it keeps (YES=1: no question)"
 	@echo "make smoke   deploy a throwaway stack, run the test plan against it, destroy it (about 10 min, under a cent)"
@@ -69,6 +71,10 @@ synth: $(TEMPLATE)
 
 $(TEMPLATE): $(INSTALLED) $(NODE_RUNTIME) $(SOURCES)
 	$(PY) app.py
+
+# The picture of the stack, from the template: a test fails when the checked-in one is out of date.
+architecture: $(TEMPLATE) $(NODE_INSTALLED)
+	$(PY) -m shop.infra.architecture $(TEMPLATE) docs/architecture.svg
 
 run: $(TEMPLATE) $(NODE_INSTALLED)
 	$(PY) -m shop.local
