@@ -30,7 +30,7 @@ help:
 	@echo "make synth   synthesize the CDK app into cdk.out/"
 	@echo "make deploy  deploy to your AWS account with the pinned CDK CLI"
 	@echo "make lint    ruff"
-	@echo "make bench   benchmarks of the local mode, AWS cost per order (minutes; writes BENCHMARKS.md)"
+	@echo "make bench   benchmarks of the local mode, AWS cost per order, set-up time from fresh clones (20 minutes or so; writes BENCHMARKS.md)"
 	@echo "make mutation  mutation testing of the approval protocol (a few minutes; see TESTING.md)"
 
 setup: $(INSTALLED)
