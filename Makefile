@@ -36,11 +36,13 @@ help:
 setup: $(INSTALLED)
 
 # The venv without pip (seeding it costs seconds, up to half a minute on a busy machine): the
-# system Python's own pip puts uv into it.
+# system Python's own pip puts uv into it. A Python without pip, or with one older than 22.3
+# (no --python), seeds the venv's own pip after all and installs uv with that.
 $(UV):
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else "Python 3.11 is required (set PYTHON=...)")'
 	$(PYTHON) -m venv --without-pip $(VENV)
-	$(PYTHON) -m pip --python $(PY) install --quiet uv==$(UV_VERSION)
+	$(PYTHON) -m pip --python $(PY) install --quiet uv==$(UV_VERSION) 2>/dev/null \
+		|| { $(PY) -m ensurepip --default-pip >/dev/null && $(PY) -m pip install --quiet uv==$(UV_VERSION); }
 
 # The project itself (editable, for the `shop` command) in the same resolution: it declares no
 # dependencies of its own, and uv builds it while the downloads run.
