@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 # uv installs the pinned requirements many times faster than pip (it downloads in parallel and
 # installs without compiling every module up front); it is itself pinned, and bootstrapped with
-# the venv's own pip. It reads PyPI directly, not pip's configuration (UV_INDEX_URL sets a mirror).
+# pip (see $(UV) below). It reads PyPI directly, not pip's configuration (UV_INDEX_URL sets a mirror).
 UV_VERSION := 0.13.9
 UV := $(VENV)/bin/uv
 UV_PIP := $(UV) pip install --quiet --python $(PY)
@@ -15,25 +15,42 @@ RUN_INSTALLED := $(VENV)/.run-installed
 INSTALLED := $(VENV)/.installed
 BENCH_INSTALLED := $(VENV)/.bench-installed
 MUTATION_INSTALLED := $(VENV)/.mutation-installed
+LAMBDA_RUNTIME := $(VENV)/lambda-runtime/.installed
 # The console's browser libraries (htmx, dagre); the CDK CLI, a devDependency, only for deploy.
 NODE_INSTALLED := node_modules/.installed
 TEMPLATE := cdk.out/OrderShop.template.json
 SOURCES := app.py cdk.json $(shell find shop templates requirements -type f -not -path '*/__pycache__/*' 2>/dev/null)
-export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: help setup synth run test lint seed deploy bench mutation clean
+# Node.js for jsii (synthesis: jsii spawns `node` from PATH) and the CDK CLI. aws-cdk-lib supports
+# Node 22 and 24: jsii calls older ones end-of-life (and newer ones untested) and prints a banner
+# on every run. With any other node on the machine, this pinned LTS is installed from the npm
+# registry into .node/ (the npm `node` package, which fetches the platform's binary package;
+# about 20 s and 190 MB, once) and put first on PATH for every recipe below.
+# shop/infra/node_runtime.py does the same for a plain `python app.py`, `npx cdk` or pytest.
+NODE_LTS := 24.21.0
+NODE_SUPPORTED_MAJORS := 22 24
+PROJECT_NODE_BIN := $(CURDIR)/.node/node_modules/.bin
+ifeq ($(filter $(shell node -p 'process.versions.node.split(".")[0]' 2>/dev/null),$(NODE_SUPPORTED_MAJORS)),)
+NODE_RUNTIME := .node/.installed-$(NODE_LTS)
+export PATH := $(PROJECT_NODE_BIN):$(PATH)
+endif
+
+.PHONY: help setup synth run test lint seed deploy destroy smoke smoke-local bench mutation clean
 
 help:
 	@echo "make run     start the whole shop locally on 127.0.0.1 (no AWS account, no Docker); console at /console"
 	@echo "make test    run every test"
 	@echo "make synth   synthesize the CDK app into cdk.out/"
-	@echo "make deploy  deploy to your AWS account with the pinned CDK CLI"
+	@echo "make deploy  deploy to your AWS account: preflight checks, cdk deploy, next steps (YES=1: no questions)"
+	@echo "make destroy delete the deployed stack and say what it keeps (YES=1: no question)"
+	@echo "make smoke   deploy a throwaway stack, run the test plan against it, destroy it (about 10 min, under a cent)"
+	@echo "make smoke-local  the same test plan against local mode (no AWS account; under a minute)"
 	@echo "make lint    ruff"
 	@echo "make bench   benchmarks of the local mode, AWS cost per order, set-up time from fresh clones (20 minutes or so; writes BENCHMARKS.md)"
 	@echo "make mutation  mutation testing of the approval protocol (a few minutes; see TESTING.md)"
 
-setup: $(INSTALLED)
+setup: $(INSTALLED) $(LAMBDA_RUNTIME)
 
 # The venv without pip (seeding it costs seconds, up to half a minute on a busy machine): the
 # system Python's own pip puts uv into it. A Python without pip, or with one older than 22.3
@@ -54,6 +71,18 @@ $(INSTALLED): $(RUN_INSTALLED) requirements/dev.txt
 	$(UV_PIP) -r requirements/dev.txt $(LOCK)
 	@touch $@
 
+# The SDK the python3.11 Lambda runtime ships, apart from the venv (whose newer boto3 is moto's),
+# for the test that imports every handler with only it, the code asset and the layer.
+$(LAMBDA_RUNTIME): $(INSTALLED) requirements/lambda-runtime.txt
+	rm -rf $(@D)
+	$(UV) pip install --quiet --python $(PY) --no-deps --target $(@D) -r requirements/lambda-runtime.txt
+	@touch $@
+
+$(NODE_RUNTIME):
+	rm -rf .node
+	npm install --prefix .node --no-save --no-audit --no-fund --loglevel=error node@$(NODE_LTS)
+	@touch $@
+
 $(NODE_INSTALLED): package.json package-lock.json
 	npm ci --omit=dev --no-audit --no-fund --loglevel=error
 	@touch $@
@@ -63,14 +92,14 @@ synth: $(TEMPLATE)
 # CDK_VALIDATION=false skips CDK's built-in CloudFormation validation here, a WebAssembly engine
 # that takes a third of the synthesis (about 6 s on a busy 2-core machine) and can only warn
 # unless asked to fail: `make test` checks the same template with cfn-lint and cdk-nag, and
-# `cdk deploy` (make deploy) still runs it.
-$(TEMPLATE): $(RUN_INSTALLED) $(SOURCES)
+# `make deploy` (cdk deploy) still runs it.
+$(TEMPLATE): $(RUN_INSTALLED) $(NODE_RUNTIME) $(SOURCES)
 	CDK_VALIDATION=false $(PY) app.py
 
 run: $(TEMPLATE) $(NODE_INSTALLED)
 	$(PY) -m shop.local
 
-test: $(INSTALLED) $(NODE_INSTALLED)
+test: $(INSTALLED) $(LAMBDA_RUNTIME) $(NODE_INSTALLED) $(NODE_RUNTIME)
 	$(PY) -m pytest
 
 lint: $(INSTALLED)
@@ -92,15 +121,34 @@ $(MUTATION_INSTALLED): $(INSTALLED) requirements/mutation.txt
 	$(UV_PIP) -r requirements/mutation.txt $(LOCK)
 	@touch $@
 
-mutation: $(MUTATION_INSTALLED) $(NODE_INSTALLED)
+mutation: $(MUTATION_INSTALLED) $(NODE_INSTALLED) $(NODE_RUNTIME)
 	rm -rf mutants
 	$(VENV)/bin/mutmut run --max-children 2 >/dev/null || true
 	$(PY) -m tests.mutation_score
 
+# Preflight, deploy, next steps (shop/deploy/). YES=1 answers its questions; ARGS passes more, e.g.
+# ARGS='-c senderEmail=shop@yours.com' or ARGS='--stack MyShop'.
+DEPLOY_FLAGS = $(if $(YES),--yes) $(ARGS)
+
 deploy: $(TEMPLATE)
 	npm ci --no-audit --no-fund
 	@touch $(NODE_INSTALLED)
-	npx cdk deploy
+	$(PY) -m shop.deploy deploy $(DEPLOY_FLAGS)
+
+destroy: $(TEMPLATE)
+	npm ci --no-audit --no-fund
+	@touch $(NODE_INSTALLED)
+	$(PY) -m shop.deploy destroy $(DEPLOY_FLAGS)
+
+# The mission's test plan against a throwaway stack (shop/deploy/smoke.py). SMOKE_ARGS: e.g. --keep,
+# -c senderEmail=you@example.com. smoke-local runs the same scenarios against local mode.
+smoke: $(TEMPLATE)
+	npm ci --no-audit --no-fund
+	@touch $(NODE_INSTALLED)
+	$(PY) -m shop.deploy.smoke $(SMOKE_ARGS)
+
+smoke-local: $(INSTALLED) $(NODE_INSTALLED) $(NODE_RUNTIME)
+	$(PY) -m shop.deploy.smoke --local $(SMOKE_ARGS)
 
 clean:
-	rm -rf cdk.out .pytest_cache .ruff_cache node_modules mutants
+	rm -rf cdk.out .pytest_cache .ruff_cache node_modules mutants .node

@@ -26,16 +26,10 @@ def progress(message: str) -> None:
 
 
 def order_body(n: int = 0) -> dict[str, Any]:
-    """A valid order request, like a customer's (the README's example)."""
-    return {
-        "customerEmail": f"customer{n}@example.com",
-        "customerName": "Ada Lovelace",
-        "shippingAddress": {
-            "country": "United Kingdom", "city": "London", "county": "Greater London",
-            "streetAddress": "12 St James Square",
-        },
-        "items": [{"productId": BENCH_PRODUCT, "quantity": 2}],
-    }
+    """A valid order request, like a customer's (the README's example), for customer `n`."""
+    from shop.samples import sample_order_body
+
+    return sample_order_body(BENCH_PRODUCT, customer_email=f"customer{n}@example.com")
 
 
 def percentile(sorted_values: list[float], fraction: float) -> float:

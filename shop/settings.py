@@ -16,6 +16,23 @@ from typing import Any
 from shop.container import per_container
 
 STACK_NAME = "OrderShop"
+# CDK context key naming the stack (`cdk deploy -c stackName=...`), so a second, throwaway copy of the
+# shop (the smoke test's) can live next to the real one. Local mode reads the name back from the
+# template's file name, which CDK derives from it.
+STACK_NAME_CONTEXT_KEY = "stackName"
+# CloudFormation's rule for stack names; state machine and other physical names derive from it.
+_STACK_NAME_PATTERN = re.compile(r"[A-Za-z][A-Za-z0-9-]{0,63}")
+
+
+def stack_name_from_context(value: object) -> str:
+    """The stack's name: `STACK_NAME` unless the context names another, which must be a valid one."""
+    if value is None or str(value).strip() == "":
+        return STACK_NAME
+    name = str(value).strip()
+    if not _STACK_NAME_PATTERN.fullmatch(name):
+        raise ValueError(f"{STACK_NAME_CONTEXT_KEY} {name!r} is not a stack name: a letter, then letters, "
+                         "digits and hyphens, at most 64 characters")
+    return name
 
 # Order statuses, in the order the workflow moves through them.
 STATUS_RECEIVED = "RECEIVED"

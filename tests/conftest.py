@@ -10,13 +10,18 @@ from typing import Any
 
 import pytest
 
-os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
+from shop.infra.node_runtime import use_project_node
+
+# Synthesis runs on the Node that make uses (the project's own LTS when the machine's is too
+# old), also when pytest is started directly; before anything imports aws_cdk.
+use_project_node()
 # Tests never reach AWS: fake credentials and a region, set before any client exists.
 os.environ.update(
     AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing", AWS_DEFAULT_REGION="us-east-1"
 )
 os.environ.pop("AWS_PROFILE", None)
 os.environ.pop("AWS_ENDPOINT_URL", None)
+os.environ.pop("CDK_DEFAULT_REGION", None)  # the CDK CLI's region: synthesis checks it (shop/infra/regions.py)
 
 ROOT = Path(__file__).resolve().parents[1]
 COURSE_CATALOG = ROOT.parent / "shared" / "data" / "course-catalog" / "products.json"

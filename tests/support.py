@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import boto3
 import requests
 
+from shop.samples import sample_order_body
+
 if TYPE_CHECKING:
     from shop.local.runtime import LocalShop
 
@@ -34,17 +36,7 @@ def poll(probe: Callable[[], T | None], *, timeout: float = 20.0, interval: floa
 
 
 def order_body(**overrides: Any) -> dict[str, Any]:
-    body: dict[str, Any] = {
-        "customerEmail": "ada@example.com",
-        "customerName": "Ada Lovelace",
-        "shippingAddress": {
-            "country": "United Kingdom",
-            "city": "London",
-            "county": "Greater London",
-            "streetAddress": "12 St James Square",
-        },
-        "items": [{"productId": DEMO_PRODUCT, "quantity": 2}],
-    }
+    body = sample_order_body(DEMO_PRODUCT)
     body.update(overrides)
     return body
 

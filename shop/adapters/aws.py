@@ -75,3 +75,32 @@ def retryable_when_transient() -> Iterator[None]:
         if is_transient(error):
             raise TransientError(f"AWS call failed: {type(error).__name__}") from error
         raise
+
+
+# AWS's answers to credentials it cannot accept: trying again never helps, fixing them does.
+_REFUSED_CREDENTIALS = {"InvalidClientTokenId", "UnrecognizedClientException", "ExpiredToken",
+                        "ExpiredTokenException", "SignatureDoesNotMatch", "InvalidSignatureException"}
+
+
+def configuration_problem(error: Exception, *, region_option: str = "") -> str | None:
+    """What to set when AWS cannot be called as configured (no region, no usable credentials), or
+    None for any other error. `region_option` names the caller's own option for the region."""
+    from botocore.exceptions import (
+        NoCredentialsError,
+        NoRegionError,
+        PartialCredentialsError,
+        ProfileNotFound,
+    )
+
+    if isinstance(error, NoRegionError):
+        option = f"pass {region_option} (e.g. {region_option} eu-west-1), " if region_option else ""
+        return f"no AWS region: {option}set AWS_REGION, or give your AWS profile a region (aws configure)"
+    if isinstance(error, NoCredentialsError | PartialCredentialsError):
+        return ("no AWS credentials: set AWS_PROFILE, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY "
+                "(aws configure writes a profile)")
+    if isinstance(error, ProfileNotFound):
+        return f"{error}: set AWS_PROFILE to a profile of your AWS config (aws configure), or unset it"
+    if error_code(error) in _REFUSED_CREDENTIALS:
+        return (f"AWS refused your credentials ({error_code(error)}): renew them, or set AWS_PROFILE "
+                "to a profile whose credentials are current")
+    return None

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
-from shop.adapters.aws import error_code
+from shop.adapters.aws import configuration_problem, error_code
 from shop.adapters.messaging import publish_notification
 from shop.adapters.secrets import read_signing_key
 from shop.adapters.tables import DecisionsTable, OrdersTable, ProductsTable
@@ -53,8 +53,11 @@ def read_stack_outputs(stack_name: str, cloudformation: Any) -> dict[str, str]:
     try:
         stacks = cloudformation.describe_stacks(StackName=stack_name)["Stacks"]
     except BotoCoreError as error:  # no credentials, no region, no network
-        raise ShopUnreachable(f"cannot reach AWS CloudFormation: {error}") from None
+        raise ShopUnreachable(configuration_problem(error)
+                              or f"cannot reach AWS CloudFormation: {error}") from None
     except Exception as error:
+        if configuration_problem(error):  # credentials AWS refused
+            raise ShopUnreachable(configuration_problem(error)) from None
         if error_code(error) == "ValidationError":  # what CloudFormation says for an unknown stack
             raise ShopUnreachable(f"stack {stack_name} not found: deploy it with `make deploy`, "
                                   "or check the region and account of your credentials") from None

@@ -20,15 +20,35 @@ from shop.domain.errors import InvalidCatalog, InvalidRequest, LinkRefused, NotD
 from shop.domain.text import printable
 from shop.settings import LOCAL_DEFAULT_PORT, STACK_NAME
 
-# What the exit status means, for scripts. argparse's own usage errors are 2 as well.
-EXIT = {
-    "ok": 0,
-    "failed": 1,  # AWS or the shop failed; trying again may work
-    "invalid": 2,  # bad arguments or input: fix the command
-    "not_found": 3,  # no such order
-    "conflict": 4,  # already decided, not awaiting approval, or too late
-    "unreachable": 5,  # no local shop running, no such stack, or no AWS credentials
-}
+# What the exit status means, for scripts and for `shop --help`. argparse's own usage errors are 2 as well.
+_EXITS = (
+    ("ok", 0, "done"),
+    ("failed", 1, "AWS or the shop failed: trying again may work (a decision recorded but not delivered: "
+                  "`approvals deliver ID`)"),
+    ("invalid", 2, "bad arguments or input: fix the command"),
+    ("not_found", 3, "no such order"),
+    ("conflict", 4, "already decided, not awaiting approval, or too late (its deadline passed)"),
+    ("unreachable", 5, "nothing to talk to: no local shop running, no such stack, or AWS not configured "
+                       "(no region or no credentials)"),
+)
+EXIT = {name: code for name, code, _ in _EXITS}
+# Killed by SIGPIPE, as `ls` and `git log` are when `| head` stops reading: the shell reports 128 + 13.
+EXIT_BROKEN_PIPE = 141
+
+# `shop --help`: what the owner needs, not how the module is built.
+DESCRIPTION = f"""\
+Follow and decide the shop's orders: list them, see one with its workflow, approve, reject or
+cancel those awaiting approval, send the approval links again, load the catalog.
+
+It talks to the local shop (`make run`) by default: $SHOP_URL, else
+http://127.0.0.1:{LOCAL_DEFAULT_PORT}; `--local URL` for another. With `--aws` it works on the stack
+deployed to AWS ({STACK_NAME}, or `--stack NAME`), with your own AWS credentials and region
+(AWS_PROFILE or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, AWS_REGION or `--region`).
+
+`--json` prints results for scripts, and errors as {{"error": {{"kind": ..., "message": ...}}}} on
+stderr."""
+
+EPILOG = "exit codes:\n" + "\n".join(f"  {code}  {meaning}" for _, code, meaning in _EXITS)
 
 
 class CommandError(Exception):
@@ -154,8 +174,8 @@ def _parser() -> argparse.ArgumentParser:
     common.add_argument("--stack", default=argparse.SUPPRESS, help=f"stack name with --aws (default {STACK_NAME})")
     common.add_argument("--region", default=argparse.SUPPRESS, help="AWS region with --aws (default: your profile's)")
 
-    parser = argparse.ArgumentParser(prog="shop", parents=[common], description=__doc__.splitlines()[0],
-                                     epilog="exit codes: " + ", ".join(f"{code} {name}" for name, code in EXIT.items()))
+    parser = argparse.ArgumentParser(prog="shop", parents=[common], description=DESCRIPTION, epilog=EPILOG,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     groups = parser.add_subparsers(dest="group", required=True, metavar="{order,approvals,catalog}")
 
     def command(group, name: str, run, help: str, order_id: bool = False):
@@ -232,10 +252,13 @@ def _exit_code(error: Exception) -> tuple[str, str]:
         return "conflict", error.message
     if isinstance(error, InvalidRequest | InvalidCatalog | ShopError):
         return "invalid", error.message
-    from botocore.exceptions import BotoCoreError, NoCredentialsError
+    from shop.adapters.aws import configuration_problem
 
-    if isinstance(error, NoCredentialsError):
-        return "unreachable", "no AWS credentials: configure them (aws configure) or use the local shop"
+    configuration = configuration_problem(error, region_option="--region")
+    if configuration:  # exit 5, never "AWS failed, try again": only fixing the setting helps
+        return "unreachable", configuration
+    from botocore.exceptions import BotoCoreError
+
     if isinstance(error, BotoCoreError):
         return "failed", f"AWS call failed: {error}"
     from shop.adapters.aws import error_code
@@ -246,6 +269,21 @@ def _exit_code(error: Exception) -> tuple[str, str]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    try:
+        try:
+            return _main(argv)
+        finally:
+            sys.stdout.flush()  # now, not at exit, so that a reader gone away is caught below
+    except BrokenPipeError:
+        # The reader stopped reading (`shop order list | head`): not an error of ours. Nothing more
+        # can be written, and Python's own flush at exit would fail again, so stdout goes nowhere.
+        # Exit as `ls` or `git log` do, killed by SIGPIPE: with `set -o pipefail` a script sees the
+        # same 141 for both, and a cut-off listing never passes for a complete one (0 would).
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_BROKEN_PIPE
+
+
+def _main(argv: Sequence[str] | None) -> int:
     args = _options(_parser().parse_args(argv))
     try:
         result = args.run(args)

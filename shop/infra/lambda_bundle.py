@@ -9,10 +9,10 @@ boto3 is never bundled: the Lambda runtime provides it.
 
 from __future__ import annotations
 
-import compileall
-import py_compile
 import re
 import shutil
+import subprocess
+import sys
 from importlib import metadata
 from pathlib import Path
 
@@ -28,6 +28,11 @@ LAMBDA_REQUIREMENTS = ROOT / "requirements" / "lambda.txt"
 _NOT_DEPLOYED = shutil.ignore_patterns("__pycache__", "*.pyc", "infra", "local", "cli")
 _LOCAL_TEMPLATES = shutil.ignore_patterns("local", "console")
 _COMPILED = (".so", ".pyd", ".c")
+# What the installer wrote about this venv, not the distribution: RECORD hashes the venv's own
+# console scripts (their shebangs name its python), REQUESTED says whether pip was asked for the
+# distribution or pulled it in. Copied, they would make the layer's hash depend on the checkout's
+# venv; nothing at run time reads them (importlib.metadata only needs METADATA for versions).
+_INSTALLER_RECORDS = {"RECORD", "INSTALLER", "REQUESTED", "direct_url.json"}
 # The managed policy CDK attaches to every function's role, as cdk-nag names it in its findings.
 BASIC_EXECUTION_POLICY = "arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"
 
@@ -42,13 +47,31 @@ def lambda_requirements() -> list[str]:
     return names
 
 
-def _precompile(directory: Path) -> None:
+# Where Lambda puts the code asset and a layer's contents.
+LAMBDA_CODE_DIR = "/var/task"
+LAMBDA_LAYER_DIR = "/opt"
+
+
+def _precompile(directory: Path, deployed_at: str) -> None:
     """Ship bytecode: Lambda's code directory is read-only, so without it every cold start
     compiles every module again. Unchecked-hash .pyc files are used as they are, whatever the
-    zip did to the sources' timestamps; a runtime other than 3.11 simply ignores them."""
-    compileall.compile_dir(
-        str(directory), quiet=1, workers=1,
-        invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH,
+    zip did to the sources' timestamps; a runtime other than 3.11 simply ignores them.
+
+    The .pyc bytes must depend on the sources alone, or the same commit built in two folders
+    gives two asset hashes (a new layer version on every deploy from a fresh clone):
+    - each .pyc records its source's path, and bundling happens in a staging folder under the
+      checkout's cdk.out. `-d` records the path the file has on Lambda instead (so tracebacks
+      name /var/task/... and /opt/python/..., not the build machine's folders);
+    - marshal writes an object shared within a module as a back-reference or not depending on
+      the compiling process's reference counts, so the synthesizing process (whatever it loaded
+      before) gives other bytes. A fresh interpreter with a fixed environment gives the same:
+      -S keeps the venv's .pth files (which name the checkout) out, PYTHONHASHSEED fixes the
+      order of string sets.
+    """
+    subprocess.run(
+        [sys.executable, "-S", "-m", "compileall", "-q", "-d", deployed_at,
+         "--invalidation-mode", "unchecked-hash", str(directory)],
+        env={"PYTHONHASHSEED": "0"}, check=True,
     )
 
 
@@ -57,7 +80,7 @@ class _CopyCode:
     def try_bundle(self, output_dir: str, options: object = None) -> bool:
         shutil.copytree(ROOT / "shop", Path(output_dir) / "shop", ignore=_NOT_DEPLOYED)
         shutil.copytree(ROOT / "templates", Path(output_dir) / "templates", ignore=_LOCAL_TEMPLATES)
-        _precompile(Path(output_dir))
+        _precompile(Path(output_dir), LAMBDA_CODE_DIR)
         return True
 
 
@@ -71,11 +94,13 @@ class _CopyDependencies:
                 source = Path(distribution.locate_file(file))
                 if file.suffix in _COMPILED or "__pycache__" in file.parts or ".." in file.parts:
                     continue
+                if file.parent.name.endswith(".dist-info") and file.name in _INSTALLER_RECORDS:
+                    continue
                 if source.is_file():
                     destination = target / file
                     destination.parent.mkdir(parents=True, exist_ok=True)
                     shutil.copyfile(source, destination)
-        _precompile(target)
+        _precompile(target, f"{LAMBDA_LAYER_DIR}/python")
         return True
 
 

@@ -14,12 +14,17 @@ from shop.infra.approval import ApprovalCallback
 from shop.infra.lambda_bundle import ShopCode
 from shop.infra.notifications import OwnerNotifications
 from shop.infra.order_api import OrderApi
+from shop.infra.regions import check_region
 from shop.infra.storage import Storage
 from shop.infra.workflow import OrderWorkflow
 from shop.settings import DeployParameters
 
 # CDK context key that turns cdk-nag on: `build_app(..., context={"nag": True})`, `cdk synth -c nag=true`.
 NAG_CONTEXT_KEY = "nag"
+# CDK context key naming the region to deploy to, checked at synthesis (`cdk synth -c region=...`).
+# Without it, the region the CDK CLI resolved from the profile or AWS_REGION (CDK_DEFAULT_REGION,
+# which the CLI passes to the app) is checked. The template itself stays region-agnostic.
+REGION_CONTEXT_KEY = "region"
 
 
 def _enabled(value: object) -> bool:
@@ -38,6 +43,12 @@ class ShopStack(cdk.Stack):
         **kwargs,
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)
+        # Refuse a region without Function URLs now, not halfway through the deployment.
+        for region in (self.region, self.node.try_get_context(REGION_CONTEXT_KEY),
+                       os.environ.get("CDK_DEFAULT_REGION")):
+            if region and not cdk.Token.is_unresolved(region):
+                check_region(region)
+                break
         # cdk-nag's AwsSolutions rules (see shop/infra/nag.py). The tests always run them, in their one
         # synthesis; `cdk deploy -c nag=true` can. Off by default, so `make run` and a deploy do not
         # depend on a dev-only tool whose rules change between releases: `make test` is the gate.
@@ -103,9 +114,10 @@ CDK_JSON = Path(__file__).resolve().parents[2] / "cdk.json"
 def build_app(outdir: str, context: dict | None = None) -> tuple[cdk.App, ShopStack]:
     """The CDK app, for `app.py`, the tests and local mode alike; `context` overrides cdk.json.
 
-    `context={"nag": True}` also runs cdk-nag's AwsSolutions rules (see shop/infra/nag.py).
+    `context={"nag": True}` also runs cdk-nag's AwsSolutions rules (see shop/infra/nag.py);
+    `context={"stackName": ...}` names the stack (default `STACK_NAME`).
     """
-    from shop.settings import STACK_NAME
+    from shop.settings import STACK_NAME_CONTEXT_KEY, stack_name_from_context
 
     # The CDK CLI passes cdk.json's context itself (and its -c overrides win); a plain
     # `python app.py` must read it. Path metadata names each resource's construct (local mode
@@ -117,7 +129,7 @@ def build_app(outdir: str, context: dict | None = None) -> tuple[cdk.App, ShopSt
     )
     stack = ShopStack(
         app,
-        STACK_NAME,
+        stack_name_from_context(app.node.try_get_context(STACK_NAME_CONTEXT_KEY)),
         params=DeployParameters.from_context(app.node.try_get_context),
         nag_checks=_enabled(app.node.try_get_context(NAG_CONTEXT_KEY)),
     )

@@ -65,6 +65,22 @@ LAMBDA_TRANSIENT_ERRORS = [
 ]
 
 
+# AWS advises this prefix for the log groups of vended logs (Step Functions' among them): log
+# delivery to a group under it is allowed by one wildcard entry of the account's CloudWatch Logs
+# resource policy, instead of one entry per log group, which soon fill the policy's 5,120
+# characters; after that, no new state machine's logging can be set up.
+VENDED_LOGS_PREFIX = "/aws/vendedlogs/states/"
+
+
+def vended_log_group_name(state_machine_name: str) -> str:
+    """`/aws/vendedlogs/states/<state machine>-<12 hex digits>`: the suffix, the last group of the
+    UUID in AWS::StackId, is new each time the stack is created. The log group outlives the
+    stack (CDK retains log groups), so a fixed name would make the next deployment of a stack of
+    the same name (the smoke test's, a redeploy after `make destroy`) fail with "already exists"."""
+    stack_uuid = cdk.Fn.select(2, cdk.Fn.split("/", cdk.Aws.STACK_ID))
+    return f"{VENDED_LOGS_PREFIX}{state_machine_name}-" + cdk.Fn.select(4, cdk.Fn.split("-", stack_uuid))
+
+
 def _logical_id(construct: Construct) -> str:
     """The logical id of a construct's CloudFormation resource, as cdk-nag writes it in a finding."""
     stack = cdk.Stack.of(construct)
@@ -133,7 +149,10 @@ class OrderWorkflow(Construct):
             state_machine_type=sfn.StateMachineType.STANDARD,
             definition_body=sfn.DefinitionBody.from_chainable(self._definition(orders)),
             logs=sfn.LogOptions(
-                destination=logs.LogGroup(self, "Logs", retention=logs.RetentionDays.ONE_MONTH),
+                destination=logs.LogGroup(
+                    self, "Logs", log_group_name=vended_log_group_name(state_machine_name),
+                    retention=logs.RetentionDays.ONE_MONTH,
+                ),
                 # Every event, for troubleshooting and audit (cdk-nag AwsSolutions-SF1): a dozen small
                 # events per order, since they carry no execution data.
                 level=sfn.LogLevel.ALL,

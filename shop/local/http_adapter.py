@@ -9,6 +9,7 @@ import json
 import logging
 import re
 from functools import lru_cache
+from typing import Any
 
 from markupsafe import Markup, escape
 from werkzeug.wrappers import Request, Response
@@ -51,7 +52,7 @@ class HttpAdapter:
         self.outbox = outbox
         self.stack: LocalStack | None = None  # set once the template is deployed
         self.aws_endpoint = ""
-        self.curl = ""
+        self.hints: dict[str, Any] = {}  # the commands the start page prints (LocalShop.hints)
         self.console = None  # the owner's console, set with the stack
         self.functions: Functions | None = None
         self.enforcer: Enforcer | None = None
@@ -105,7 +106,7 @@ class HttpAdapter:
         if self.stack is None:
             return Response("starting", status=503)
         if path == "/":
-            return self._page("local/index.html", stack=self.stack, aws_endpoint=self.aws_endpoint, curl=self.curl)
+            return self._page("local/index.html", stack=self.stack, aws_endpoint=self.aws_endpoint, hints=self.hints)
         if self.console and (path == CONSOLE or path.startswith(CONSOLE + "/")):
             with self.as_owner():
                 return self.console.dispatch(request)

@@ -7,7 +7,6 @@ machine's AWS calls; a moto server on a second port exposes the same backends to
 from __future__ import annotations
 
 import contextlib
-import json
 import logging
 import os
 import threading
@@ -17,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from shop.local.template import ACCOUNT_ID, REGION
+from shop.samples import SAMPLE_CUSTOMER_EMAIL, place_order_curl, sample_order_body
 from shop.settings import (
     LOCAL_DEFAULT_APPROVAL_TIMEOUT_SECONDS,
     LOCAL_DEFAULT_FEEDBACK_DELAY_SECONDS,
@@ -31,8 +31,10 @@ DEFAULT_CATALOG = ROOT / "data" / "demo-catalog.json"
 HOST = "127.0.0.1"  # never another interface: the shop has no authentication locally
 # The shop's owner in local mode, whose calls (console, CLI) are checked against the owner's policy.
 OWNER = f"arn:aws:iam::{ACCOUNT_ID}:user/shop-owner"
-# The customer of the sample order; verified, so it receives mail in the SES sandbox.
-SAMPLE_CUSTOMER_EMAIL = "ada@example.com"
+# The credentials the printed AWS CLI commands carry, so that they run as printed on a machine with
+# no AWS configuration. Local mode did not issue them, so they are the developer's, the account's
+# administrator (shop/local/iam/principals.py): what `cdk deploy` and your own scripts would be.
+DEVELOPER_CREDENTIALS = "AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local"
 
 
 class StackRefused(RuntimeError):
@@ -294,7 +296,7 @@ class LocalShop:
         from shop.adapters.stack import ShopResources
 
         adapter = self.adapter
-        adapter.stack, adapter.aws_endpoint, adapter.curl = self.stack, self.aws_endpoint, self.sample_curl()
+        adapter.stack, adapter.aws_endpoint, adapter.hints = self.stack, self.aws_endpoint, self.hints()
         adapter.functions, adapter.enforcer = self.functions, self.enforcer
         adapter.owner_credentials = self.owner_credentials.as_client_arguments()
         # The console calls AWS as the CLI does: as the owner, through this process's clients.
@@ -345,17 +347,7 @@ class LocalShop:
     # -- for people ------------------------------------------------------------------------
     def sample_curl(self) -> str:
         product_id = self.first_product.product_id if self.first_product else "PRODUCT_ID"
-        body = {
-            "customerEmail": SAMPLE_CUSTOMER_EMAIL,
-            "customerName": "Ada Lovelace",
-            "shippingAddress": {
-                "country": "United Kingdom", "city": "London", "county": "Greater London",
-                "streetAddress": "12 St James Square",
-            },
-            "items": [{"productId": product_id, "quantity": 2}],
-        }
-        return (f"curl -s -X POST {self.base_url}/orders -H 'Content-Type: application/json' "
-                f"-d '{json.dumps(body)}'")
+        return place_order_curl(self.base_url, sample_order_body(product_id))
 
     def ses_summary(self) -> str:
         if not self.ses.enabled:
@@ -367,6 +359,28 @@ class LocalShop:
         """The `shop` command finds this shop on the default port by itself; elsewhere it is told."""
         return "" if self.http.server_port == LOCAL_DEFAULT_PORT else f"SHOP_URL={self.base_url} "
 
+    def shop_command(self, arguments: str) -> str:
+        """A `shop` command as the banner and the start page print it: run from the repository, it
+        works as printed, on whatever port this shop listens."""
+        return f"{self.cli_prefix()}.venv/bin/shop {arguments}"
+
+    def aws_command(self, arguments: str) -> str:
+        """An AWS CLI command against this shop's AWS endpoint that works as printed on a machine
+        without AWS configuration: credentials (any; see DEVELOPER_CREDENTIALS) and the region."""
+        return f"{DEVELOPER_CREDENTIALS} aws --endpoint-url {self.aws_endpoint} --region {REGION} {arguments}"
+
+    def hints(self) -> dict[str, Any]:
+        """The commands the start page prints (the banner prints some of the same). `ID` stands for
+        an order id."""
+        return {
+            "curl": self.sample_curl(),
+            "cli": [self.shop_command(arguments) for arguments in (
+                "approvals list", "approvals approve ID", "order show ID", "order cancel ID")],
+            "cli_help": ".venv/bin/shop --help",
+            "aws": self.aws_command("stepfunctions list-executions --state-machine-arn "
+                                    f"{self.stack.outputs['StateMachineArn']}"),
+        }
+
     def banner(self) -> str:
         return "\n".join([
             "",
@@ -375,10 +389,10 @@ class LocalShop:
             "",
             f"  Shop:    {self.base_url}/",
             f"  Console: {self.base_url}/console/   (the owner's: orders, approvals, workflows)",
-            f"  CLI:     {self.cli_prefix()}.venv/bin/shop approvals list   (shop --help for the rest)",
+            f"  CLI:     {self.shop_command('approvals list')}   (all commands: .venv/bin/shop --help)",
             f"  Outbox:  {self.base_url}/outbox   (scripts: {self.base_url}/outbox.json)",
-            f"  AWS CLI: aws --endpoint-url {self.aws_endpoint} --region us-east-1 dynamodb scan "
-            f"--table-name {self.stack.environment[Env.ORDERS_TABLE]}",
+            f"  AWS CLI: {self.aws_command(f'dynamodb scan --table-name {self.stack.environment[Env.ORDERS_TABLE]}')}",
+            "           (any key local mode did not issue is yours, the account's administrator)",
             "",
             "  Place an order:",
             f"  {self.sample_curl()}",

@@ -10,18 +10,20 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from itertools import islice
 from typing import Any
 
 from shop.adapters.stack import ShopResources
 from shop.domain.approval import Decision
-from shop.domain.errors import InvalidRequest, NotFound
+from shop.domain.errors import AlreadyDecided, InvalidRequest, LinkExpired, LinkRefused, NotFound
 from shop.domain.orders import without_private_fields
 from shop.domain.workflow_graph import CURRENT, current_state, state_marks, workflow_graph
 from shop.logic.approvals import decide_as_owner, deliver_as_owner
 from shop.logic.clock import iso, parse_iso
 from shop.logic.notifications import resend_approval_request
+from shop.rendering import format_utc
 from shop.settings import (
     STATUS_APPROVED,
     STATUS_AWAITING_APPROVAL,
@@ -219,23 +221,67 @@ def workflow_picture(shop: ShopResources) -> dict[str, list[dict[str, str]]]:
     return workflow_graph(shop.workflow.definition())
 
 
+# The state the workflow enters when the approval deadline passes (shop/infra/workflow.py).
+_TIMED_OUT_STATE = "TimedOut"
+
+
+def _ended(shop: ShopResources, order_id: str) -> LinkRefused | None:
+    """Why an order the workflow deleted, with no decision on record, takes no decision: its
+    deadline passed (or its workflow was stopped or failed). None if it never existed.
+
+    A rejected or cancelled order keeps its decision's record and answers "already rejected at";
+    a timed-out one has no record, so its execution's history says when the deadline passed."""
+    execution = shop.workflow.describe(order_id)
+    if execution is None:
+        return None
+    status = _status(None, execution)
+    timed_out = next((event for event in shop.workflow.history(order_id)
+                      if event.get("type") == "TaskTimedOut"
+                      or (event.get("stateEnteredEventDetails") or {}).get("name") == _TIMED_OUT_STATE), None)
+    if timed_out is not None:
+        passed = format_utc(_time(timed_out["timestamp"]))
+        if execution.get("status") == "RUNNING":
+            return LinkExpired(f"This order was not decided in time: the deadline passed at {passed}, and the "
+                               "order is being cancelled. Nothing was changed.")
+        return LinkExpired(f"This order was not decided in time: the deadline passed at {passed}, and the "
+                           "order was cancelled. Nothing was changed.")
+    ended = execution.get("stopDate")
+    when = f" at {format_utc(_time(ended))}" if ended else ""
+    return AlreadyDecided(f"This order's workflow ended{when} ({status}); it takes no decision now. "
+                          "Nothing was changed.")
+
+
+@contextmanager
+def _acting_on(shop: ShopResources, order_id: str) -> Iterator[None]:
+    """An action on an order that may be gone: one its workflow deleted says why, as the console
+    and the CLI show it (`order show`), never that there is no such order."""
+    _known(order_id)
+    try:
+        yield
+    except NotFound:
+        ended = _ended(shop, order_id)
+        if ended is None:
+            raise
+        raise ended from None
+
+
 def decide(shop: ShopResources, order_id: str, decision: Decision, *, now: datetime) -> dict[str, Any]:
     """Approve, reject or cancel an order awaiting approval, once."""
-    _known(order_id)
-    return decide_as_owner(order_id, decision, orders=shop.orders, decisions=shop.decisions,
-                           workflow=shop.workflow, now=now)
+    with _acting_on(shop, order_id):
+        return decide_as_owner(order_id, decision, orders=shop.orders, decisions=shop.decisions,
+                               workflow=shop.workflow, now=now)
 
 
 def deliver(shop: ShopResources, order_id: str, *, now: datetime) -> dict[str, Any]:
     """Deliver a decision recorded earlier whose delivery to the workflow failed."""
-    _known(order_id)
-    return deliver_as_owner(order_id, orders=shop.orders, decisions=shop.decisions, workflow=shop.workflow,
-                            now=now)
+    with _acting_on(shop, order_id):
+        return deliver_as_owner(order_id, orders=shop.orders, decisions=shop.decisions, workflow=shop.workflow,
+                                now=now)
 
 
 def resend(shop: ShopResources, order_id: str, *, now: datetime) -> dict[str, Any]:
     """A fresh notification with new links; the links sent before stop working."""
-    _known(order_id)
-    return resend_approval_request(order_id, approval_url=shop.approval_url, topic_arn=shop.topic_arn,
-                                   key=shop.signing_key(), orders=shop.orders, decisions=shop.decisions,
-                                   publish=shop.publish, now=now)
+    with _acting_on(shop, order_id):
+        return resend_approval_request(order_id, approval_url=shop.approval_url, topic_arn=shop.topic_arn,
+                                       key=shop.signing_key(), orders=shop.orders, decisions=shop.decisions,
+                                       publish=shop.publish, now=now)

@@ -348,3 +348,44 @@ def test_aws_reads_the_stack_outputs_from_cloudformation(shop):
     approved = run(shop, "--aws", "--stack", "DeployedShop", "approvals", "approve", order_id, env=aws_env(shop))
     assert approved.returncode == 0, approved.stderr
     shop.wait_for_email(order_id, "is on its way")
+
+
+def unconfigured_aws(tmp_path, **variables: str) -> dict[str, str]:
+    """A shell with no AWS configuration: no AWS variables but `variables`, an empty home (no ~/.aws),
+    and no instance metadata to ask (this is no EC2 instance)."""
+    home = tmp_path / "home"
+    home.mkdir(exist_ok=True)
+    kept = {name: value for name, value in os.environ.items() if not name.startswith("AWS_")}
+    return {**kept, "HOME": str(home), "AWS_EC2_METADATA_DISABLED": "true", **variables}
+
+
+def run_bare(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
+    return subprocess.run([str(SHOP), *args], capture_output=True, text=True, env=env, timeout=60)
+
+
+AWS_COMMANDS = [["order", "list"], ["approvals", "list"], ["order", "show", "01JDF12740C1HB5QE4DT9TWB3Z"],
+                ["approvals", "approve", "01JDF12740C1HB5QE4DT9TWB3Z"],
+                ["catalog", "load", str(ROOT / "data" / "demo-catalog.json")],
+                ["order", "place", "--email", "ada@example.com", "--name", "Ada", *ADDRESS,
+                 "--item", f"{DEMO_PRODUCT}:1"]]
+
+
+@pytest.mark.parametrize("command", AWS_COMMANDS, ids=lambda c: " ".join(c[:2]))
+def test_aws_without_a_region_is_a_configuration_problem_saying_what_to_set(tmp_path, command):
+    env = unconfigured_aws(tmp_path, AWS_ACCESS_KEY_ID="AKIDEXAMPLE", AWS_SECRET_ACCESS_KEY="secret")
+
+    result = run_bare("--aws", *command, "--json", env=env)
+
+    assert result.returncode == EXIT["unreachable"], result.stderr
+    error = json.loads(result.stderr)["error"]
+    assert "no AWS region" in error["message"] and "--region" in error["message"]
+    assert "AWS_REGION" in error["message"]
+
+
+@pytest.mark.parametrize("command", AWS_COMMANDS[:2], ids=lambda c: " ".join(c[:2]))
+def test_aws_without_credentials_is_a_configuration_problem_saying_what_to_set(tmp_path, command):
+    result = run_bare("--aws", "--region", "eu-west-1", *command, env=unconfigured_aws(tmp_path))
+
+    assert result.returncode == EXIT["unreachable"], result.stderr
+    assert "no AWS credentials" in result.stderr and "AWS_ACCESS_KEY_ID" in result.stderr
+

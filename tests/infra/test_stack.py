@@ -136,6 +136,22 @@ def test_a_failed_execution_alarms_the_owner(template):
     })
 
 
+def test_the_state_machine_logs_to_a_group_under_the_vended_logs_prefix(template, synthesized):
+    from shop.local.template import Resolver
+
+    [machine] = template.find_resources("AWS::StepFunctions::StateMachine").values()
+    [destination] = machine["Properties"]["LoggingConfiguration"]["Destinations"]
+    log_group_id, _ = destination["CloudWatchLogsLogGroup"]["LogGroupArn"]["Fn::GetAtt"]
+    log_group = template.find_resources("AWS::Logs::LogGroup")[log_group_id]
+    # The name ends in a part of the stack's id, so a new stack of the same name gets a new group
+    # while the retained one of the previous stack stays.
+    assert log_group["DeletionPolicy"] == "Retain"
+    resolver = Resolver(stack_name="OrderShop")
+    resolver.refs["AWS::StackId"] = "arn:aws:cloudformation:eu-west-1:123456789012:stack/OrderShop/1c2fa620-982a-11e3-aff7-50e2416294e0"
+    name = resolver.resolve(log_group["Properties"]["LogGroupName"])
+    assert name == "/aws/vendedlogs/states/OrderShop-OrderWorkflow-50e2416294e0"
+
+
 def test_the_function_url_is_public_and_can_be_invoked(template):
     template.has_resource_properties("AWS::Lambda::Url", {"AuthType": "NONE"})
     # Since late 2025 a public Function URL needs both permissions for the public principal.
@@ -194,6 +210,15 @@ def test_the_alarm_may_publish_to_the_owners_topic_which_refuses_plain_http(synt
     assert (allow["Principal"], allow["Action"]) == ({"Service": "cloudwatch.amazonaws.com"}, "sns:Publish")
     [alarm_id] = [lid for lid, r in synthesized.template["Resources"].items() if r["Type"] == "AWS::CloudWatch::Alarm"]
     assert allow["Condition"] == {"ArnEquals": {"aws:SourceArn": {"Fn::GetAtt": [alarm_id, "Arn"]}}}
+    # ...on the very topic the alarm notifies.
+    alarm_actions = synthesized.template["Resources"][alarm_id]["Properties"]["AlarmActions"]
+    Template.from_json(synthesized.template).has_resource_properties("AWS::SNS::TopicPolicy", {
+        "Topics": alarm_actions,
+        "PolicyDocument": {"Statement": Match.array_with([Match.object_like({
+            "Effect": "Allow", "Principal": {"Service": "cloudwatch.amazonaws.com"}, "Action": "sns:Publish",
+            "Resource": alarm_actions[0],
+        })])},
+    })
 
 
 def test_the_callback_may_only_answer_this_state_machine(synthesized):

@@ -192,6 +192,32 @@ def test_a_waiting_tasks_token_names_its_state_machine_and_is_released_at_stop(s
         executionArn=f"{execution}:{order['orderId']}")["status"] != "RUNNING", what="the released task to end")
 
 
+def test_a_task_takes_one_answer_of_many_sent_at_once_and_refuses_the_rest_as_aws_does(shop):
+    from concurrent.futures import ThreadPoolExecutor
+
+    order = requests.post(f"{shop.base_url}/orders", json=order_body(), timeout=10).json()
+    token = poll(lambda: boto3.client("dynamodb").get_item(
+        TableName=shop.stack.environment[Env.ORDERS_TABLE], Key={"orderId": {"S": order["orderId"]}},
+    ).get("Item", {}).get("approvalTaskToken", {}).get("S"), what="the stored task token")
+    sfn = boto3.client("stepfunctions")  # the developer's: IAM allows every answer
+
+    def answer(n: int) -> str:
+        try:
+            if n % 2:
+                sfn.send_task_failure(taskToken=token, error="OrderRejected", cause=f"answer {n}")
+            else:
+                sfn.send_task_success(taskToken=token, output=json.dumps({"decision": "approve", "n": n}))
+        except sfn.exceptions.TaskTimedOut:
+            return "refused"
+        return "taken"
+
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        answers = list(pool.map(answer, range(6)))
+
+    assert sorted(answers) == ["refused"] * 5 + ["taken"]
+    assert answer(0) == "refused"  # and any later one
+
+
 def test_concurrent_writes_to_one_item_do_not_break_moto(shop):
     """Without the DynamoDB lock, moto copies an item while another request resizes it: with a
     large item and frequent thread switches, this fails every time ("dictionary changed size

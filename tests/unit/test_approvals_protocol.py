@@ -22,6 +22,7 @@ from shop.adapters.workflow import Workflow
 from shop.domain.approval import CallbackRequest, Decision, sign
 from shop.domain.errors import (
     AlreadyDecided,
+    DeliveryUnknown,
     LinkExpired,
     LinkForged,
     LinkRefused,
@@ -47,9 +48,9 @@ GETS = ["orders.get", "decisions.get"]
 
 ALREADY_APPROVED = "This order was already approved at 2026-11-24 12:00:00 UTC. Nothing was changed."
 ALREADY_REJECTED = "This order was already rejected at 2026-11-24 12:00:00 UTC. Nothing was changed."
-APPROVED_TOO_LATE = ("This order was already approved at 2026-11-24 12:00:00 UTC, but that decision reached the "
-                     "order's workflow after its deadline: the order was not confirmed in time and is cancelled. "
-                     "Nothing was changed.")
+APPROVED_TOO_LATE = ("This order was already approved at 2026-11-24 12:00:00 UTC, but that decision did not reach "
+                     "the order's workflow before its deadline: the order was not confirmed in time and is "
+                     "cancelled. Nothing was changed.")
 REJECTED_TOO_LATE = APPROVED_TOO_LATE.replace("approved", "rejected")
 APPROVED_NOT_REACHED = ("This order was already approved at 2026-11-24 12:00:00 UTC, but the decision has not "
                         "reached the order's workflow yet: open the approve link again (or use Deliver now in the "
@@ -60,6 +61,14 @@ NOT_DELIVERED = ("Your decision is recorded: the order was approved at 2026-11-2
                  "could not pass it on to the order's workflow just now. Try again in a minute (open the same "
                  "link again, or use Deliver now in the console) to deliver it; nothing else can decide this "
                  "order meanwhile.")
+DELIVERY_UNKNOWN = ("Your decision is recorded: the order was approved at 2026-11-24 12:00:00 UTC. The shop "
+                    "passed it on to the order's workflow but could not confirm that it arrived. Try again in a "
+                    "minute (open the same link again, or use Deliver now in the console) to deliver it; nothing "
+                    "else can decide this order meanwhile. If it did arrive, that says so.")
+APPROVED_EARLIER_OR_TOO_LATE = ("This order was already approved at 2026-11-24 12:00:00 UTC, and the order's workflow "
+                                "no longer waits for a decision: either an earlier attempt delivered it, or the time "
+                                "to decide ran out first. The order's status (or the console) shows which. Nothing "
+                                "was changed.")
 CLOSED = "This order is closed: it was rejected, cancelled or not confirmed in time."
 NOT_SENT_YET = ("The owner's notification for this order is still being sent; it can be decided in a moment. "
                 "Nothing was changed.")
@@ -73,11 +82,13 @@ CANCEL_CALL = ("SendTaskFailure", "the-token", "OrderCancelled", "Cancelled by t
 
 
 class AwsError(Exception):
-    """A botocore ClientError as the adapter reads it: only its error code matters."""
+    """A botocore ClientError as the adapter reads it: its error code, and its HTTP status, which
+    tells a refusal (4xx: Step Functions certainly did not take the answer) from a fault whose
+    outcome is unknown (5xx: it may have)."""
 
-    def __init__(self, code: str):
+    def __init__(self, code: str, status: int = 400):
         super().__init__(code)
-        self.response = {"Error": {"Code": code, "Message": code}}
+        self.response = {"Error": {"Code": code, "Message": code}, "ResponseMetadata": {"HTTPStatusCode": status}}
 
 
 class StepFunctions:
@@ -404,20 +415,50 @@ def test_a_click_whose_delivery_fails_says_the_decision_is_recorded_and_gives_it
 
     answer = refused(world.click, NotDelivered, 503, NOT_DELIVERED)
 
-    assert answer.__cause__ is fault and answer.retry_after == 10
+    assert answer.__cause__.__cause__ is fault and answer.retry_after == 10
     assert world.log == [*GETS, "decisions.record", "SendTaskSuccess", "decisions.release"]
     assert world.record() == {"orderId": ORDER_ID, "decision": "approve", "decidedAt": "2026-11-24T12:00:00Z",
                               "delivered": False, "expiresAt": EXPIRES + RETENTION}
     assert world.order() == awaiting()  # the order waits for the decision still
 
 
-def test_a_failed_delivery_whose_claim_cannot_be_given_back_answers_the_same():
+def test_a_refused_delivery_whose_claim_cannot_be_given_back_answers_the_same():
     world = World(awaiting())
-    world.sfn.error = AwsError("ServiceUnavailable")
+    world.sfn.error = AwsError("ThrottlingException")
     world.failing.add("decisions.release")
 
     refused(world.click, NotDelivered, 503, NOT_DELIVERED)
     assert world.log[-1] == "decisions.release" and world.record()["claimedUntil"] == NOW_S + CLAIM
+
+
+@pytest.mark.parametrize("fault", [AwsError("ServiceUnavailable", 503), AwsError("InternalFailure", 500),
+                                   TimeoutError("read timed out")], ids=["503", "500", "timeout"])
+def test_a_delivery_whose_outcome_is_unknown_says_so_and_leaves_its_claim_to_lapse(fault):
+    world = World(awaiting())
+    world.sfn.error = fault
+
+    answer = refused(world.click, DeliveryUnknown, 503, DELIVERY_UNKNOWN)
+
+    assert answer.__cause__ is fault and answer.retry_after == 10
+    assert world.log == [*GETS, "decisions.record", "SendTaskSuccess"]  # no release: it may have arrived
+    assert CLAIM_ID.fullmatch(world.record()["deliveryClaim"])
+    assert world.record()["claimedUntil"] == NOW_S + CLAIM and world.record()["delivered"] is False
+    refused(world.click, AlreadyDecided, 409, APPROVED_BEING_PASSED)  # until the claim lapses
+
+
+def test_after_an_unknown_outcome_the_next_click_delivers_if_the_task_still_waits():
+    world = World(awaiting())
+    world.sfn.error = AwsError("ServiceUnavailable", 503)
+    refused(world.click, DeliveryUnknown, 503, DELIVERY_UNKNOWN)
+    world.sfn.error = None
+    world.log.clear()
+
+    done = world.click(now=at(CLAIM))
+
+    assert done["status"] == "APPROVED" and world.sfn.calls == [APPROVE_CALL]
+    assert world.log == [*GETS, "decisions.claim", "SendTaskSuccess", "decisions.mark_delivered",
+                         "orders.set_decided"]
+    assert world.record()["delivered"] is True and "deliveryClaim" not in world.record()
 
 
 def test_the_next_click_on_the_same_link_delivers_the_recorded_decision_as_recorded():
@@ -535,31 +576,51 @@ def test_a_decision_recorded_now_for_a_task_that_stopped_waiting_is_marked_misse
 
 
 @pytest.mark.parametrize("code", TASK_GONE)
-def test_a_redelivery_that_finds_the_task_answered_before_the_deadline_marks_it_delivered(code):
-    world = World(awaiting(), record={})
+def test_a_redelivery_after_refused_deliveries_that_finds_the_task_gone_marks_the_decision_missed(code):
+    world = World(awaiting(), record={})  # every earlier delivery was refused and gave its claim back
     world.sfn.error = AwsError(code)
 
-    refused(world.click, AlreadyDecided, 409, ALREADY_APPROVED)
+    refused(world.click, LinkExpired, 410, APPROVED_TOO_LATE)
 
-    assert world.log == [*GETS, "decisions.claim", "SendTaskSuccess", "decisions.mark_delivered"]
-    assert world.record() == {"orderId": ORDER_ID, "decision": "approve", "decidedAt": "2026-11-24T12:00:00Z",
-                              "delivered": True, "expiresAt": EXPIRES + RETENTION}
-    assert world.order() == awaiting()  # the workflow's own next step updates the order
+    assert world.log == [*GETS, "decisions.claim", "SendTaskSuccess", "decisions.mark_missed"]
+    assert world.record()["missed"] is True and world.record()["delivered"] is False
+    assert world.order() == awaiting()  # the workflow, cancelling it, changes the order; not this click
 
 
-@pytest.mark.parametrize(("seconds", "kind", "status", "message", "flag"), [
-    (-1, AlreadyDecided, 409, ALREADY_APPROVED, "delivered"),  # before the deadline: an answer ended it
-    (0, LinkExpired, 410, APPROVED_TOO_LATE, "missed"),  # at the deadline: the timeout did
-    (60, LinkExpired, 410, APPROVED_TOO_LATE, "missed"),
-])
-def test_deliver_now_finding_the_task_gone_tells_an_answer_from_the_deadline(seconds, kind, status, message, flag):
-    world = World(awaiting(), record={})
+@pytest.mark.parametrize("code", TASK_GONE)
+def test_a_redelivery_that_finds_the_task_gone_after_a_delivery_of_unknown_outcome_admits_it_cannot_tell(code):
+    # An earlier delivery's claim lapsed without saying how it ended: it may be the answer the
+    # task took, or the deadline came first.
+    world = World(awaiting(), record={"deliveryClaim": "earlier", "claimedUntil": NOW_S})
+    world.sfn.error = AwsError(code)
+
+    refused(world.click, AlreadyDecided, 409, APPROVED_EARLIER_OR_TOO_LATE)
+
+    assert world.log == [*GETS, "decisions.claim", "SendTaskSuccess", "decisions.release"]
+    record = world.record()
+    assert "missed" not in record and record["delivered"] is False
+    # The doubt stays with the record: the claim is ours now, lapsed at once, so the next
+    # delivery also knows an earlier one may have arrived.
+    assert CLAIM_ID.fullmatch(record["deliveryClaim"]) and record["claimedUntil"] == 0
+    refused(world.click, AlreadyDecided, 409, APPROVED_EARLIER_OR_TOO_LATE)
+    assert "missed" not in world.record()
+
+
+@pytest.mark.parametrize("seconds", [-1, 0, 60])
+@pytest.mark.parametrize(("record", "kind", "status", "message", "last"), [
+    ({}, LinkExpired, 410, APPROVED_TOO_LATE, "decisions.mark_missed"),
+    ({"deliveryClaim": "earlier", "claimedUntil": NOW_S}, AlreadyDecided, 409, APPROVED_EARLIER_OR_TOO_LATE,
+     "decisions.release"),
+], ids=["earlier deliveries refused", "an earlier delivery's outcome unknown"])
+def test_deliver_now_finding_the_task_gone_goes_by_what_earlier_deliveries_may_have_done_not_the_clock(
+        seconds, record, kind, status, message, last):
+    world = World(awaiting(), record=record)
     world.sfn.error = AwsError("TaskTimedOut")
 
     refused(lambda: world.deliver_now(now=at(3600 + seconds)), kind, status, message)
 
-    assert world.log == [*GETS, "decisions.claim", "SendTaskSuccess", f"decisions.mark_{flag}"]
-    assert world.record()[flag] is True and world.record()["delivered"] is (flag == "delivered")
+    assert world.log == [*GETS, "decisions.claim", "SendTaskSuccess", last]
+    assert world.record().get("missed", False) is (kind is LinkExpired) and world.record()["delivered"] is False
 
 
 def test_when_marking_a_decision_missed_fails_the_answer_still_says_it_came_too_late(caplog):
@@ -574,13 +635,14 @@ def test_when_marking_a_decision_missed_fails_the_answer_still_says_it_came_too_
     assert "missed" not in world.record()
 
 
-def test_when_marking_a_redelivery_delivered_fails_the_answer_still_says_it_was_decided():
-    world = World(awaiting(), record={})
+def test_when_keeping_the_doubt_fails_the_answer_still_says_it_cannot_tell():
+    world = World(awaiting(), record={"deliveryClaim": "earlier", "claimedUntil": NOW_S})
     world.sfn.error = AwsError("InvalidToken")
-    world.failing.add("decisions.mark_delivered")
+    world.failing.add("decisions.release")
 
-    refused(world.click, AlreadyDecided, 409, ALREADY_APPROVED)
-    assert world.record()["delivered"] is False
+    refused(world.click, AlreadyDecided, 409, APPROVED_EARLIER_OR_TOO_LATE)
+    # The claim then lapses by itself, so the doubt is kept all the same.
+    assert world.record()["claimedUntil"] == NOW_S + CLAIM and "missed" not in world.record()
 
 
 def test_a_delivered_decision_stands_when_its_bookkeeping_fails_and_the_failure_is_logged(caplog):
@@ -598,11 +660,12 @@ def test_a_delivered_decision_stands_when_its_bookkeeping_fails_and_the_failure_
     ]
     assert all(isinstance(record.exc_info[1], Throttled) for record in caplog.records)
     # The record still holds the claim: a click meanwhile hears the decision is on its way; one
-    # after the claim lapsed finds the task answered, and settles the record.
+    # after the claim lapsed finds the task gone, and cannot tell (from the tables) whether this
+    # delivery or the deadline ended it: it never calls the decision missed.
     world.failing.clear()
     refused(world.click, AlreadyDecided, 409, APPROVED_BEING_PASSED)
-    refused(lambda: world.click(now=at(CLAIM)), AlreadyDecided, 409, ALREADY_APPROVED)
-    assert world.record()["delivered"] is True and world.sfn.calls == [APPROVE_CALL]
+    refused(lambda: world.click(now=at(CLAIM)), AlreadyDecided, 409, APPROVED_EARLIER_OR_TOO_LATE)
+    assert "missed" not in world.record() and world.sfn.calls == [APPROVE_CALL]
 
 
 # -- the owner's console and CLI -------------------------------------------------------------------------

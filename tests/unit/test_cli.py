@@ -164,3 +164,78 @@ def test_an_error_message_quoting_stored_text_is_printed_escaped(monkeypatch, ca
 
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "\x1b" not in err and "\\x1b]0;pwned" in err
+
+
+# --- AWS not configured: exit 5, saying what to set (issue 12, item 6) ----------------------------
+
+def test_no_region_is_a_configuration_problem_saying_what_to_set():
+    from botocore.exceptions import NoRegionError
+
+    kind, message = _exit_code(NoRegionError())
+    assert kind == "unreachable"
+    assert "--region" in message and "AWS_REGION" in message
+
+
+@pytest.mark.parametrize("error", ["NoCredentialsError", "PartialCredentialsError"])
+def test_missing_credentials_say_what_to_set(error):
+    import botocore.exceptions
+
+    kind, message = _exit_code(getattr(botocore.exceptions, error)(provider="env", cred_var="AWS_SECRET_ACCESS_KEY"))
+    assert kind == "unreachable"
+    assert "AWS_PROFILE" in message and "AWS_ACCESS_KEY_ID" in message
+
+
+def test_credentials_aws_refuses_are_a_configuration_problem_not_worth_retrying():
+    from botocore.exceptions import ClientError
+
+    refused = ClientError({"Error": {"Code": "ExpiredToken", "Message": "expired"}}, "DescribeStacks")
+    assert _exit_code(refused)[0] == "unreachable"
+    throttled = ClientError({"Error": {"Code": "ThrottlingException", "Message": "slow down"}}, "DescribeStacks")
+    assert _exit_code(throttled)[0] == "failed"
+
+
+# --- `shop --help` is written for the owner (item 8) ----------------------------------------------
+
+def test_help_tells_the_owner_what_it_does_where_it_points_and_the_exit_codes(capsys):
+    with pytest.raises(SystemExit) as caught:
+        _parser().parse_args(["--help"])
+
+    assert caught.value.code == 0
+    shown = capsys.readouterr().out
+    assert "approve, reject or" in shown and "cancel" in shown
+    assert "$SHOP_URL" in shown and "http://127.0.0.1:8000" in shown and "--aws" in shown
+    for name, code in EXIT.items():
+        assert f"\n  {code}  " in shown, name
+    # Not the module's docstring, written for developers.
+    assert "`EXIT`" not in shown and "shop order place --email" not in shown
+
+
+# --- a reader that stops reading (`shop order list | head`, item 7) --------------------------------
+
+@pytest.mark.parametrize("argv", [["order", "list"], ["order", "list", "--json"], ["--help"]])
+def test_a_closed_pipe_ends_quietly_with_sigpipes_status(argv):
+    """The reader is gone before the first byte: Python raises BrokenPipeError on the write, and
+    at exit once more on the flush of what was buffered. Neither may show as a traceback."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from shop.cli.main import EXIT_BROKEN_PIPE
+
+    # Enough orders to outgrow any buffer between the command and the pipe.
+    program = ("import importlib, sys; cli = importlib.import_module('shop.cli.main'); "
+               "cli.order_list = lambda args: [{'orderId': f'01J{i:023d}', 'status': 'SHIPPED', "
+               "'customerEmail': 'a@b.c', 'total': '9.50', 'currency': 'EUR', 'createdAt': '2026-11-24T10:00:00Z'} "
+               "for i in range(2000)]; sys.exit(cli.main(sys.argv[1:]))")
+    read, write = os.pipe()
+    os.close(read)
+    try:
+        result = subprocess.run([sys.executable, "-c", program, *argv], stdout=write, stderr=subprocess.PIPE,
+                                text=True, timeout=60, cwd=Path(__file__).resolve().parents[2])
+    finally:
+        os.close(write)
+
+    assert result.stderr == ""
+    # argparse itself ignores a failed write of its help, and exits 0 as usual.
+    assert result.returncode == (0 if argv == ["--help"] else EXIT_BROKEN_PIPE) and EXIT_BROKEN_PIPE == 141

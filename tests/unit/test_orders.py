@@ -4,6 +4,7 @@ the public (JSON-safe) form of an order and back."""
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
@@ -506,3 +507,38 @@ def test_from_public_accepts_numbers_as_a_table_returns_them(order):
 
     assert restored == order
     assert all(type(line.quantity) is int for line in restored.lines)
+
+
+def test_every_pattern_the_order_schema_checks_has_its_words():
+    """A 400 says what a field must be in words (issue 12, item 9): a pattern added to the schema
+    without them would answer "is not in the expected form" at best."""
+    from shop.domain.orders import _PATTERN_MEANS, ORDER_REQUEST_SCHEMA
+
+    def patterns(schema):
+        if isinstance(schema, dict):
+            if isinstance(schema.get("pattern"), str):
+                yield schema["pattern"]
+            for value in schema.values():
+                yield from patterns(value)
+        elif isinstance(schema, list):
+            for value in schema:
+                yield from patterns(value)
+
+    found = set(patterns(ORDER_REQUEST_SCHEMA))
+    assert found and found <= set(_PATTERN_MEANS)
+
+
+@pytest.mark.parametrize(("mutation", "field"), [
+    (change("customerEmail", to="ada"), "customerEmail"),
+    (change("customerEmail", to="ada@@example.com"), "customerEmail"),
+    (change("customerEmail", to="ada@example"), "customerEmail"),
+    (change("customerName", to=" "), "customerName"),
+    (change("shippingAddress", "county", to="\t"), "shippingAddress.county"),
+    (change("items", 0, "productId", to="01jdf12740c1hb5qe4dt9twb3r"), "items[0].productId"),
+])
+def test_no_message_shows_a_regular_expression(body, mutation, field):
+    mutation(body)
+
+    error = refused(body)
+    assert error.field == field
+    assert not re.search(r"pattern|\^|\$|\\[sSdDwW]|\[\^|\][{+*]|\(\?|\.\*|\{\d+(,\d*)?\}", error.message), error.message

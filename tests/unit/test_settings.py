@@ -95,3 +95,18 @@ def test_an_absent_key_is_missing(key):
 
     with pytest.raises(ValueError, match=f"{key} is missing"):
         DeployParameters.from_context(context.get)
+
+
+@pytest.mark.parametrize(("value", "name"), [(None, "OrderShop"), ("", "OrderShop"), (" Smoky-2 ", "Smoky-2")])
+def test_the_stack_name_comes_from_the_context_or_defaults(value, name):
+    from shop.settings import stack_name_from_context
+
+    assert stack_name_from_context(value) == name
+
+
+@pytest.mark.parametrize("value", ["2fast", "Order_Shop", "Order Shop", "x" * 65, "Shop;rm"])
+def test_a_stack_name_cloudformation_would_refuse_is_refused_before_the_synthesis(value):
+    from shop.settings import stack_name_from_context
+
+    with pytest.raises(ValueError, match="stackName .* is not a stack name"):
+        stack_name_from_context(value)

@@ -4,7 +4,7 @@ on. A stub CloudFormation client; no AWS."""
 from __future__ import annotations
 
 import pytest
-from botocore.exceptions import ClientError, NoRegionError
+from botocore.exceptions import ClientError, EndpointConnectionError, NoCredentialsError, NoRegionError
 
 from shop.adapters.stack import REQUIRED_OUTPUTS, ShopUnreachable, outputs_from_cloudformation
 
@@ -35,9 +35,20 @@ def test_an_unknown_stack_says_how_to_get_one():
         outputs_from_cloudformation("OrderShop", StubCloudFormation(error=missing))
 
 
-def test_no_region_or_credentials_is_unreachable_not_a_crash():
-    with pytest.raises(ShopUnreachable, match="cannot reach AWS CloudFormation"):
+def test_no_region_or_credentials_is_unreachable_not_a_crash_and_says_what_to_set():
+    with pytest.raises(ShopUnreachable, match="no AWS region: set AWS_REGION"):
         outputs_from_cloudformation("OrderShop", StubCloudFormation(error=NoRegionError()))
+    with pytest.raises(ShopUnreachable, match="no AWS credentials: set AWS_PROFILE, or AWS_ACCESS_KEY_ID"):
+        outputs_from_cloudformation("OrderShop", StubCloudFormation(error=NoCredentialsError()))
+    with pytest.raises(ShopUnreachable, match="cannot reach AWS CloudFormation"):
+        outputs_from_cloudformation("OrderShop", StubCloudFormation(error=EndpointConnectionError(endpoint_url="x")))
+
+
+def test_credentials_aws_refuses_are_unreachable_saying_so():
+    expired = ClientError({"Error": {"Code": "ExpiredToken", "Message": "expired"}}, "DescribeStacks")
+
+    with pytest.raises(ShopUnreachable, match=r"AWS refused your credentials \(ExpiredToken\)"):
+        outputs_from_cloudformation("OrderShop", StubCloudFormation(error=expired))
 
 
 def test_a_stack_from_an_older_version_names_the_outputs_it_lacks():

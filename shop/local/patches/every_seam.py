@@ -17,6 +17,7 @@ from shop.local.patches import (
     outbox_capture,
     stepfunctions_clients,
     stepfunctions_speedups,
+    stepfunctions_tasks,
 )
 from shop.local.patches.faults import Faults
 from shop.local.patches.ses_sandbox import SesSandbox
@@ -32,6 +33,7 @@ def every_patch(*, invoke: Callable[[str, Any], Any], outbox: Outbox, ses: SesSa
         *iam_enforcement.patches(enforcer),
         *stepfunctions_clients.patches(credentials_for),
         *stepfunctions_speedups.patches(),
+        *stepfunctions_tasks.patches(),
         *dynamodb_lock.patches(),
         *moto_server_cors.patches(),
     ]

@@ -1,0 +1,102 @@
+"""`make destroy`: the pinned CDK CLI's `cdk destroy`, then what the stack leaves behind.
+
+What stays is read from the deployed template, the one CloudFormation acts on: every resource whose
+DeletionPolicy keeps it. A hand-written list would go stale the day a table's policy changes.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from shop.deploy import Out, Runner, line, region_env
+from shop.deploy.deploy import cdk_command
+
+# DeletionPolicy values that keep the resource when its stack is deleted.
+KEEPING_POLICIES = ("Retain", "RetainExceptOnCreate")
+# How to remove what stays, by resource type; `{id}` is its physical id.
+REMOVAL_COMMANDS = {
+    "AWS::DynamoDB::Table": "aws dynamodb delete-table --region {region} --table-name {id}",
+    "AWS::Logs::LogGroup": "aws logs delete-log-group --region {region} --log-group-name {id}",
+    "AWS::S3::Bucket": "aws s3 rb --region {region} s3://{id} --force",
+}
+KIND = {"AWS::DynamoDB::Table": "DynamoDB table", "AWS::Logs::LogGroup": "log group", "AWS::S3::Bucket": "S3 bucket"}
+
+
+@dataclass(frozen=True)
+class Kept:
+    logical_id: str
+    resource_type: str
+    physical_id: str = ""
+
+    def describe(self, region: str) -> str:
+        kind = KIND.get(self.resource_type, self.resource_type)
+        name = self.physical_id or "(never created)"
+        removal = REMOVAL_COMMANDS.get(self.resource_type)
+        how = f"; remove it with `{removal.format(id=self.physical_id, region=region)}`" if removal and self.physical_id else ""
+        return f"{kind} {name} ({self.logical_id}){how}"
+
+
+def retained_resources(template: Mapping[str, Any]) -> list[Kept]:
+    """The template's resources that survive the stack's deletion, in template order."""
+    return [
+        Kept(logical_id, resource["Type"])
+        for logical_id, resource in template.get("Resources", {}).items()
+        if resource.get("DeletionPolicy") in KEEPING_POLICIES
+    ]
+
+
+class StackNotFound(LookupError):
+    pass
+
+
+def _deployed_template(cloudformation: Any, stack_name: str) -> dict[str, Any]:
+    try:
+        body = cloudformation.get_template(StackName=stack_name, TemplateStage="Original")["TemplateBody"]
+    except Exception as error:
+        if getattr(error, "response", {}).get("Error", {}).get("Code") == "ValidationError":
+            raise StackNotFound(stack_name) from None
+        raise
+    # boto3 decodes a JSON template into a dict itself; some endpoints hand back the text.
+    return body if isinstance(body, dict) else json.loads(body)
+
+
+def what_stays(cloudformation: Any, stack_name: str) -> list[Kept]:
+    """The deployed stack's kept resources, with their physical ids (raises StackNotFound)."""
+    kept = retained_resources(_deployed_template(cloudformation, stack_name))
+    physical = {}
+    for page in cloudformation.get_paginator("list_stack_resources").paginate(StackName=stack_name):
+        physical.update({r["LogicalResourceId"]: r.get("PhysicalResourceId", "") for r in page["StackResourceSummaries"]})
+    return [Kept(k.logical_id, k.resource_type, physical.get(k.logical_id, "")) for k in kept]
+
+
+def destroy(
+    *,
+    stack_name: str,
+    region: str,
+    runner: Runner,
+    cloudformation: Any,
+    context: Mapping[str, object] | None = None,
+    outdir: str | None = None,
+    out: Out = print,
+) -> int:
+    """Delete the stack (no question asked: the caller asked); say what stays. Answers an exit status."""
+    try:
+        kept = what_stays(cloudformation, stack_name)
+    except StackNotFound:
+        out(line("ok", f"no stack {stack_name} in {region}: nothing to destroy"))
+        return 0
+    status = runner(cdk_command("destroy", stack_name, context=context, outdir=outdir, yes=True), region_env(region))
+    if status != 0:
+        out(line("fail", f"`cdk destroy {stack_name}` failed (exit {status}): see its output above"))
+        return status
+    out(line("ok", f"stack {stack_name} deleted from {region}"))
+    if kept:
+        out("  What stays (the template's DeletionPolicy keeps it, so a destroy never loses orders or logs):")
+        for resource in kept:
+            out(f"    - {resource.describe(region)}")
+    out("  Also not part of the stack: the CDK bootstrap stack CDKToolkit (shared by every CDK app of this "
+        "account and region) and the SES identities you verified.")
+    return 0
