@@ -34,8 +34,9 @@ from typing import Any
 from bench import RESULTS, ROOT, progress
 from bench.shop_process import LOGS
 
-# The last commit before the set-up moved to uv (pip installed everything, tests' tools included).
-OLD_COMMIT = "b1efff7"
+# main just before the set-up moved to uv (pip installed everything, the tests' tools included,
+# before the first synthesis); everything else as in the new set-up (the project's Node among it).
+OLD_COMMIT = "a2dab6f"
 DEADLINE_SECONDS = 1200.0
 # What make echoes when a phase starts, as regular expressions over its output lines.
 RUN_MARKS = {"synth": re.compile(r"\bapp\.py\b"), "npm": re.compile(r"^npm (ci|install)\b"),
@@ -100,8 +101,9 @@ class Make:
         return self.process.poll() or None
 
     def stop(self) -> None:
-        """SIGINT to the group we started (the shop stops on it as on Ctrl-C), SIGKILL if it lingers."""
-        for signum, grace in ((signal.SIGINT, 30.0), (signal.SIGKILL, 10.0)):
+        """SIGINT to the group we started (the shop stops on it as on Ctrl-C; a shell that started
+        us in the background may have left SIGINT ignored, hence SIGTERM), SIGKILL if it lingers."""
+        for signum, grace in ((signal.SIGINT, 20.0), (signal.SIGTERM, 10.0), (signal.SIGKILL, 10.0)):
             if self.process.poll() is not None:
                 break
             try:
