@@ -13,9 +13,7 @@ other, old and new alternately, on the same machine in the same run.
   the tests wait for (venv, installs, the console's npm packages); then stopped the same way. The
   suite itself is not timed (its session-wide synthesis is one of the tests' fixtures).
 
-Each phase is read from the times make echoes each recipe line: install until synthesis
-(`app.py`), synthesis until the shop's start (`-m shop.local`), the shop's start until it
-answers. Everything make printed goes to bench/results/logs/setup-*.log.
+Each phase is read from the times make echoes each recipe line (see `phases`). Everything make printed goes to bench/results/logs/setup-*.log.
 """
 
 from __future__ import annotations
@@ -39,7 +37,7 @@ from bench.shop_process import LOGS
 OLD_COMMIT = "a2dab6f"
 DEADLINE_SECONDS = 1200.0
 # What make echoes when a phase starts, as regular expressions over its output lines.
-RUN_MARKS = {"synth": re.compile(r"\bapp\.py\b"), "npm": re.compile(r"^npm (ci|install)\b"),
+RUN_MARKS = {"node": re.compile(r"^npm install --prefix \.node\b"), "synth": re.compile(r"\bapp\.py\b"),
              "shop_start": re.compile(r"-m shop\.local\b")}
 TEST_STARTED = re.compile(r"test session starts")
 # Variables of an outer make (`make bench`) that would leak its jobserver and level into ours.
@@ -87,8 +85,9 @@ class Make:
     def _read(self) -> None:
         assert self.process.stdout is not None
         for line in self.process.stdout:
-            self.lines.append((time.monotonic() - self.began, line.rstrip("\n")))
-            self._log.write(line)
+            at = time.monotonic() - self.began
+            self.lines.append((at, line.rstrip("\n")))
+            self._log.write(f"{at:7.1f}s {line}")
             self._log.flush()
 
     def elapsed(self) -> float:
@@ -145,8 +144,10 @@ def first_run(directory: Path, env: dict[str, str], log: Path) -> dict[str, Any]
 
 def phases(make: Make, answered: float) -> dict[str, float | None]:
     """Seconds in each phase, from when make echoed its first command to when the next began:
-    `install_seconds` until the synthesis, then `synth_seconds`, `npm_seconds`, `shop_start_seconds`
-    (the last until the shop answered), in whatever order make ran them; None for one not run."""
+    `install_seconds` (venv, Python packages) until the first of `node_seconds` (the project's
+    Node, installed where the machine's is not one the CDK supports), `synth_seconds` (with the
+    console's npm packages, about 2 s, which make installs next) and `shop_start_seconds` (until
+    the shop answered), in whatever order make ran them; None for one not run."""
     began = sorted((at, name) for name, pattern in RUN_MARKS.items() if (at := make.first(pattern)) is not None)
     bounds = [at for at, _ in began] + [answered]
     figures: dict[str, float | None] = {f"{name}_seconds": None for name in RUN_MARKS}
