@@ -209,15 +209,19 @@ on {machine['summary']}{f", load average {load:.1f} at the start" if load is not
 
 {setup_table(results)}
 
-Old: the last commit before the change, where pip installed everything, the tests' tools
-included, before the first synthesis. New: uv (pinned, put into a venv made without pip)
-installs `requirements/run.txt` only, all that `make run` needs, and `make test` adds
+Old: main just before the change, where pip installed everything, the tests' tools included,
+before the first synthesis. New: uv (pinned, put into a venv made without pip) installs
+`requirements/run.txt` only, all that `make run` needs, and `make test` adds
 `requirements/dev.txt`; both read the same lock, `requirements/constraints.txt`. The local
 synthesis skips CDK's built-in CloudFormation validation (a third of its time; `make test` checks
-the template with cfn-lint and cdk-nag, and `make deploy` still runs it). Each figure is one
-measurement from a fresh `git clone`, with pip's, uv's, npm's and jsii's caches empty, old and new
-one after the other in the same run (`bench/setup_time.py` says how); on a machine shared with
-other work they move by tens of percent from run to run.
+the template with cfn-lint and cdk-nag, and `make deploy` still runs it). `make run` synthesizes
+once: the local runtime loads `cdk.out/` as it is. Both install the same Node 24 from npm where
+the machine's Node is not one the CDK supports (as here). Each figure is one measurement from a
+fresh `git clone`, with pip's, uv's, npm's and jsii's caches empty, old and new one after the
+other in the same run (`bench/setup_time.py` says how); on a machine shared with other work they
+move by tens of percent from run to run (an earlier run, against main before the project's Node
+and on a busier machine, load average 12: `make run` 362 s against 97 s, `make test` 336 s
+against 28 s).
 {SETUP_END}
 """
 

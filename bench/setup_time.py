@@ -13,7 +13,8 @@ other, old and new alternately, on the same machine in the same run.
   the tests wait for (venv, installs, the console's npm packages); then stopped the same way. The
   suite itself is not timed (its session-wide synthesis is one of the tests' fixtures).
 
-Each phase is read from the times make echoes each recipe line (see `phases`). Everything make printed goes to bench/results/logs/setup-*.log.
+Each phase is read from the times make echoes each recipe line (see `phases`). Everything make
+printed goes to bench/results/logs/setup-*.log, each line with its time.
 """
 
 from __future__ import annotations
