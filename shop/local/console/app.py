@@ -24,7 +24,8 @@ from werkzeug.wrappers import Request, Response
 
 from shop.adapters.stack import ShopResources
 from shop.domain.approval import Decision
-from shop.domain.errors import LinkRefused, NotFound, ShopError
+from shop.domain.errors import LinkRefused, ShopError
+from shop.error_answers import answer_for
 from shop.local.guard import from_another_site
 from shop.local.outbox import Outbox
 from shop.logic import owner
@@ -119,10 +120,9 @@ class Console:
             if len(parts) == 2 and parts[0] == "orders":
                 return self._order(request, parts[1])
             return self._message(404, "Not found", "There is no such page in the console.")
-        except NotFound as error:
-            return self._message(404, "No such order", error.message)
-        except ShopError as error:  # a bad status filter
-            return self._message(400, "Cannot show that", error.message)
+        except ShopError as error:  # no such order, a bad status filter
+            answer = answer_for(error)
+            return self._message(answer.status, answer.title, error.message)
         except Exception:
             logger.exception("console request failed")
             return self._message(503, "Please try again", "The console could not reach the shop's AWS "
@@ -168,9 +168,10 @@ class Console:
             else:
                 owner.decide(self.shop, order_id, ACTIONS[action], now=utc_now())
         except LinkRefused as error:  # already decided, not awaiting approval, too late, not delivered
-            response = self._order(request, order_id, problem=error.message, status=error.status)
-            if getattr(error, "retry_after", None):
-                response.headers["Retry-After"] = str(error.retry_after)
+            answer = answer_for(error)
+            response = self._order(request, order_id, problem=error.message, status=answer.status)
+            if answer.retry_after:  # recorded, not yet delivered: come back soon
+                response.headers["Retry-After"] = str(answer.retry_after)
             return response
         separator = "&" if "?" in back else "?"
         return Response(status=303, headers={"Location": back + separator + urlencode({"done": action})})
