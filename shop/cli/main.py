@@ -143,26 +143,31 @@ def _item(text: str) -> dict[str, Any]:
 def order_show(args):
     from shop.logic import owner
 
-    return owner.order_detail(_resources(args), args.order_id)
+    shop = _resources(args)
+    return owner.order_detail(args.order_id, orders=shop.orders, decisions=shop.decisions, workflow=shop.workflow)
 
 
 def order_list(args):
     from shop.logic import owner
 
-    return owner.list_orders(_resources(args), status=args.status, limit=args.limit)
+    shop = _resources(args)
+    return owner.list_orders(orders=shop.orders, workflow=shop.workflow, status=args.status, limit=args.limit)
 
 
 def approvals_list(args):
     from shop.logic import owner
 
-    return owner.pending_approvals(_resources(args), now=_now())
+    shop = _resources(args)
+    return owner.pending_approvals(orders=shop.orders, decisions=shop.decisions, workflow=shop.workflow, now=_now())
 
 
 def _decide(decision: Decision) -> Callable[[argparse.Namespace], dict[str, Any]]:
     def command(args):
         from shop.logic import owner
 
-        return owner.decide(_resources(args), args.order_id, decision, now=_now())
+        shop = _resources(args)
+        return owner.decide(args.order_id, decision, orders=shop.orders, decisions=shop.decisions,
+                            workflow=shop.workflow, now=_now())
 
     return command
 
@@ -170,13 +175,18 @@ def _decide(decision: Decision) -> Callable[[argparse.Namespace], dict[str, Any]
 def approvals_deliver(args):
     from shop.logic import owner
 
-    return owner.deliver(_resources(args), args.order_id, now=_now())
+    shop = _resources(args)
+    return owner.deliver(args.order_id, orders=shop.orders, decisions=shop.decisions, workflow=shop.workflow,
+                         now=_now())
 
 
 def approvals_resend(args):
     from shop.logic import owner
 
-    return owner.resend(_resources(args), args.order_id, now=_now())
+    shop = _resources(args)
+    return owner.resend(args.order_id, approval_url=shop.approval_url, topic_arn=shop.topic_arn,
+                        signing_key=shop.signing_key, orders=shop.orders, decisions=shop.decisions,
+                        workflow=shop.workflow, publish=shop.publish, now=_now())
 
 
 def catalog_load(args):
