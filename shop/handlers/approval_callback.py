@@ -16,7 +16,8 @@ from shop.adapters.secrets import signing_key
 from shop.adapters.tables import DecisionsTable, OrdersTable
 from shop.adapters.workflow import Workflow
 from shop.domain.approval import Decision, parse_callback
-from shop.domain.errors import LinkRefused, ShopError
+from shop.domain.errors import ShopError
+from shop.error_answers import link_answer_for
 from shop.logic import approvals
 from shop.logic.clock import utc_now
 from shop.rendering import render
@@ -84,12 +85,11 @@ def decide() -> Response:
 
 @app.exception_handler(ShopError)
 def refused(error: ShopError) -> Response:
-    status = error.status if isinstance(error, LinkRefused) else 400
-    title = error.title if isinstance(error, LinkRefused) else "This link is incomplete"
-    logger.info("link refused", status=status, reason=error.message)
-    retry_after = getattr(error, "retry_after", None)  # recorded, not yet delivered: come back soon
-    headers = {"Retry-After": str(retry_after)} if retry_after else None
-    return _page(status, "message.html", title=title, message=error.message, headers=headers)
+    answer = link_answer_for(error)
+    logger.info("link refused", status=answer.status, reason=error.message)
+    # Recorded, not yet delivered: come back soon.
+    headers = {"Retry-After": str(answer.retry_after)} if answer.retry_after else None
+    return _page(answer.status, "message.html", title=answer.title, message=error.message, headers=headers)
 
 
 @app.exception_handler(Exception)

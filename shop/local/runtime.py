@@ -139,6 +139,7 @@ class LocalShop:
         self.owner_credentials = self.principals.issue(OWNER)
         self.stack: Any = None
         self.enforcer: Any = None
+        self.adapter: Any = None  # the shop port's WSGI app (shop/local/http_adapter.py)
         self.http: Any = None
         self.aws: Any = None
         self.base_url = self.aws_endpoint = ""

@@ -4,18 +4,22 @@ Every order has exactly one execution, named after the order id, so the executio
 spine of the order list: they include the orders the workflow has already deleted (rejected,
 cancelled, timed out), whose details then come from the execution's input. Live orders add
 their current status from the orders table.
+
+Like the rest of shop/logic, each function takes its collaborators (tables, workflow, publish)
+by keyword; the console and the CLI pass those of one deployed shop (shop/adapters/stack.py).
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import datetime
 from itertools import islice
 from typing import Any
 
-from shop.adapters.stack import ShopResources
+from shop.adapters.tables import DecisionsTable, OrdersTable
+from shop.adapters.workflow import Workflow
 from shop.domain.approval import Decision
 from shop.domain.errors import AlreadyDecided, InvalidRequest, LinkExpired, LinkRefused, NotFound
 from shop.domain.executions import Execution, HistoryEvent
@@ -104,35 +108,39 @@ def check_status(status: str | None) -> str | None:
     return wanted
 
 
-def _summaries(shop: ShopResources, executions: Iterable[Execution]) -> Iterator[dict[str, Any]]:
+def _summaries(executions: Iterable[Execution], *, orders: OrdersTable,
+               workflow: Workflow) -> Iterator[dict[str, Any]]:
     """A summary per execution, reading their orders 100 at a time (one BatchGetItem)."""
     executions = iter(executions)
     while page := list(islice(executions, 100)):
-        orders = shop.orders.get_many(execution.name for execution in page)
+        live = orders.get_many(execution.name for execution in page)
         for execution in page:
-            order = orders.get(execution.name)
+            order = live.get(execution.name)
             snapshot: Mapping[str, Any]
             if order is None:  # deleted by its workflow: the details are in the execution's input
-                execution = shop.workflow.describe(execution.name) or execution
+                execution = workflow.describe(execution.name) or execution
                 snapshot = execution.order or {}
             else:
                 snapshot = order.to_public()
             yield _summary(snapshot, _status(order, execution), execution, notified=_notified(order))
 
 
-def list_orders(shop: ShopResources, *, status: str | None = None, limit: int | None = 50) -> list[dict[str, Any]]:
+def list_orders(*, orders: OrdersTable, workflow: Workflow, status: str | None = None,
+                limit: int | None = 50) -> list[dict[str, Any]]:
     """Orders, newest first, optionally only those in `status`; at most `limit` of them."""
     wanted = check_status(status)
-    executions = shop.workflow.executions(status=EXECUTION_STATUS_OF.get(wanted) if wanted else None)
-    summaries = (s for s in _summaries(shop, executions) if wanted is None or s["status"] == wanted)
+    executions = workflow.executions(status=EXECUTION_STATUS_OF.get(wanted) if wanted else None)
+    summaries = (s for s in _summaries(executions, orders=orders, workflow=workflow)
+                 if wanted is None or s["status"] == wanted)
     return list(islice(summaries, limit))
 
 
-def pending_approvals(shop: ShopResources, *, now: datetime) -> list[dict[str, Any]]:
+def pending_approvals(*, orders: OrdersTable, decisions: DecisionsTable, workflow: Workflow,
+                      now: datetime) -> list[dict[str, Any]]:
     """Orders awaiting the owner's decision, the most urgent first; those with a decision recorded
     and not yet delivered say which, since delivering it is what they await."""
-    pending = list_orders(shop, status=OrderStatus.AWAITING_APPROVAL, limit=None)
-    decided = shop.decisions.get_many(order["orderId"] for order in pending) if pending else {}
+    pending = list_orders(orders=orders, workflow=workflow, status=OrderStatus.AWAITING_APPROVAL, limit=None)
+    decided = decisions.get_many(order["orderId"] for order in pending) if pending else {}
     for order in pending:
         deadline = order.get("approvalDeadline")
         order["secondsLeft"] = max(0, int((parse_iso(deadline) - now).total_seconds())) if deadline else None
@@ -173,19 +181,20 @@ def _event(event: HistoryEvent) -> dict[str, Any]:
     return shown
 
 
-def order_detail(shop: ShopResources, order_id: str) -> dict[str, Any]:
+def order_detail(order_id: str, *, orders: OrdersTable, decisions: DecisionsTable,
+                 workflow: Workflow) -> dict[str, Any]:
     """One order: its details, status, decision, and its execution with where it stands."""
     _known(order_id)
-    order = shop.orders.get(order_id)
-    execution = shop.workflow.describe(order_id)
+    order = orders.get(order_id)
+    execution = workflow.describe(order_id)
     if order is None and execution is None:
         raise NotFound(f"There is no order {order_id}.", field="orderId")
-    events = shop.workflow.history(order_id) if execution else []
+    events = workflow.history(order_id) if execution else []
     snapshot = (order.to_public() if order else None) or (execution.order if execution else None) or {"orderId": order_id}
     status = _status(order, execution)
     execution_status = execution.status if execution else ""
     marks = state_marks(events, execution_status)
-    record = shop.decisions.get(order_id)
+    record = decisions.get(order_id)
     decision = _decision(record, delivery(record, marks, execution_status)) if record else None
     return {
         "order": without_private_fields(dict(snapshot)),
@@ -207,22 +216,22 @@ def order_detail(shop: ShopResources, order_id: str) -> dict[str, Any]:
     }
 
 
-def workflow_picture(shop: ShopResources) -> dict[str, list[dict[str, str]]]:
+def workflow_picture(*, workflow: Workflow) -> dict[str, list[dict[str, str]]]:
     """The state machine's graph, from the definition Step Functions runs."""
-    return workflow_graph(shop.workflow.definition())
+    return workflow_graph(workflow.definition())
 
 
-def _ended(shop: ShopResources, order_id: str) -> LinkRefused | None:
+def _ended(order_id: str, *, workflow: Workflow) -> LinkRefused | None:
     """Why an order the workflow deleted, with no decision on record, takes no decision: its
     deadline passed (or its workflow was stopped or failed). None if it never existed.
 
     A rejected or cancelled order keeps its decision's record and answers "already rejected at";
     a timed-out one has no record, so its execution's history says when the deadline passed."""
-    execution = shop.workflow.describe(order_id)
+    execution = workflow.describe(order_id)
     if execution is None:
         return None
     status = _status(None, execution)
-    timed_out = next((event for event in shop.workflow.history(order_id)
+    timed_out = next((event for event in workflow.history(order_id)
                       if event.type == "TaskTimedOut" or (event.entered and event.state == State.TIMED_OUT)), None)
     if timed_out is not None:
         passed = format_utc(iso(timed_out.timestamp))
@@ -238,36 +247,41 @@ def _ended(shop: ShopResources, order_id: str) -> LinkRefused | None:
 
 
 @contextmanager
-def _acting_on(shop: ShopResources, order_id: str) -> Iterator[None]:
+def _acting_on(order_id: str, *, workflow: Workflow) -> Iterator[None]:
     """An action on an order that may be gone: one its workflow deleted says why, as the console
     and the CLI show it (`order show`), never that there is no such order."""
     _known(order_id)
     try:
         yield
     except NotFound:
-        ended = _ended(shop, order_id)
+        ended = _ended(order_id, workflow=workflow)
         if ended is None:
             raise
         raise ended from None
 
 
-def decide(shop: ShopResources, order_id: str, decision: Decision, *, now: datetime) -> dict[str, Any]:
+def decide(order_id: str, decision: Decision, *, orders: OrdersTable, decisions: DecisionsTable,
+           workflow: Workflow, now: datetime) -> dict[str, Any]:
     """Approve, reject or cancel an order awaiting approval, once."""
-    with _acting_on(shop, order_id):
-        return decide_as_owner(order_id, decision, orders=shop.orders, decisions=shop.decisions,
-                               workflow=shop.workflow, now=now)
+    with _acting_on(order_id, workflow=workflow):
+        return decide_as_owner(order_id, decision, orders=orders, decisions=decisions, workflow=workflow, now=now)
 
 
-def deliver(shop: ShopResources, order_id: str, *, now: datetime) -> dict[str, Any]:
+def deliver(order_id: str, *, orders: OrdersTable, decisions: DecisionsTable, workflow: Workflow,
+            now: datetime) -> dict[str, Any]:
     """Deliver a decision recorded earlier whose delivery to the workflow failed."""
-    with _acting_on(shop, order_id):
-        return deliver_as_owner(order_id, orders=shop.orders, decisions=shop.decisions, workflow=shop.workflow,
-                                now=now)
+    with _acting_on(order_id, workflow=workflow):
+        return deliver_as_owner(order_id, orders=orders, decisions=decisions, workflow=workflow, now=now)
 
 
-def resend(shop: ShopResources, order_id: str, *, now: datetime) -> dict[str, Any]:
-    """A fresh notification with new links; the links sent before stop working."""
-    with _acting_on(shop, order_id):
-        return resend_approval_request(order_id, approval_url=shop.approval_url, topic_arn=shop.topic_arn,
-                                       key=shop.signing_key(), orders=shop.orders, decisions=shop.decisions,
-                                       publish=shop.publish, now=now)
+def resend(order_id: str, *, approval_url: str, topic_arn: str, signing_key: Callable[[], bytes],
+           orders: OrdersTable, decisions: DecisionsTable, workflow: Workflow, publish: Callable[..., str],
+           now: datetime) -> dict[str, Any]:
+    """A fresh notification with new links; the links sent before stop working.
+
+    `signing_key` reads the key (from Secrets Manager) when called: only for what names an order,
+    so that an id that names none is refused before any AWS call."""
+    with _acting_on(order_id, workflow=workflow):
+        return resend_approval_request(order_id, approval_url=approval_url, topic_arn=topic_arn,
+                                       key=signing_key(), orders=orders, decisions=decisions,
+                                       publish=publish, now=now)

@@ -11,6 +11,7 @@ import pytest
 
 from shop.domain.approval import CallbackRequest, Decision, sign
 from shop.domain.errors import AlreadyDecided, LinkExpired, NotDelivered
+from shop.error_answers import answer_for
 from shop.logic import approvals, owner
 from tests.fakes import Decisions, Orders, Throttled, Workflow
 from tests.unit.test_owner_decisions import NOW, awaiting
@@ -69,7 +70,7 @@ def test_a_delivery_that_fails_after_the_decision_was_recorded_says_so_and_the_n
         click(orders, decisions, workflow)
 
     answer = failed.value
-    assert (answer.status, answer.retry_after) == (503, 10)
+    assert (answer_for(answer).status, answer_for(answer).retry_after) == (503, 10)
     assert "recorded" in answer.message and "approved at 2026-11-24 12:00:00 UTC" in answer.message
     assert "Nothing was decided" not in answer.message and "nothing" not in answer.message.split(";")[0]
     record = decisions.get("01JORDER")

@@ -101,8 +101,11 @@ def test_what_is_no_order_id_is_not_found_before_any_aws_call(order_id):
     from shop.domain.errors import NotFound
 
     nothing = object()  # any AWS call would fail on it
-    for call in (lambda: owner.order_detail(nothing, order_id),
-                 lambda: owner.decide(nothing, order_id, Decision.APPROVE, now=datetime.now(UTC)),
-                 lambda: owner.resend(nothing, order_id, now=datetime.now(UTC))):
+    tables = {"orders": nothing, "decisions": nothing, "workflow": nothing}
+    for call in (lambda: owner.order_detail(order_id, **tables),
+                 lambda: owner.decide(order_id, Decision.APPROVE, **tables, now=datetime.now(UTC)),
+                 lambda: owner.deliver(order_id, **tables, now=datetime.now(UTC)),
+                 lambda: owner.resend(order_id, approval_url="", topic_arn="", signing_key=nothing, publish=nothing,
+                                      **tables, now=datetime.now(UTC))):
         with pytest.raises(NotFound):
             call()
