@@ -2,11 +2,22 @@
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
+# uv installs the pinned requirements many times faster than pip (it downloads in parallel and
+# installs without compiling every module up front); it is itself pinned, and bootstrapped with
+# pip (see $(UV) below). It reads PyPI directly, not pip's configuration (UV_INDEX_URL sets a mirror).
+UV_VERSION := 0.13.9
+UV := $(VENV)/bin/uv
+UV_PIP := $(UV) pip install --quiet --python $(PY)
+LOCK := -c requirements/constraints.txt --build-constraints requirements/constraints.txt
+# Two steps, so that a first `make run` installs only what it needs (run.txt) and `make test`
+# adds the tests' tools (dev.txt) on top.
+RUN_INSTALLED := $(VENV)/.run-installed
 INSTALLED := $(VENV)/.installed
 BENCH_INSTALLED := $(VENV)/.bench-installed
 MUTATION_INSTALLED := $(VENV)/.mutation-installed
 LAMBDA_RUNTIME := $(VENV)/lambda-runtime/.installed
-# The console's browser libraries (htmx, dagre); the CDK CLI, a devDependency, only for deploy.
+# The console's browser libraries (htmx, dagre) and Graphviz as WebAssembly (make architecture);
+# the CDK CLI, a devDependency, only for deploy.
 NODE_INSTALLED := node_modules/.installed
 TEMPLATE := cdk.out/OrderShop.template.json
 SOURCES := app.py cdk.json $(shell find shop templates requirements -type f -not -path '*/__pycache__/*' 2>/dev/null)
@@ -26,34 +37,47 @@ NODE_RUNTIME := .node/.installed-$(NODE_LTS)
 export PATH := $(PROJECT_NODE_BIN):$(PATH)
 endif
 
-.PHONY: help setup synth run test lint seed deploy destroy smoke smoke-local bench mutation clean
+.PHONY: help setup synth architecture run test lint seed deploy destroy smoke smoke-local bench mutation clean
 
 help:
 	@echo "make run     start the whole shop locally on 127.0.0.1 (no AWS account, no Docker); console at /console"
 	@echo "make test    run every test"
 	@echo "make synth   synthesize the CDK app into cdk.out/"
+	@echo "make architecture  redraw docs/architecture.svg from the synthesized template"
 	@echo "make deploy  deploy to your AWS account: preflight checks, cdk deploy, next steps (YES=1: no questions)"
 	@echo "make destroy delete the deployed stack and say what it keeps (YES=1: no question)"
 	@echo "make smoke   deploy a throwaway stack, run the test plan against it, destroy it (about 10 min, under a cent)"
 	@echo "make smoke-local  the same test plan against local mode (no AWS account; under a minute)"
 	@echo "make lint    ruff and mypy (make test runs it first)"
-	@echo "make bench   benchmarks of the local mode, AWS cost per order (minutes; writes BENCHMARKS.md)"
+	@echo "make bench   benchmarks of the local mode, AWS cost per order, set-up time from fresh clones (20 minutes or so; writes BENCHMARKS.md)"
 	@echo "make mutation  mutation testing of the approval protocol (a few minutes; see TESTING.md)"
 
 setup: $(INSTALLED) $(LAMBDA_RUNTIME)
 
-$(INSTALLED): requirements/dev.txt requirements/lambda.txt requirements/constraints.txt pyproject.toml
+# The venv without pip (seeding it costs seconds, up to half a minute on a busy machine): the
+# system Python's own pip puts uv into it. A Python without pip, or with one older than 22.3
+# (no --python), seeds the venv's own pip after all and installs uv with that.
+$(UV):
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else "Python 3.11 is required (set PYTHON=...)")'
-	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet -r requirements/dev.txt -c requirements/constraints.txt
-	$(PY) -m pip install --quiet --no-deps -e .
+	$(PYTHON) -m venv --without-pip $(VENV)
+	$(PYTHON) -m pip --python $(PY) install --quiet uv==$(UV_VERSION) 2>/dev/null \
+		|| { $(PY) -m ensurepip --default-pip >/dev/null && $(PY) -m pip install --quiet uv==$(UV_VERSION); }
+
+# The project itself (editable, for the `shop` command) in the same resolution: it declares no
+# dependencies of its own, and uv builds it while the downloads run.
+$(RUN_INSTALLED): $(UV) requirements/run.txt requirements/lambda.txt requirements/constraints.txt pyproject.toml
+	$(UV_PIP) -r requirements/run.txt -e . $(LOCK)
+	@touch $@
+
+$(INSTALLED): $(RUN_INSTALLED) requirements/dev.txt
+	$(UV_PIP) -r requirements/dev.txt $(LOCK)
 	@touch $@
 
 # The SDK the python3.11 Lambda runtime ships, apart from the venv (whose newer boto3 is moto's),
 # for the test that imports every handler with only it, the code asset and the layer.
 $(LAMBDA_RUNTIME): $(INSTALLED) requirements/lambda-runtime.txt
 	rm -rf $(@D)
-	$(PY) -m pip install --quiet --no-deps --no-compile --target $(@D) -r requirements/lambda-runtime.txt
+	$(UV) pip install --quiet --python $(PY) --no-deps --target $(@D) -r requirements/lambda-runtime.txt
 	@touch $@
 
 $(NODE_RUNTIME):
@@ -67,8 +91,16 @@ $(NODE_INSTALLED): package.json package-lock.json
 
 synth: $(TEMPLATE)
 
-$(TEMPLATE): $(INSTALLED) $(NODE_RUNTIME) $(SOURCES)
-	$(PY) app.py
+# CDK_VALIDATION=false skips CDK's built-in CloudFormation validation here, a WebAssembly engine
+# that takes a third of the synthesis (about 6 s on a busy 2-core machine) and can only warn
+# unless asked to fail: `make test` checks the same template with cfn-lint and cdk-nag, and
+# `make deploy` (cdk deploy) still runs it.
+$(TEMPLATE): $(RUN_INSTALLED) $(NODE_RUNTIME) $(SOURCES)
+	CDK_VALIDATION=false $(PY) app.py
+
+# The picture of the stack, from the template: a test fails when the checked-in one is out of date.
+architecture: $(TEMPLATE) $(NODE_INSTALLED)
+	$(PY) -m shop.infra.architecture $(TEMPLATE) docs/architecture.svg
 
 run: $(TEMPLATE) $(NODE_INSTALLED)
 	$(PY) -m shop.local
@@ -81,12 +113,12 @@ lint: $(INSTALLED)
 	$(VENV)/bin/ruff check shop tests bench app.py
 	$(VENV)/bin/mypy
 
-seed: $(INSTALLED)
+seed: $(RUN_INSTALLED)
 	$(PY) -m shop.seed $(or $(FILE),data/demo-catalog.json)
 
 # Not part of `make test`: takes minutes and loads the machine (see BENCHMARKS.md).
 $(BENCH_INSTALLED): $(INSTALLED) requirements/bench.txt
-	$(PY) -m pip install --quiet -r requirements/bench.txt -c requirements/constraints.txt
+	$(UV_PIP) -r requirements/bench.txt $(LOCK)
 	@touch $@
 
 bench: $(TEMPLATE) $(BENCH_INSTALLED)
@@ -94,7 +126,7 @@ bench: $(TEMPLATE) $(BENCH_INSTALLED)
 
 # Not part of `make test` either: mutmut over the approval protocol, each file must score 90 %.
 $(MUTATION_INSTALLED): $(INSTALLED) requirements/mutation.txt
-	$(PY) -m pip install --quiet -r requirements/mutation.txt -c requirements/constraints.txt
+	$(UV_PIP) -r requirements/mutation.txt $(LOCK)
 	@touch $@
 
 mutation: $(MUTATION_INSTALLED) $(NODE_INSTALLED) $(NODE_RUNTIME)

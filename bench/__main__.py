@@ -5,6 +5,9 @@
   1. the order API under load, at each concurrency level
   2. the ceiling, at the same levels
   3. workflow completion (500 orders), then 1,000 pending approvals
+  6. set-up time: the first `make run` and `make test` from fresh clones, old set-up against new
+     (10-20 minutes on its own: `python -m bench setup` runs only this one and rewrites only its
+     section of BENCHMARKS.md)
 
 Progress goes to stderr, the result table to stdout; every figure to bench/results/latest.json,
 and, after a full run, BENCHMARKS.md and docs/bench-throughput.png are rewritten.
@@ -23,7 +26,7 @@ from typing import Any
 
 from bench import RESULTS, ROOT, progress, report
 
-ITEMS = ("cost", "cold", "api", "ceiling", "workflow")
+ITEMS = ("cost", "cold", "api", "ceiling", "workflow", "setup")
 OPTIONAL = ("ceiling_inprocess",)  # only with --only: see bench/ceiling.py
 
 
@@ -69,6 +72,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--completion-orders", type=int, default=500)
     parser.add_argument("--pending-orders", type=int, default=1000)
     parser.add_argument("--import-runs", type=int, default=7)
+    parser.add_argument("--setup-old", default=None, metavar="COMMIT",
+                        help="the old set-up to compare with (default: the last commit before uv)")
     parser.add_argument("--only", default=",".join(ITEMS),
                         help=f"comma-separated subset of {','.join(ITEMS + OPTIONAL)} (default: {','.join(ITEMS)})")
     parser.add_argument("--template", type=Path, default=ROOT / "cdk.out" / "OrderShop.template.json")
@@ -92,7 +97,10 @@ def _shown(path: Path) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = parse_args(sys.argv[1:] if argv is None else argv)
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["setup"]:
+        return setup_only(argv[1:])
+    args = parse_args(argv)
     if args.report_from:
         import json
 
@@ -102,7 +110,7 @@ def main(argv: list[str] | None = None) -> int:
         print(report.terminal(results))
         progress("rewrote " + ", ".join(_shown(p) for p in written))
         return 0
-    if not args.template.exists():
+    if set(args.only) - {"setup"} and not args.template.exists():
         sys.exit(f"{args.template} is missing: run `make synth` (or `make bench`, which does)")
     from bench import ceiling, cold_start, cost, load, workflow
 
@@ -148,10 +156,42 @@ def main(argv: list[str] | None = None) -> int:
             "completion": workflow.completion(args.completion_orders, shop_env=shop_env),
             "pending": workflow.pending(args.pending_orders, shop_env=shop_env),
         }
+    if "setup" in args.only:
+        from bench import setup_time
+
+        load_average = os.getloadavg()[0]
+        results["setup"] = {**setup_time.run(**({"old": args.setup_old} if args.setup_old else {})),
+                            "load_average": load_average}
     results["targets"] = report.targets(results)
     results["meta"]["duration_seconds"] = time.monotonic() - began
     full = set(ITEMS) <= set(args.only)
     written = report.write_all(results, args.out, docs=full and not args.no_docs)
+    print(report.terminal(results))
+    progress(f"done in {results['meta']['duration_seconds'] / 60:.1f} min; wrote "
+             + ", ".join(_shown(p) for p in written))
+    return 0
+
+
+def setup_only(argv: list[str]) -> int:
+    """`python -m bench setup [--setup-old COMMIT]`: the set-up time alone, into its own results
+    file and its own section of BENCHMARKS.md."""
+    from bench import setup_time
+
+    parser = argparse.ArgumentParser(prog="python -m bench setup", description=setup_time.__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--setup-old", default=setup_time.OLD_COMMIT, metavar="COMMIT")
+    parser.add_argument("--no-docs", action="store_true", help="do not rewrite BENCHMARKS.md")
+    args = parser.parse_args(argv)
+    began, started = time.monotonic(), datetime.now(UTC)
+    results: dict[str, Any] = {"meta": {"started": started.strftime("%Y-%m-%d %H:%M UTC"),
+                                        "command": "python -m bench setup", "argv": argv, "machine": machine()}}
+    load_average = os.getloadavg()[0]
+    results["setup"] = {**setup_time.run(old=args.setup_old), "load_average": load_average}
+    results["meta"]["duration_seconds"] = time.monotonic() - began
+    report.write_json(results, setup_time.RESULTS_FILE)
+    written = [setup_time.RESULTS_FILE]
+    if not args.no_docs:
+        written.append(report.write_setup_section(results))
     print(report.terminal(results))
     progress(f"done in {results['meta']['duration_seconds'] / 60:.1f} min; wrote "
              + ", ".join(_shown(p) for p in written))

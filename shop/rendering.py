@@ -15,7 +15,9 @@ from pathlib import Path
 from typing import Any
 
 from shop.domain.money import format_amount
+from shop.domain.status import OrderStatus
 from shop.domain.text import printable, quoted
+from shop.domain.workflow_contract import Outcome
 
 # `templates/` sits beside the `shop` package, in the repository and in the Lambda bundle alike.
 TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
@@ -48,6 +50,9 @@ def environment():
     env.filters["utc"] = format_utc
     env.filters["quoted"] = quoted
     env.filters["printable"] = printable
+    # Templates compare with the workflow's names, never with string literals of their own.
+    env.globals["Outcome"] = Outcome
+    env.globals["OrderStatus"] = OrderStatus
     return env
 
 

@@ -1,4 +1,7 @@
-"""Every name, duration and environment variable of the shop, declared once.
+"""The shop's settings, declared once: names, durations and environment variables.
+
+Domain words (order statuses, the workflow's outcomes and error names) are not settings: they live
+in shop/domain/status.py and shop/domain/workflow_contract.py.
 
 The CDK stack reads the deploy-parameter defaults from here and writes the values into each
 Lambda's environment; handlers read them back through `RuntimeSettings`. Local mode overrides the
@@ -9,7 +12,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -33,35 +36,6 @@ def stack_name_from_context(value: object) -> str:
         raise ValueError(f"{STACK_NAME_CONTEXT_KEY} {name!r} is not a stack name: a letter, then letters, "
                          "digits and hyphens, at most 64 characters")
     return name
-
-# Order statuses, in the order the workflow moves through them.
-STATUS_RECEIVED = "RECEIVED"
-STATUS_AWAITING_APPROVAL = "AWAITING_APPROVAL"
-STATUS_APPROVED = "APPROVED"
-STATUS_REJECTED = "REJECTED"
-STATUS_SHIPPED = "SHIPPED"
-STATUS_FEEDBACK_REQUESTED = "FEEDBACK_REQUESTED"
-STATUS_CANCELLED = "CANCELLED"  # the owner cancelled it; the workflow deletes it
-STATUS_FAILED = "FAILED"  # a step kept failing after its retries; the owner must look
-# What an order holds only while its owner may decide it: the approval task's token, the id of the
-# links that decide (`approvalLinkId`) and of links not yet confirmed sent (`pendingLinkId`). Private:
-# no API answer, page or printout shows them, and every status past the approval removes them.
-APPROVAL_FIELDS = ("approvalTaskToken", "approvalLinkId", "pendingLinkId")
-
-# Outcomes written to the execution's output: a rejection or a timeout is a business result.
-OUTCOME_APPROVED = "APPROVED"
-OUTCOME_REJECTED = "REJECTED"
-OUTCOME_TIMED_OUT = "TIMED_OUT"
-OUTCOME_CANCELLED = "CANCELLED"
-
-# The error name the approval callback gives SendTaskFailure; the state machine catches it.
-REJECTION_ERROR = "OrderRejected"
-# ... and the one the owner's console and CLI give it to cancel an order awaiting approval.
-CANCELLATION_ERROR = "OrderCancelled"
-# The error a Lambda step raises when AWS throttled or failed it after the SDK's own retries;
-# the state machine retries it with backoff.
-TRANSIENT_ERROR = "TransientError"
-
 
 @dataclass(frozen=True)
 class DeployParameters:
@@ -123,27 +97,7 @@ class Env:
 
 
 class MissingSetting(RuntimeError):
-    """A handler asked for a variable its function was not given (or was given empty)."""
-
-
-class _Variable:
-    """One setting read from the function's environment when a handler asks for it. Each function
-    is given only the variables it uses: asking for another fails here, naming the variable,
-    instead of later as an AWS error about an empty table name."""
-
-    def __init__(self, variable: str, parse: Callable[[str], Any] = str) -> None:
-        self.variable, self.parse = variable, parse
-
-    def __get__(self, settings: RuntimeSettings | None, owner: type) -> Any:
-        if settings is None:
-            return self
-        value = settings.environ.get(self.variable, "").strip()
-        if not value:
-            raise MissingSetting(f"{self.variable} is not in this function's environment")
-        try:
-            return self.parse(value)
-        except ValueError:
-            raise MissingSetting(f"{self.variable} is malformed: {value!r}") from None
+    """A function was not given a variable it needs (or was given it empty or malformed)."""
 
 
 def _seconds(value: str) -> int:
@@ -152,9 +106,35 @@ def _seconds(value: str) -> int:
     return int(value)
 
 
+# How each variable is read: a string unless named here.
+_PARSE: dict[str, Callable[[str], Any]] = {Env.APPROVAL_TIMEOUT: _seconds, Env.FEEDBACK_DELAY: _seconds}
+_VARIABLES = frozenset(value for name, value in vars(Env).items() if name.isupper())
+
+
+class _Variable:
+    """One setting, as parsed when the settings were made. Each function is given only the
+    variables it uses: asking for another fails here, naming the variable, instead of later as an
+    AWS error about an empty table name."""
+
+    def __init__(self, variable: str) -> None:
+        self.variable = variable
+
+    def __get__(self, settings: RuntimeSettings | None, owner: type) -> Any:
+        if settings is None:
+            return self
+        try:
+            return settings.values[self.variable]
+        except KeyError:
+            raise MissingSetting(f"{self.variable} is not in this function's environment") from None
+
+
 class RuntimeSettings:
     """What a handler needs at run time, from its function's environment as it was at the cold
-    start (the environment of a Lambda function does not change while its container lives)."""
+    start (the environment of a Lambda function does not change while its container lives).
+
+    Made once per cold start, and made whole or not at all: every variable of the shop the function
+    was given is parsed then, and every one it `needs` must be there, so a missing or malformed one
+    fails the first invocation, naming the variable, before any AWS call."""
 
     orders_table: str = _Variable(Env.ORDERS_TABLE)  # type: ignore[assignment]
     products_table: str = _Variable(Env.PRODUCTS_TABLE)  # type: ignore[assignment]
@@ -165,14 +145,42 @@ class RuntimeSettings:
     owner_topic_arn: str = _Variable(Env.OWNER_TOPIC_ARN)  # type: ignore[assignment]
     sender_email: str = _Variable(Env.SENDER_EMAIL)  # type: ignore[assignment]
     approval_url: str = _Variable(Env.APPROVAL_URL)  # type: ignore[assignment]
-    approval_timeout_seconds: int = _Variable(Env.APPROVAL_TIMEOUT, _seconds)  # type: ignore[assignment]
-    feedback_delay_seconds: int = _Variable(Env.FEEDBACK_DELAY, _seconds)  # type: ignore[assignment]
+    approval_timeout_seconds: int = _Variable(Env.APPROVAL_TIMEOUT)  # type: ignore[assignment]
+    feedback_delay_seconds: int = _Variable(Env.FEEDBACK_DELAY)  # type: ignore[assignment]
 
-    def __init__(self, environ: Mapping[str, str]) -> None:
-        self.environ = dict(environ)
+    def __init__(self, environ: Mapping[str, str], needs: Iterable[str] = ()) -> None:
+        needs = _known(needs)
+        self.values: dict[str, Any] = {}
+        for variable in sorted(_VARIABLES & (set(environ) | set(needs))):
+            value = environ.get(variable, "").strip()
+            if not value:
+                raise MissingSetting(f"{variable} is not in this function's environment")
+            try:
+                self.values[variable] = _PARSE.get(variable, str)(value)
+            except ValueError:
+                raise MissingSetting(f"{variable} is malformed: {value!r}") from None
 
 
 @per_container
-def runtime_settings() -> RuntimeSettings:
-    """The running function's settings, read once per container."""
-    return RuntimeSettings(os.environ)
+def runtime_settings(needs: frozenset[str] = frozenset()) -> RuntimeSettings:
+    """The running function's settings, made once per container."""
+    return RuntimeSettings(os.environ, needs)
+
+
+def _known(needs: Iterable[str]) -> frozenset[str]:
+    needs = frozenset(needs)
+    if unknown := sorted(needs - _VARIABLES):
+        raise ValueError(f"not variables of the shop: {', '.join(unknown)}")
+    return needs
+
+
+class SettingsNeeding:
+    """A handler module's settings: `runtime_settings()` that also fails, naming it, when any of
+    `needs` (the variables of `Env` its function uses) is missing. The stack's test checks that it
+    gives each function what its handler needs."""
+
+    def __init__(self, *needs: str) -> None:
+        self.needs = _known(needs)  # a typo fails at import, not at the first order
+
+    def __call__(self) -> RuntimeSettings:
+        return runtime_settings(self.needs)

@@ -16,7 +16,8 @@ from typing import Any
 
 from shop.adapters.tables import DecisionConflict
 from shop.adapters.workflow import NotTaken, TaskGone
-from shop.settings import APPROVAL_FIELDS, STATUS_AWAITING_APPROVAL, STATUS_RECEIVED
+from shop.domain.orders import APPROVAL_FIELDS, StoredOrder
+from shop.domain.status import OrderStatus
 
 Before = Callable[[str], None]
 
@@ -34,25 +35,44 @@ class Throttled(Exception):
                          "ResponseMetadata": {"HTTPStatusCode": 400}}
 
 
+# What every stored order has besides the fields a test cares about (its id, status, approval).
+STORED_ORDER = {"orderId": "01JORDER", "status": "RECEIVED", "createdAt": "2026-11-24T10:00:00Z",
+                "customerName": "Ada", "customerEmail": "ada@example.com",
+                "shippingAddress": {"streetAddress": "1 Main St", "city": "Cork", "county": "Cork",
+                                    "country": "Ireland"},
+                "items": [{"productId": "01JDF12740C1HB5QE4DT9TWB3R", "name": "Stoneware mug", "quantity": 2,
+                           "unitPrice": "14.90", "lineTotal": "29.80"}],
+                "currency": "EUR", "total": "29.80"}
+
+
+def stored(**fields: Any) -> dict[str, Any]:
+    """An orders table item: STORED_ORDER with `fields`."""
+    return {**copy.deepcopy(STORED_ORDER), **fields}
+
+
 class Orders:
+    """The orders table; `items` holds its items as the table does. An item given in part (the
+    fields a test cares about) is completed from STORED_ORDER, as every stored order has them."""
+
     def __init__(self, *orders: dict[str, Any], before: Before = _nothing):
-        self.items = {order["orderId"]: copy.deepcopy(order) for order in orders}
+        self.items = {order["orderId"]: stored(**copy.deepcopy(order)) for order in orders}
         self.before = before
 
-    def get(self, order_id: str) -> dict[str, Any] | None:
+    def get(self, order_id: str) -> StoredOrder | None:
         self.before("orders.get")
-        return copy.deepcopy(self.items.get(order_id))
+        item = self.items.get(order_id)
+        return StoredOrder.from_item(copy.deepcopy(item)) if item is not None else None
 
-    def get_many(self, order_ids: Iterable[str]) -> dict[str, dict[str, Any]]:
+    def get_many(self, order_ids: Iterable[str]) -> dict[str, StoredOrder]:
         self.before("orders.get_many")
-        return {key: copy.deepcopy(self.items[key]) for key in order_ids if key in self.items}
+        return {key: StoredOrder.from_item(copy.deepcopy(self.items[key])) for key in order_ids if key in self.items}
 
     def mark_awaiting_approval(self, order_id: str, *, task_token: str, link_id: str, deadline: str) -> bool:
         self.before("orders.mark_awaiting_approval")
         order = self.items.get(order_id)
-        if order is None or order.get("status") not in (STATUS_RECEIVED, STATUS_AWAITING_APPROVAL):
+        if order is None or order.get("status") not in (OrderStatus.RECEIVED, OrderStatus.AWAITING_APPROVAL):
             return False
-        order.update(status=STATUS_AWAITING_APPROVAL, approvalTaskToken=task_token, pendingLinkId=link_id,
+        order.update(status=OrderStatus.AWAITING_APPROVAL, approvalTaskToken=task_token, pendingLinkId=link_id,
                      approvalDeadline=deadline)
         order.pop("approvalLinkId", None)
         return True
@@ -68,7 +88,7 @@ class Orders:
     def replace_link(self, order_id: str, *, old_link_id: str, new_link_id: str) -> bool:
         self.before("orders.replace_link")
         order = self.items.get(order_id)
-        if (order is None or order.get("status") != STATUS_AWAITING_APPROVAL
+        if (order is None or order.get("status") != OrderStatus.AWAITING_APPROVAL
                 or order.get("approvalLinkId") != old_link_id):
             return False
         order["approvalLinkId"] = new_link_id
@@ -79,7 +99,7 @@ class Orders:
         order = self.items.get(order_id)
         if order is None:
             return
-        if order.get("status") == STATUS_AWAITING_APPROVAL:
+        if order.get("status") == OrderStatus.AWAITING_APPROVAL:
             order.update(status=status, decidedAt=decided_at)
         for name in APPROVAL_FIELDS:
             order.pop(name, None)

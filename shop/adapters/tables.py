@@ -8,8 +8,8 @@ from typing import Any
 
 from shop.adapters.aws import client, error_code
 from shop.domain.catalog import Product
-from shop.domain.orders import Order
-from shop.settings import APPROVAL_FIELDS, STATUS_AWAITING_APPROVAL, STATUS_RECEIVED
+from shop.domain.orders import APPROVAL_FIELDS, Order, StoredOrder
+from shop.domain.status import OrderStatus
 
 _BATCH_GET_LIMIT = 100
 _BATCH_WRITE_LIMIT = 25
@@ -94,6 +94,11 @@ class OrdersTable(_Table):
 
     key = "orderId"
 
+    def get(self, key: str) -> StoredOrder | None:  # type: ignore[override]
+        """The order with its approval's state (consistent read), or None."""
+        item = super().get(key)
+        return StoredOrder.from_item(item) if item is not None else None
+
     def put_new(self, order: Order) -> bool:
         """Store a new order; never overwrites one with the same id. False when one was there."""
         return self._condition_held(
@@ -102,9 +107,6 @@ class OrdersTable(_Table):
             Item=to_item(order.to_public()),
             ConditionExpression="attribute_not_exists(orderId)",
         )
-
-    def delete(self, order_id: str) -> None:
-        self.dynamodb.delete_item(TableName=self.table_name, Key={"orderId": {"S": order_id}})
 
     def mark_awaiting_approval(self, order_id: str, *, task_token: str, link_id: str, deadline: str) -> bool:
         """Record that the owner is being asked: the task token (the owner's console and CLI decide
@@ -120,8 +122,8 @@ class OrdersTable(_Table):
             ConditionExpression="attribute_exists(orderId) AND #status IN (:received, :status)",
             ExpressionAttributeNames={"#status": "status"},
             ExpressionAttributeValues={
-                ":status": {"S": STATUS_AWAITING_APPROVAL},
-                ":received": {"S": STATUS_RECEIVED},
+                ":status": {"S": OrderStatus.AWAITING_APPROVAL},
+                ":received": {"S": OrderStatus.RECEIVED},
                 ":token": {"S": task_token},
                 ":link": {"S": link_id},
                 ":deadline": {"S": deadline},
@@ -153,15 +155,15 @@ class OrdersTable(_Table):
             ExpressionAttributeValues={
                 ":new": {"S": new_link_id},
                 ":old": {"S": old_link_id},
-                ":awaiting": {"S": STATUS_AWAITING_APPROVAL},
+                ":awaiting": {"S": OrderStatus.AWAITING_APPROVAL},
             },
         )
 
-    def get_many(self, order_ids: Iterable[str]) -> dict[str, dict[str, Any]]:
+    def get_many(self, order_ids: Iterable[str]) -> dict[str, StoredOrder]:
         """Orders by id (consistent reads); ids with no order are absent from the result."""
-        return {item["orderId"]: item for item in self._batch_get(order_ids)}
+        return {item["orderId"]: StoredOrder.from_item(item) for item in self._batch_get(order_ids)}
 
-    def set_decided(self, order_id: str, *, status: str, decided_at: str) -> None:
+    def set_decided(self, order_id: str, *, status: OrderStatus, decided_at: str) -> None:
         """Show the decision on the order while the workflow moves on, and take the token off it:
         it has done its work. The status only while the order awaits approval (the workflow may
         have moved it on already), the token whatever the status; never resurrects a deleted order."""
@@ -174,7 +176,7 @@ class OrdersTable(_Table):
             ConditionExpression="#status = :awaiting",
             ExpressionAttributeValues={
                 ":status": {"S": status},
-                ":awaiting": {"S": STATUS_AWAITING_APPROVAL},
+                ":awaiting": {"S": OrderStatus.AWAITING_APPROVAL},
                 ":decided_at": {"S": decided_at},
             },
         ):

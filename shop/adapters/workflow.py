@@ -7,6 +7,8 @@ from collections.abc import Iterator
 from typing import Any
 
 from shop.adapters.aws import client, error_code
+from shop.domain.executions import Execution, HistoryEvent
+from shop.domain.workflow_contract import ExecutionStatus
 
 # What Step Functions answers when a token can no longer be used: already answered, timed out,
 # or never existed. moto says InvalidToken where AWS says TaskTimedOut; both mean the same here.
@@ -35,7 +37,7 @@ class Workflow:
         self._sfn = stepfunctions
         # A finished execution never changes: the owner's console, polling every second, asks
         # Step Functions about each one once.
-        self._finished: dict[str, dict[str, Any]] = {}
+        self._finished: dict[str, Execution] = {}
 
     @property
     def sfn(self) -> Any:
@@ -66,34 +68,36 @@ class Workflow:
     def execution_arn(self, name: str) -> str:
         return execution_arn(self.state_machine_arn, name)
 
-    def executions(self, *, status: str | None = None) -> Iterator[dict[str, Any]]:
-        """Every execution, newest first (as Step Functions lists them), one page at a time."""
+    def executions(self, *, status: ExecutionStatus | None = None) -> Iterator[Execution]:
+        """Every execution, newest first (as Step Functions lists them), one page at a time; without
+        input and output (`describe` has them)."""
         arguments = {"stateMachineArn": self.state_machine_arn, "maxResults": 100}
         if status:
             arguments["statusFilter"] = status
-        return self._paged(self.sfn.list_executions, "executions", **arguments)
+        for listed in self._paged(self.sfn.list_executions, "executions", **arguments):
+            yield _execution(listed["name"], listed)
 
-    def describe(self, name: str) -> dict[str, Any] | None:
+    def describe(self, name: str) -> Execution | None:
         """The execution named `name` (input and output parsed), or None."""
         if name in self._finished:
             return self._finished[name]
         try:
-            execution = self.sfn.describe_execution(executionArn=self.execution_arn(name))
+            described = self.sfn.describe_execution(executionArn=self.execution_arn(name))
         except Exception as error:
             if error_code(error) == "ExecutionDoesNotExist":
                 return None
             raise
-        for field in ("input", "output"):
-            execution[field] = json.loads(execution[field]) if execution.get(field) else None
-        if execution.get("status") != "RUNNING":
+        execution = _execution(name, described, input=_json(described.get("input")),
+                               output=_json(described.get("output")))
+        if not execution.running:
             self._finished[name] = execution
         return execution
 
-    def history(self, name: str) -> list[dict[str, Any]]:
-        """The execution's events, oldest first. Their details can hold the task token: callers
-        show names, types and times, never the details' input or parameters."""
-        return list(self._paged(self.sfn.get_execution_history, "events",
-                                executionArn=self.execution_arn(name), maxResults=1000))
+    def history(self, name: str) -> list[HistoryEvent]:
+        """The execution's events, oldest first, with only what may be shown of them (never the
+        details' input or parameters, which can hold the task token)."""
+        return [HistoryEvent.from_aws(event) for event in self._paged(
+            self.sfn.get_execution_history, "events", executionArn=self.execution_arn(name), maxResults=1000)]
 
     @staticmethod
     def _paged(operation, items: str, **arguments: Any) -> Iterator[dict[str, Any]]:
@@ -129,3 +133,13 @@ class Workflow:
             if error_code(error) and isinstance(status, int) and 400 <= status < 500:
                 raise NotTaken(error_code(error)) from error
             raise
+
+
+def _json(text: str | None) -> Any:
+    return json.loads(text) if text else None
+
+
+def _execution(name: str, aws: dict[str, Any], **parsed: Any) -> Execution:
+    """From DescribeExecution's or ListExecutions' answer for one execution."""
+    return Execution(name=name, status=ExecutionStatus(aws["status"]), start_date=aws.get("startDate"),
+                     stop_date=aws.get("stopDate"), **parsed)

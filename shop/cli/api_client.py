@@ -8,11 +8,21 @@ import urllib.error
 import urllib.request
 from typing import Any
 
-# The API's error statuses, as the CLI's exit-code kinds.
-_KIND = {400: "invalid", 404: "not_found", 409: "conflict", 413: "invalid", 422: "invalid"}
+from shop.domain.errors import AlreadyDecided, InvalidRequest, NotFound, ShopError, UnprocessableOrder
+from shop.error_answers import answer_for
+
+# The order API's refusals, back as the domain errors it answers with (shop/error_answers.py gives
+# each its status), so that the CLI's one table of exit codes takes them as any other error. 413
+# is the front's own refusal of a body too large: bad input as well. Any other status is a failure.
+ERROR_FOR_STATUS: dict[int, type[ShopError]] = {
+    **{answer_for(kind).status: kind for kind in (InvalidRequest, NotFound, AlreadyDecided, UnprocessableOrder)},
+    413: InvalidRequest,
+}
 
 
 class ApiError(Exception):
+    """The order API could not be reached, or failed: `kind` is the exit code's name."""
+
     def __init__(self, kind: str, message: str):
         super().__init__(message)
         self.kind, self.message = kind, message
@@ -29,7 +39,9 @@ def post_order(api_url: str, body: dict[str, Any], *, idempotency_key: str | Non
         with urllib.request.urlopen(request, timeout=timeout) as response:
             return json.loads(response.read())
     except urllib.error.HTTPError as error:
-        raise ApiError(_KIND.get(error.code, "failed"), f"the order API said {error.code}: {_message(error)}") from None
+        said = f"the order API said {error.code}: {_message(error)}"
+        refused = ERROR_FOR_STATUS.get(error.code)
+        raise (refused(said) if refused else ApiError("failed", said)) from None
     except (urllib.error.URLError, OSError) as error:
         raise ApiError("unreachable", f"cannot reach the order API at {api_url}: {error}") from None
 

@@ -1,7 +1,8 @@
 """The `shop` command: parses arguments, finds the shop, calls `shop.logic.owner`, prints.
 
 Each command returns something JSON-shaped; `--json` prints exactly that, otherwise `render`
-makes it readable. Errors map to one exit code each, in one place (`_exit_code`).
+makes it readable. Errors map to one exit code each, in one place (`_exit_code`, and
+`EXIT_KIND_FOR_ERROR` for the shop's own errors).
 """
 
 from __future__ import annotations
@@ -16,7 +17,20 @@ from typing import Any
 
 from shop.cli import render
 from shop.domain.approval import Decision
-from shop.domain.errors import InvalidCatalog, InvalidRequest, LinkRefused, NotDelivered, NotFound, ShopError
+from shop.domain.errors import (
+    AlreadyDecided,
+    DeliveryUnknown,
+    InvalidCatalog,
+    InvalidRequest,
+    LinkExpired,
+    LinkForged,
+    LinkRefused,
+    NotDelivered,
+    NotFound,
+    NotReady,
+    ShopError,
+    UnprocessableOrder,
+)
 from shop.domain.text import printable
 from shop.settings import LOCAL_DEFAULT_PORT, STACK_NAME
 
@@ -32,6 +46,24 @@ _EXITS = (
                        "(no region or no credentials)"),
 )
 EXIT = {name: code for name, code, _ in _EXITS}
+# Each domain error as the kind of exit it is: the CLI's one table, as shop/error_answers.py is the
+# HTTP fronts' (tests/unit/test_error_answers.py checks that every error is in both).
+EXIT_KIND_FOR_ERROR: dict[type[ShopError], str] = {
+    ShopError: "invalid",
+    InvalidRequest: "invalid",
+    UnprocessableOrder: "invalid",
+    InvalidCatalog: "invalid",
+    NotFound: "not_found",
+    # Already decided, not awaiting approval, too late.
+    LinkRefused: "conflict",
+    LinkForged: "conflict",
+    LinkExpired: "conflict",
+    AlreadyDecided: "conflict",
+    NotReady: "conflict",
+    # Recorded, not delivered: trying again (`approvals deliver`) delivers it.
+    NotDelivered: "failed",
+    DeliveryUnknown: "failed",
+}
 # Killed by SIGPIPE, as `ls` and `git log` are when `| head` stops reading: the shell reports 128 + 13.
 EXIT_BROKEN_PIPE = 141
 
@@ -111,26 +143,31 @@ def _item(text: str) -> dict[str, Any]:
 def order_show(args):
     from shop.logic import owner
 
-    return owner.order_detail(_resources(args), args.order_id)
+    shop = _resources(args)
+    return owner.order_detail(args.order_id, orders=shop.orders, decisions=shop.decisions, workflow=shop.workflow)
 
 
 def order_list(args):
     from shop.logic import owner
 
-    return owner.list_orders(_resources(args), status=args.status, limit=args.limit)
+    shop = _resources(args)
+    return owner.list_orders(orders=shop.orders, workflow=shop.workflow, status=args.status, limit=args.limit)
 
 
 def approvals_list(args):
     from shop.logic import owner
 
-    return owner.pending_approvals(_resources(args), now=_now())
+    shop = _resources(args)
+    return owner.pending_approvals(orders=shop.orders, decisions=shop.decisions, workflow=shop.workflow, now=_now())
 
 
 def _decide(decision: Decision) -> Callable[[argparse.Namespace], dict[str, Any]]:
     def command(args):
         from shop.logic import owner
 
-        return owner.decide(_resources(args), args.order_id, decision, now=_now())
+        shop = _resources(args)
+        return owner.decide(args.order_id, decision, orders=shop.orders, decisions=shop.decisions,
+                            workflow=shop.workflow, now=_now())
 
     return command
 
@@ -138,13 +175,18 @@ def _decide(decision: Decision) -> Callable[[argparse.Namespace], dict[str, Any]
 def approvals_deliver(args):
     from shop.logic import owner
 
-    return owner.deliver(_resources(args), args.order_id, now=_now())
+    shop = _resources(args)
+    return owner.deliver(args.order_id, orders=shop.orders, decisions=shop.decisions, workflow=shop.workflow,
+                         now=_now())
 
 
 def approvals_resend(args):
     from shop.logic import owner
 
-    return owner.resend(_resources(args), args.order_id, now=_now())
+    shop = _resources(args)
+    return owner.resend(args.order_id, approval_url=shop.approval_url, topic_arn=shop.topic_arn,
+                        signing_key=shop.signing_key, orders=shop.orders, decisions=shop.decisions,
+                        workflow=shop.workflow, publish=shop.publish, now=_now())
 
 
 def catalog_load(args):
@@ -233,6 +275,11 @@ def _options(args: argparse.Namespace) -> argparse.Namespace:
 # -- errors and output -----------------------------------------------------------------------------
 
 
+def exit_kind(error: ShopError) -> str:
+    """The error's kind of exit: the nearest class in the table (a subclass answers as its parent)."""
+    return next(EXIT_KIND_FOR_ERROR[kind] for kind in type(error).__mro__ if kind in EXIT_KIND_FOR_ERROR)
+
+
 def _exit_code(error: Exception) -> tuple[str, str]:
     """The kind of failure and what to tell the user; the kind is the exit code's name."""
     from shop.adapters.stack import ShopUnreachable
@@ -244,14 +291,8 @@ def _exit_code(error: Exception) -> tuple[str, str]:
         return "unreachable", str(error)
     if isinstance(error, ApiError):
         return error.kind, error.message
-    if isinstance(error, NotFound):
-        return "not_found", error.message
-    if isinstance(error, NotDelivered):  # recorded; trying again (`approvals deliver`) delivers it
-        return "failed", error.message
-    if isinstance(error, LinkRefused):  # already decided, not awaiting approval, too late
-        return "conflict", error.message
-    if isinstance(error, InvalidRequest | InvalidCatalog | ShopError):
-        return "invalid", error.message
+    if isinstance(error, ShopError):
+        return exit_kind(error), error.message
     from shop.adapters.aws import configuration_problem
 
     configuration = configuration_problem(error, region_option="--region")

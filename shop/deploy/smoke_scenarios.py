@@ -21,14 +21,9 @@ import requests
 
 from shop.adapters.workflow import execution_arn
 from shop.domain.ids import ULID_PATTERN
+from shop.domain.status import OrderStatus
+from shop.domain.workflow_contract import Outcome
 from shop.samples import SES_SIMULATOR_SUCCESS, sample_order_body
-from shop.settings import (
-    OUTCOME_APPROVED,
-    OUTCOME_REJECTED,
-    OUTCOME_TIMED_OUT,
-    STATUS_AWAITING_APPROVAL,
-    STATUS_FEEDBACK_REQUESTED,
-)
 
 T = TypeVar("T")
 CATALOG = Path(__file__).resolve().parents[2] / "data" / "demo-catalog.json"
@@ -40,10 +35,10 @@ HTTP_TIMEOUT = 30
 _RECEIVED = ["OrderReceivedEmail", "RequestApproval"]
 _CANCELLATION = ["DeleteOrder", "CancellationEmail", "OrderCancelled"]
 PATHS = {
-    OUTCOME_APPROVED: [*_RECEIVED, "MarkShipped", "ShipmentEmail", "WaitBeforeFeedback", "FeedbackEmail",
+    Outcome.APPROVED: [*_RECEIVED, "MarkShipped", "ShipmentEmail", "WaitBeforeFeedback", "FeedbackEmail",
                        "MarkFeedbackRequested", "OrderCompleted"],
-    OUTCOME_REJECTED: [*_RECEIVED, "Rejected", *_CANCELLATION],
-    OUTCOME_TIMED_OUT: [*_RECEIVED, "TimedOut", *_CANCELLATION],
+    Outcome.REJECTED: [*_RECEIVED, "Rejected", *_CANCELLATION],
+    Outcome.TIMED_OUT: [*_RECEIVED, "TimedOut", *_CANCELLATION],
 }
 # The owner's notification puts each link on a line of its own, under a line saying what it does.
 _LINK = re.compile(r"^(Approve|Reject)\b[^\n]*:\n(https?://\S+)$", flags=re.M)
@@ -302,7 +297,7 @@ def _placed_and_awaiting(ctx: Context, name: str) -> tuple[str, dict[str, str]]:
     order_id = ctx.shop.place(ctx.product_id)
     ctx.report(name, f"placed order {order_id} for {CUSTOMER_EMAIL}")
     links = _await_links(ctx, name, order_id)
-    ctx.shop.statuses_until(order_id, STATUS_AWAITING_APPROVAL, lambda m: ctx.report(name, m))
+    ctx.shop.statuses_until(order_id, OrderStatus.AWAITING_APPROVAL, lambda m: ctx.report(name, m))
     return order_id, links
 
 
@@ -317,7 +312,7 @@ def _click(ctx: Context, name: str, link: str, verb: str) -> None:
     ctx.report(name, f"pressed the {verb} button: {done.status_code}")
 
 
-def _check_execution(ctx: Context, name: str, order_id: str, outcome: str, *, timeout: float) -> None:
+def _check_execution(ctx: Context, name: str, order_id: str, outcome: Outcome, *, timeout: float) -> None:
     execution = ctx.shop.finished_execution(order_id, timeout=timeout)
     history = ctx.shop.history(order_id)
     path, expected = states_entered(history), PATHS[outcome]
@@ -336,8 +331,8 @@ def approve(ctx: Context) -> str:
     name = "approve"
     order_id, links = _placed_and_awaiting(ctx, name)
     _click(ctx, name, links["approve"], "approve")
-    ctx.shop.statuses_until(order_id, STATUS_FEEDBACK_REQUESTED, lambda m: ctx.report(name, m))
-    _check_execution(ctx, name, order_id, OUTCOME_APPROVED, timeout=ctx.shop.timeout)
+    ctx.shop.statuses_until(order_id, OrderStatus.FEEDBACK_REQUESTED, lambda m: ctx.report(name, m))
+    _check_execution(ctx, name, order_id, Outcome.APPROVED, timeout=ctx.shop.timeout)
     ctx.approved = (order_id, links)
     return order_id
 
@@ -348,7 +343,7 @@ def reject(ctx: Context) -> str:
     order_id, links = _placed_and_awaiting(ctx, name)
     _click(ctx, name, links["reject"], "reject")
     ctx.shop.statuses_until(order_id, None, lambda m: ctx.report(name, m))
-    _check_execution(ctx, name, order_id, OUTCOME_REJECTED, timeout=ctx.shop.timeout)
+    _check_execution(ctx, name, order_id, Outcome.REJECTED, timeout=ctx.shop.timeout)
     return order_id
 
 
@@ -382,7 +377,7 @@ def no_answer(ctx: Context) -> Iterator[None]:
     yield
     ctx.shop.statuses_until(order_id, None, lambda m: ctx.report(name, m),
                             timeout=max(0, times_out - time.monotonic()) + ctx.shop.timeout)
-    _check_execution(ctx, name, order_id, OUTCOME_TIMED_OUT, timeout=ctx.shop.timeout)
+    _check_execution(ctx, name, order_id, Outcome.TIMED_OUT, timeout=ctx.shop.timeout)
 
 
 def run_scenarios(ctx: Context) -> dict[str, bool]:

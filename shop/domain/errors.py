@@ -1,4 +1,6 @@
-"""Domain errors. Handlers map each kind to one HTTP status in one place."""
+"""Domain errors: each says what went wrong. What each answers (an HTTP status, a page's title)
+is decided at the edge, in one place: shop/error_answers.py (and the CLI's exit codes in
+shop/cli/main.py)."""
 
 from __future__ import annotations
 
@@ -13,15 +15,15 @@ class ShopError(Exception):
 
 
 class InvalidRequest(ShopError):
-    """The request is malformed: bad JSON, wrong shape or types (HTTP 400)."""
+    """The request is malformed: bad JSON, wrong shape or types."""
 
 
 class UnprocessableOrder(ShopError):
-    """The request is well formed but cannot become an order, e.g. unknown product (HTTP 422)."""
+    """The request is well formed but cannot become an order, e.g. unknown product."""
 
 
 class NotFound(ShopError):
-    """The thing asked for does not exist (HTTP 404)."""
+    """The thing asked for does not exist."""
 
 
 class InvalidCatalog(ShopError):
@@ -29,46 +31,31 @@ class InvalidCatalog(ShopError):
 
 
 class LinkRefused(ShopError):
-    """An approval link that cannot decide anything. `status` is the HTTP status to answer."""
-
-    status = 400
-    title = "This link cannot be used"
+    """An approval link, or the owner's action, that cannot decide anything."""
 
 
 class LinkForged(LinkRefused):
-    status = 403
-    title = "This link is not valid"
+    """A link the shop did not sign as it is, or one replaced by a newer notification's."""
 
 
 class LinkExpired(LinkRefused):
-    status = 410
-    title = "This link has expired"
+    """Too late: the link's or the order's deadline passed, or the order is gone."""
 
 
 class AlreadyDecided(LinkRefused):
-    status = 409
-    title = "This order was already decided"
+    """A decision is on record already, or the order no longer awaits one."""
 
 
 class NotReady(LinkRefused):
     """Not yet: the order is still being received, or its owner's notification still being sent."""
 
-    status = 409
-    title = "Not yet"
-
 
 class NotDelivered(LinkRefused):
     """The decision is recorded, but Step Functions could not be told (an AWS fault): the next
     click, from the same link or the owner's tools, delivers it. Nothing else can decide the order
-    meanwhile. 503, since trying again is the remedy."""
-
-    status = 503
-    title = "Your decision is recorded, not yet delivered"
-    retry_after = 10  # seconds; a failed delivery gives its claim back at once
+    meanwhile."""
 
 
 class DeliveryUnknown(NotDelivered):
     """The decision is recorded, and Step Functions was told, but its answer was lost (a timeout, a
     5xx): it may have taken the decision. The next click delivers it, or finds it was taken."""
-
-    title = "Your decision is recorded, its delivery not confirmed"

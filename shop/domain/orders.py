@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from functools import cache
 from typing import Any
@@ -15,8 +15,8 @@ from shop.domain.email_address import InvalidEmail, check_email
 from shop.domain.errors import InvalidRequest, UnprocessableOrder
 from shop.domain.ids import ULID_PATTERN
 from shop.domain.money import round_amount
+from shop.domain.status import OrderStatus
 from shop.domain.text import forbidden_character
-from shop.settings import APPROVAL_FIELDS, STATUS_RECEIVED
 
 MAX_ITEMS_PER_ORDER = 50
 MAX_QUANTITY_PER_ITEM = 1000
@@ -36,8 +36,10 @@ _ONE_LINE_FIELDS = (
       for key in ("streetAddress", "city", "county", "country")),
 )
 
-# Workflow bookkeeping stored on an order that no API, page or printout shows: the pending
-# approval task's token, and the ids of the newest approval links.
+# What an order holds only while its owner may decide it: the approval task's token, the id of the
+# links that decide (`approvalLinkId`) and of links not yet confirmed sent (`pendingLinkId`). Private:
+# no API answer, page or printout shows them, and every status past the approval removes them.
+APPROVAL_FIELDS = ("approvalTaskToken", "approvalLinkId", "pendingLinkId")
 PRIVATE_ORDER_FIELDS = frozenset(APPROVAL_FIELDS)
 
 
@@ -186,8 +188,7 @@ class Order:
     lines: tuple[OrderLine, ...]
     currency: str
     total: Decimal
-    status: str = STATUS_RECEIVED
-    extra: dict[str, Any] = field(default_factory=dict)  # workflow bookkeeping, e.g. decision
+    status: OrderStatus = OrderStatus.RECEIVED
 
     def to_public(self) -> dict[str, Any]:
         """The order as the API returns it and the workflow carries it: JSON-safe, amounts as
@@ -215,11 +216,11 @@ class Order:
 
     @classmethod
     def from_public(cls, data: dict[str, Any]) -> Order:
-        """Inverse of `to_public`; extra keys (decision, deadline...) are kept in `extra`."""
+        """Inverse of `to_public`; other keys (the approval's bookkeeping) are not the order's."""
         return cls(
             order_id=data["orderId"],
             created_at=data["createdAt"],
-            status=data.get("status", STATUS_RECEIVED),
+            status=OrderStatus(data.get("status", OrderStatus.RECEIVED)),
             customer_name=data["customerName"],
             customer_email=data["customerEmail"],
             shipping_address=dict(data["shippingAddress"]),
@@ -235,17 +236,10 @@ class Order:
             ),
             currency=data["currency"],
             total=Decimal(str(data["total"])),
-            extra={key: value for key, value in data.items() if key not in _PUBLIC_KEYS},
         )
 
-    def with_status(self, status: str) -> Order:
+    def with_status(self, status: OrderStatus) -> Order:
         return replace(self, status=status)
-
-
-_PUBLIC_KEYS = frozenset(
-    {"orderId", "createdAt", "status", "customerName", "customerEmail", "shippingAddress",
-     "items", "currency", "total"}
-)
 
 
 def price_order(
@@ -291,3 +285,52 @@ def price_order(
         currency=currency,
         total=round_amount(sum((line.line_total for line in lines), Decimal(0)), currency),
     )
+
+
+@dataclass(frozen=True)
+class ApprovalState:
+    """Where the owner's approval of a stored order stands. The token and the link ids are held only
+    while the owner may decide (shop/adapters/tables.py sets and removes them); none is ever shown."""
+
+    task_token: str | None = None  # the approval task's: resumes the workflow
+    link_id: str | None = None  # of the links that decide, once their notification went out
+    pending_link_id: str | None = None  # of links whose notification is not yet confirmed sent
+    deadline: str | None = None  # until when the owner may decide (ISO 8601, UTC)
+    decided_at: str | None = None  # when the owner decided, once the decision shows on the order
+
+# ApprovalState's fields by their names in the orders table (and in `StoredOrder.to_public`).
+_APPROVAL_KEYS = {"task_token": "approvalTaskToken", "link_id": "approvalLinkId",
+                  "pending_link_id": "pendingLinkId", "deadline": "approvalDeadline", "decided_at": "decidedAt"}
+
+
+@dataclass(frozen=True)
+class StoredOrder:
+    """An order as the orders table holds it: the order, and its approval's bookkeeping."""
+
+    order: Order
+    approval: ApprovalState = ApprovalState()
+    updated_at: str | None = None  # when the workflow last set its status
+
+    @property
+    def order_id(self) -> str:
+        return self.order.order_id
+
+    @property
+    def status(self) -> OrderStatus:
+        return self.order.status
+
+    @classmethod
+    def from_item(cls, item: dict[str, Any]) -> StoredOrder:
+        """From the table's item, as plain Python values."""
+        return cls(
+            order=Order.from_public(item),
+            approval=ApprovalState(**{field: item.get(key) for field, key in _APPROVAL_KEYS.items()}),
+            updated_at=item.get("updatedAt"),
+        )
+
+    def to_public(self) -> dict[str, Any]:
+        """The order as the API, pages and the owner's tools show it: its deadline and decision
+        time with it, never the token or the link ids (PRIVATE_ORDER_FIELDS)."""
+        shown = {"approvalDeadline": self.approval.deadline, "decidedAt": self.approval.decided_at,
+                 "updatedAt": self.updated_at}
+        return self.order.to_public() | {key: value for key, value in shown.items() if value is not None}

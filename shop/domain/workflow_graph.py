@@ -10,6 +10,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from shop.domain.executions import HistoryEvent
+from shop.domain.workflow_contract import ExecutionStatus
+
 START = "Start"  # the two pseudo-nodes every drawing of a state machine has
 END = "End"
 
@@ -18,7 +21,7 @@ CURRENT = "current"
 FAILED = "failed"
 
 # Execution statuses after which nothing is "current" any more.
-_STOPPED = {"FAILED", "ABORTED", "TIMED_OUT"}
+_STOPPED = {ExecutionStatus.FAILED, ExecutionStatus.ABORTED, ExecutionStatus.TIMED_OUT}
 
 
 def _edge(source: str, target: str, kind: str, label: str = "") -> dict[str, str]:
@@ -50,7 +53,7 @@ def workflow_graph(definition: Mapping[str, Any]) -> dict[str, list[dict[str, st
     return {"nodes": nodes, "edges": edges}
 
 
-def state_marks(events: Iterable[Mapping[str, Any]], execution_status: str) -> dict[str, str]:
+def state_marks(events: Iterable[HistoryEvent], execution_status: str) -> dict[str, str]:
     """Each state the execution reached: `passed`, `current` (entered, not left, still
     running) or `failed` (where a stopped execution ended). Start and End are marked too.
 
@@ -58,19 +61,17 @@ def state_marks(events: Iterable[Mapping[str, Any]], execution_status: str) -> d
     marks: dict[str, str] = {}
     started = False
     for event in events:
-        kind = event.get("type", "")
-        if kind == "ExecutionStarted":
+        if event.type == "ExecutionStarted":
             started = True
-        details = event.get("stateEnteredEventDetails") or event.get("stateExitedEventDetails")
-        if not details:
+        if event.state is None:
             continue
-        if kind.endswith("StateEntered"):
-            marks[details["name"]] = CURRENT
-        elif kind.endswith("StateExited"):
-            marks[details["name"]] = PASSED
+        if event.entered:
+            marks[event.state] = CURRENT
+        elif event.exited:
+            marks[event.state] = PASSED
     if started:
         marks[START] = PASSED
-    if execution_status == "SUCCEEDED":
+    if execution_status == ExecutionStatus.SUCCEEDED:
         marks[END] = PASSED
     elif execution_status in _STOPPED:
         marks = {name: FAILED if mark == CURRENT else mark for name, mark in marks.items()}

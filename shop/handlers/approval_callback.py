@@ -18,13 +18,17 @@ from shop.adapters.secrets import signing_key
 from shop.adapters.tables import DecisionsTable, OrdersTable
 from shop.adapters.workflow import Workflow
 from shop.domain.approval import Decision, parse_callback
-from shop.domain.errors import LinkRefused, ShopError
+from shop.domain.errors import ShopError
+from shop.error_answers import link_answer_for
 from shop.logic import approvals
 from shop.logic.clock import utc_now
 from shop.rendering import render
-from shop.settings import runtime_settings
+from shop.settings import Env, SettingsNeeding
 
 logger = Logger(service="approval-callback")
+# Its function's settings, checked at its cold start: a variable missing here fails then, by name.
+runtime_settings = SettingsNeeding(Env.ORDERS_TABLE, Env.DECISIONS_TABLE, Env.STATE_MACHINE_ARN,
+                                    Env.LINK_SIGNING_SECRET)
 app = LambdaFunctionUrlResolver()
 
 # The token is in the page's URL: no referrer may carry it away, no cache may keep it.
@@ -83,12 +87,11 @@ def decide() -> Response:
 
 @app.exception_handler(ShopError)
 def refused(error: ShopError) -> Response:
-    status = error.status if isinstance(error, LinkRefused) else 400
-    title = error.title if isinstance(error, LinkRefused) else "This link is incomplete"
-    logger.info("link refused", status=status, reason=error.message)
-    retry_after = getattr(error, "retry_after", None)  # recorded, not yet delivered: come back soon
-    headers = {"Retry-After": str(retry_after)} if retry_after else None
-    return _page(status, "message.html", title=title, message=error.message, headers=headers)
+    answer = link_answer_for(error)
+    logger.info("link refused", status=answer.status, reason=error.message)
+    # Recorded, not yet delivered: come back soon.
+    headers = {"Retry-After": str(answer.retry_after)} if answer.retry_after else None
+    return _page(answer.status, "message.html", title=answer.title, message=error.message, headers=headers)
 
 
 @app.exception_handler(Exception)

@@ -19,9 +19,11 @@ from shop.adapters.secrets import signing_key
 from shop.adapters.tables import OrdersTable
 from shop.handlers import ORDER_ID_PATH
 from shop.logic.notifications import request_approval
-from shop.settings import runtime_settings
+from shop.settings import Env, SettingsNeeding
 
 logger = Logger(service="approval-request")
+# Its function's settings, checked at its cold start: a variable missing here fails then, by name.
+runtime_settings = SettingsNeeding(Env.ORDERS_TABLE, Env.OWNER_TOPIC_ARN, Env.APPROVAL_URL, Env.LINK_SIGNING_SECRET)
 
 
 # The correlation id: the order id, which also names the workflow's execution.

@@ -15,9 +15,11 @@ from shop.adapters.aws import retryable_when_transient
 from shop.adapters.messaging import send_email
 from shop.handlers import ORDER_ID_PATH
 from shop.logic.notifications import send_customer_email
-from shop.settings import runtime_settings
+from shop.settings import Env, SettingsNeeding
 
 logger = Logger(service="customer-email")
+# Its function's settings, checked at its cold start: a variable missing here fails then, by name.
+runtime_settings = SettingsNeeding(Env.SENDER_EMAIL)
 
 
 # The correlation id: the order id, which also names the workflow's execution.

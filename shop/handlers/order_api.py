@@ -14,16 +14,17 @@ from ulid import ULID
 
 from shop.adapters.tables import IdempotencyKeys, OrdersTable, ProductsTable
 from shop.adapters.workflow import Workflow
-from shop.domain.errors import InvalidRequest, NotFound, ShopError, UnprocessableOrder
+from shop.domain.errors import ShopError
+from shop.error_answers import answer_for
 from shop.logic import orders as logic
 from shop.logic.clock import utc_now
-from shop.settings import runtime_settings
+from shop.settings import Env, SettingsNeeding
 
 logger = Logger(service="order-api")
+# Its function's settings, checked at its cold start: a variable missing here fails then, by name.
+runtime_settings = SettingsNeeding(Env.ORDERS_TABLE, Env.PRODUCTS_TABLE, Env.IDEMPOTENCY_TABLE, Env.STATE_MACHINE_ARN,
+                                    Env.APPROVAL_TIMEOUT, Env.FEEDBACK_DELAY)
 app = APIGatewayHttpResolver()
-
-_STATUS_FOR_ERROR = {InvalidRequest: 400, NotFound: 404, UnprocessableOrder: 422}
-
 
 def _json(status: int, body: Any, headers: dict[str, str] | None = None) -> Response:
     return Response(
@@ -76,7 +77,7 @@ def read_products() -> Response:
 
 @app.exception_handler(ShopError)
 def client_error(error: ShopError) -> Response:
-    status = next((code for kind, code in _STATUS_FOR_ERROR.items() if isinstance(error, kind)), 400)
+    status = answer_for(error).status
     logger.info("request refused", status=status, field=error.field, reason=error.message)
     return _json(status, {"message": error.message, "field": error.field})
 

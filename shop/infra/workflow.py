@@ -28,22 +28,12 @@ from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk import aws_stepfunctions_tasks as tasks
 from constructs import Construct
 
+from shop.domain.orders import APPROVAL_FIELDS
+from shop.domain.status import OrderStatus
+from shop.domain.workflow_contract import CANCELLATION_ERROR, REJECTION_ERROR, TRANSIENT_ERROR, Outcome, State
 from shop.infra import nag
 from shop.infra.lambda_bundle import ShopCode
-from shop.settings import (
-    APPROVAL_FIELDS,
-    CANCELLATION_ERROR,
-    OUTCOME_APPROVED,
-    OUTCOME_CANCELLED,
-    OUTCOME_REJECTED,
-    OUTCOME_TIMED_OUT,
-    REJECTION_ERROR,
-    STATUS_FAILED,
-    STATUS_FEEDBACK_REQUESTED,
-    STATUS_SHIPPED,
-    TRANSIENT_ERROR,
-    Env,
-)
+from shop.settings import Env
 
 ORDER_ID = sfn.JsonPath.string_at("$.order.orderId")
 # DynamoDB errors worth retrying: throttling and AWS-side faults; a failed condition is not one.
@@ -255,7 +245,7 @@ class OrderWorkflow(Construct):
         # mark, its condition fails, and the execution must still end as OrderFailed (the alarm, the
         # owner's tools), not with the condition's error.
         failed = (
-            self._set_status("RecordFailure", orders, STATUS_FAILED)
+            self._set_status("RecordFailure", orders, OrderStatus.FAILED)
             .add_catch(order_failed, errors=["DynamoDB.ConditionalCheckFailedException"],
                        result_path=sfn.JsonPath.DISCARD)
             .next(order_failed)
@@ -266,7 +256,7 @@ class OrderWorkflow(Construct):
 
         request_approval = _lambda_retried(tasks.LambdaInvoke(
             self,
-            "RequestApproval",
+            State.REQUEST_APPROVAL,
             lambda_function=self.approval_request,
             integration_pattern=sfn.IntegrationPattern.WAIT_FOR_TASK_TOKEN,
             payload=sfn.TaskInput.from_object(
@@ -303,13 +293,13 @@ class OrderWorkflow(Construct):
             )
         )
         rejected = sfn.Pass(
-            self, "Rejected", result=sfn.Result.from_string(OUTCOME_REJECTED), result_path="$.outcome"
+            self, State.REJECTED, result=sfn.Result.from_string(Outcome.REJECTED), result_path="$.outcome"
         ).next(cancel)
         timed_out = sfn.Pass(
-            self, "TimedOut", result=sfn.Result.from_string(OUTCOME_TIMED_OUT), result_path="$.outcome"
+            self, State.TIMED_OUT, result=sfn.Result.from_string(Outcome.TIMED_OUT), result_path="$.outcome"
         ).next(cancel)
         cancelled = sfn.Pass(
-            self, "Cancelled", result=sfn.Result.from_string(OUTCOME_CANCELLED), result_path="$.outcome"
+            self, State.CANCELLED, result=sfn.Result.from_string(Outcome.CANCELLED), result_path="$.outcome"
         ).next(cancel)  # all three outcomes share the cancellation path
         # Order matters: the business outcomes first, then anything else as a failure.
         request_approval.add_catch(rejected, errors=[REJECTION_ERROR], result_path=sfn.JsonPath.DISCARD)
@@ -319,7 +309,7 @@ class OrderWorkflow(Construct):
         return (
             guarded(self._email("OrderReceivedEmail", "order_received"))
             .next(guarded(request_approval))
-            .next(guarded(self._set_status("MarkShipped", orders, STATUS_SHIPPED)))
+            .next(guarded(self._set_status(State.MARK_SHIPPED, orders, OrderStatus.SHIPPED)))
             .next(guarded(self._email("ShipmentEmail", "shipment_confirmed")))
             .next(
                 sfn.Wait(
@@ -327,12 +317,12 @@ class OrderWorkflow(Construct):
                 )
             )
             .next(guarded(self._email("FeedbackEmail", "feedback_request")))
-            .next(guarded(self._set_status("MarkFeedbackRequested", orders, STATUS_FEEDBACK_REQUESTED)))
+            .next(guarded(self._set_status("MarkFeedbackRequested", orders, OrderStatus.FEEDBACK_REQUESTED)))
             .next(
                 sfn.Pass(
                     self,
                     "OrderCompleted",
-                    parameters={"orderId": ORDER_ID, "outcome": OUTCOME_APPROVED},
+                    parameters={"orderId": ORDER_ID, "outcome": Outcome.APPROVED},
                 )
             )
         )

@@ -15,24 +15,14 @@ import json
 import re
 import secrets
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from shop.local.functions import LocalFunction, lambda_environment
 from shop.local.iam.account import AccountPolicies
 from shop.local.iam.principals import Principals
-from shop.local.template import ACCOUNT_ID, REGION, Resolver, Template, UnsupportedTemplate
-
-_SKIPPED = {
-    "AWS::Lambda::LayerVersion",  # dependencies are installed in the local environment
-    "AWS::Logs::LogGroup",
-    "AWS::ApiGatewayV2::Stage",
-    "AWS::ApiGatewayV2::Integration",
-    "AWS::CDK::Metadata",
-}
-# Read, not created: policies go to the IAM enforcement (shop/local/iam/account.py), and alarms,
-# which local mode does not run (no CloudWatch metrics), have their actions checked at deploy.
-_READ = {"AWS::IAM::Policy", "AWS::Lambda::Permission", "AWS::SNS::TopicPolicy", "AWS::CloudWatch::Alarm"}
+from shop.local.template import ACCOUNT_ID, REGION, Resolver, Template, UnsupportedTemplate, construct_name
 
 
 @dataclass(frozen=True)
@@ -94,10 +84,31 @@ def _kebab(name: str) -> str:
     return re.sub(r"(?<!^)(?=[A-Z])", "-", name).lower()
 
 
-def _url_prefix(template: Template, function_id: str) -> str:
-    """`OrderShop/ApprovalCallback/Function/Resource` -> `approval-callback`."""
-    parts = template.construct_path(function_id).split("/")
-    return _kebab(parts[1] if len(parts) > 2 else function_id)
+def _one(found: list[str], what: str) -> str:
+    if len(found) != 1:
+        raise UnsupportedTemplate(f"{what}: expected one, found {found or 'none'}")
+    return found[0]
+
+
+def function_url_target(template: Template, props: dict[str, Any]) -> str:
+    """The function a Function URL serves: the one its TargetFunctionArn refers to (an Arn, a name)."""
+    return _one(template.referenced(props["TargetFunctionArn"], "AWS::Lambda::Function"),
+                "the function of a Function URL")
+
+
+def url_prefix(template: Template, function_id: str) -> str:
+    """Where local mode serves a function's URL: `ApprovalCallback` -> `/approval-callback/`."""
+    return _kebab(construct_name(function_id, template.resources[function_id]))
+
+
+def route_target(template: Template, props: dict[str, Any]) -> str:
+    """The function an API route calls: the integration its Target refers to, and the function
+    that integration's URI refers to, wherever in the expressions they are."""
+    integration_id = _one(template.referenced(props["Target"], "AWS::ApiGatewayV2::Integration"),
+                          f"the integration of route {props['RouteKey']}")
+    uri = template.resources[integration_id]["Properties"]["IntegrationUri"]
+    return _one(template.referenced(uri, "AWS::Lambda::Function"),
+                f"the function of route {props['RouteKey']}")
 
 
 def _empty_zip() -> bytes:
@@ -107,53 +118,136 @@ def _empty_zip() -> bytes:
     return buffer.getvalue()
 
 
+@dataclass
+class _Planning:
+    """What planning knows so far: each resource's physical name, and the resolver's values."""
+
+    template: Template
+    base_url: str
+    resolver: Resolver
+
+
+# resource type -> the function that names it and gives the resolver its Ref and attributes.
+# A planner gets (planning, logical id, properties, default name) and returns the physical name.
+Planner = Callable[[_Planning, str, dict[str, Any], str], str]
+_PLANNERS: dict[str, Planner] = {}
+_ARN = f"{REGION}:{ACCOUNT_ID}"
+
+
+def _plans(*resource_types: str) -> Callable[[Planner], Planner]:
+    def register(planner: Planner) -> Planner:
+        for resource_type in resource_types:
+            if resource_type in _PLANNERS:
+                raise ValueError(f"{resource_type} has a planner already")
+            _PLANNERS[resource_type] = planner
+        return planner
+    return register
+
+
+@_plans(
+    # Skipped: dependencies are installed in the local environment (the layer); local mode keeps
+    # no logs; the API's stage and integrations are read into routes (`route_target`).
+    "AWS::Lambda::LayerVersion", "AWS::Logs::LogGroup", "AWS::ApiGatewayV2::Stage",
+    "AWS::ApiGatewayV2::Integration", "AWS::CDK::Metadata",
+    # Read, not created: policies go to the IAM enforcement (shop/local/iam/account.py).
+    "AWS::IAM::Policy", "AWS::Lambda::Permission", "AWS::SNS::TopicPolicy",
+    # Created, but nothing refers to them.
+    "AWS::SNS::Subscription", "AWS::ApiGatewayV2::Route",
+)
+def _named_only(plan: _Planning, logical_id: str, props: dict[str, Any], name: str) -> str:
+    plan.resolver.refs[logical_id] = name
+    return name
+
+
+@_plans("AWS::IAM::Role")
+def _role(plan: _Planning, logical_id: str, props: dict[str, Any], name: str) -> str:
+    plan.resolver.refs[logical_id] = name
+    plan.resolver.attributes[(logical_id, "Arn")] = f"arn:aws:iam::{ACCOUNT_ID}:role/{name}"
+    return name
+
+
+@_plans("AWS::DynamoDB::Table")
+def _table(plan: _Planning, logical_id: str, props: dict[str, Any], name: str) -> str:
+    name = props.get("TableName") or name
+    plan.resolver.refs[logical_id] = name
+    plan.resolver.attributes[(logical_id, "Arn")] = f"arn:aws:dynamodb:{_ARN}:table/{name}"
+    return name
+
+
+@_plans("AWS::SNS::Topic")
+def _topic(plan: _Planning, logical_id: str, props: dict[str, Any], name: str) -> str:
+    name = props.get("TopicName") or name
+    plan.resolver.refs[logical_id] = f"arn:aws:sns:{_ARN}:{name}"
+    plan.resolver.attributes[(logical_id, "TopicName")] = name
+    return name
+
+
+@_plans("AWS::Lambda::Function")
+def _function(plan: _Planning, logical_id: str, props: dict[str, Any], name: str) -> str:
+    name = props.get("FunctionName") or name
+    plan.resolver.refs[logical_id] = name
+    plan.resolver.attributes[(logical_id, "Arn")] = f"arn:aws:lambda:{_ARN}:function:{name}"
+    return name
+
+
+@_plans("AWS::Lambda::Url")
+def _function_url(plan: _Planning, logical_id: str, props: dict[str, Any], name: str) -> str:
+    prefix = url_prefix(plan.template, function_url_target(plan.template, props))
+    plan.resolver.attributes[(logical_id, "FunctionUrl")] = f"{plan.base_url}/{prefix}/"
+    return name
+
+
+@_plans("AWS::StepFunctions::StateMachine")
+def _state_machine(plan: _Planning, logical_id: str, props: dict[str, Any], name: str) -> str:
+    # The real name may be an expression (the stack's name in it): `_plan` resolves it once
+    # every other value is known.
+    plan.resolver.refs[logical_id] = f"arn:aws:states:{_ARN}:stateMachine:{name}"
+    return name
+
+
+@_plans("AWS::ApiGatewayV2::Api")
+def _api(plan: _Planning, logical_id: str, props: dict[str, Any], name: str) -> str:
+    plan.resolver.refs[logical_id] = logical_id
+    plan.resolver.attributes[(logical_id, "ApiEndpoint")] = plan.base_url
+    return name
+
+
+@_plans("AWS::SecretsManager::Secret")
+def _secret(plan: _Planning, logical_id: str, props: dict[str, Any], name: str) -> str:
+    return props.get("Name") or name  # its Ref, the ARN, is known once created (deploy)
+
+
+@_plans("AWS::CloudWatch::Alarm")
+def _alarm(plan: _Planning, logical_id: str, props: dict[str, Any], name: str) -> str:
+    # Local mode runs no alarms (no CloudWatch metrics); their actions are checked at deploy.
+    name = props.get("AlarmName") or name
+    plan.resolver.refs[logical_id] = name
+    plan.resolver.attributes[(logical_id, "Arn")] = f"arn:aws:cloudwatch:{_ARN}:alarm:{name}"
+    return name
+
+
+# What local mode can deploy: a type with no planner fails loudly, so the stack cannot outgrow
+# local mode silently.
+KNOWN_TYPES = frozenset(_PLANNERS)
+
+
 def _plan(template: Template, base_url: str) -> tuple[Resolver, dict[str, str]]:
     """Physical names and ARNs for every resource, before anything is created, so resources can
     reference each other in any order."""
-    resolver = Resolver(stack_name=template.stack_name)
-    names: dict[str, str] = {}
-    arn = f"{REGION}:{ACCOUNT_ID}"
-    for logical_id, resource in template.resources.items():
-        kind, props = resource["Type"], resource.get("Properties", {})
-        name = default_name = physical_name(template.stack_name, logical_id)
-        if kind == "AWS::DynamoDB::Table":
-            name = props.get("TableName") or default_name
-            resolver.refs[logical_id] = name
-            resolver.attributes[(logical_id, "Arn")] = f"arn:aws:dynamodb:{arn}:table/{name}"
-        elif kind == "AWS::SNS::Topic":
-            name = props.get("TopicName") or default_name
-            resolver.refs[logical_id] = f"arn:aws:sns:{arn}:{name}"
-            resolver.attributes[(logical_id, "TopicName")] = name
-        elif kind == "AWS::Lambda::Function":
-            name = props.get("FunctionName") or default_name
-            resolver.refs[logical_id] = name
-            resolver.attributes[(logical_id, "Arn")] = f"arn:aws:lambda:{arn}:function:{name}"
-        elif kind == "AWS::Lambda::Url":
-            function_id = props["TargetFunctionArn"]["Fn::GetAtt"][0]
-            url = f"{base_url}/{_url_prefix(template, function_id)}/"
-            resolver.attributes[(logical_id, "FunctionUrl")] = url
-        elif kind == "AWS::StepFunctions::StateMachine":
-            # The real name may be an expression: resolved in a second pass, below.
-            resolver.refs[logical_id] = f"arn:aws:states:{arn}:stateMachine:{name}"
-        elif kind == "AWS::ApiGatewayV2::Api":
-            resolver.refs[logical_id] = logical_id
-            resolver.attributes[(logical_id, "ApiEndpoint")] = base_url
-        elif kind == "AWS::SecretsManager::Secret":
-            name = props.get("Name") or default_name  # its ARN is known once created (deploy)
-        elif kind == "AWS::CloudWatch::Alarm":
-            name = props.get("AlarmName") or default_name
-            resolver.refs[logical_id] = name
-            resolver.attributes[(logical_id, "Arn")] = f"arn:aws:cloudwatch:{arn}:alarm:{name}"
-        elif kind == "AWS::IAM::Role":
-            resolver.refs[logical_id] = default_name
-            resolver.attributes[(logical_id, "Arn")] = f"arn:aws:iam::{ACCOUNT_ID}:role/{default_name}"
-        else:
-            resolver.refs[logical_id] = default_name
-        names[logical_id] = name
+    unknown = {r["Type"] for r in template.resources.values()} - KNOWN_TYPES
+    if unknown:
+        raise UnsupportedTemplate(f"local mode cannot create {sorted(unknown)}")
+    plan = _Planning(template, base_url, Resolver(stack_name=template.stack_name))
+    names = {
+        logical_id: _PLANNERS[resource["Type"]](
+            plan, logical_id, resource.get("Properties", {}), physical_name(template.stack_name, logical_id))
+        for logical_id, resource in template.resources.items()
+    }
     # State machine names can reference the stack name: resolve them once the rest is known.
+    resolver = plan.resolver
     for logical_id, resource in template.of_type("AWS::StepFunctions::StateMachine").items():
         name = resolver.resolve(resource["Properties"].get("StateMachineName")) or names[logical_id]
-        resolver.refs[logical_id] = f"arn:aws:states:{arn}:stateMachine:{name}"
+        resolver.refs[logical_id] = f"arn:aws:states:{_ARN}:stateMachine:{name}"
         resolver.attributes[(logical_id, "Name")] = name
         names[logical_id] = name
     return resolver, names
@@ -167,14 +261,6 @@ def deploy(
     role's local credentials come from `principals`."""
     resolver, names = _plan(template, base_url)
     stack = LocalStack(base_url=base_url)
-    known = _SKIPPED | _READ | {"AWS::IAM::Role",
-        "AWS::DynamoDB::Table", "AWS::SNS::Topic", "AWS::SNS::Subscription", "AWS::Lambda::Function",
-        "AWS::Lambda::Url", "AWS::StepFunctions::StateMachine", "AWS::ApiGatewayV2::Api",
-        "AWS::ApiGatewayV2::Route", "AWS::SecretsManager::Secret",
-    }
-    unknown = {r["Type"] for r in template.resources.values()} - known
-    if unknown:
-        raise UnsupportedTemplate(f"local mode cannot create {sorted(unknown)}")
 
     # First, as on AWS a secret's ARN ends in a random suffix: only now can it be referred to.
     for logical_id, resource in template.of_type("AWS::SecretsManager::Secret").items():
@@ -234,27 +320,16 @@ def deploy(
         ))
 
     for resource in template.of_type("AWS::Lambda::Url").values():
-        function_id = resource["Properties"]["TargetFunctionArn"]["Fn::GetAtt"][0]
-        prefix = _url_prefix(template, function_id)
-        function_name = names[function_id]
+        function_id = function_url_target(template, resource["Properties"])
         stack.function_urls.append(FunctionUrl(
-            prefix=prefix, function_name=function_name,
+            prefix=url_prefix(template, function_id), function_name=names[function_id],
             auth_type=resource["Properties"].get("AuthType", "NONE"),
         ))
 
-    integrations = {
-        logical_id: resource["Properties"]["IntegrationUri"]["Fn::GetAtt"][0]
-        for logical_id, resource in template.of_type("AWS::ApiGatewayV2::Integration").items()
-    }
     for resource in template.of_type("AWS::ApiGatewayV2::Route").values():
         props = resource["Properties"]
         method, path = props["RouteKey"].split(" ", 1)
-        integration_id = props["Target"]["Fn::Join"][1][1]["Ref"]
-        function_id = integrations[integration_id]
-        function_name = names[function_id]
-        stack.routes.append(
-            Route(method=method, path=path, function_name=function_name)
-        )
+        stack.routes.append(Route(method=method, path=path, function_name=names[route_target(template, props)]))
 
     for logical_id, resource in template.of_type("AWS::StepFunctions::StateMachine").items():
         props = resource["Properties"]

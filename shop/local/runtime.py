@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
+from shop.domain.workflow_contract import ExecutionStatus
 from shop.local.template import ACCOUNT_ID, REGION
 from shop.samples import SAMPLE_CUSTOMER_EMAIL, place_order_curl, sample_order_body
 from shop.settings import (
@@ -140,6 +141,7 @@ class LocalShop:
         self.owner_credentials = self.principals.issue(OWNER)
         self.stack: Any = None
         self.enforcer: Any = None
+        self.adapter: Any = None  # the shop port's WSGI app (shop/local/http_adapter.py)
         self.http: Any = None
         self.aws: Any = None
         self.base_url = self.aws_endpoint = ""
@@ -329,7 +331,7 @@ class LocalShop:
         sfn = boto3.client("stepfunctions", region_name=REGION)
         for machine in sfn.list_state_machines()["stateMachines"]:
             pages = sfn.get_paginator("list_executions").paginate(
-                stateMachineArn=machine["stateMachineArn"], statusFilter="RUNNING"
+                stateMachineArn=machine["stateMachineArn"], statusFilter=ExecutionStatus.RUNNING
             )
             for page in pages:
                 for execution in page["executions"]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -43,6 +44,46 @@ class Template:
     def construct_path(self, logical_id: str) -> str:
         """`OrderShop/ApprovalCallback/Function/Resource`, from CDK's metadata."""
         return self.resources[logical_id].get("Metadata", {}).get("aws:cdk:path", logical_id)
+
+    def referenced(self, value: Any, resource_type: str) -> list[str]:
+        """The resources of that type the expression refers to, wherever in it (sorted)."""
+        return sorted({ref for ref in references(value) if self.resources.get(ref, {}).get("Type") == resource_type})
+
+
+# Construct ids that say what kind of resource a construct is, not which one:
+# `OrderShop/ApprovalCallback/Function/Resource` is the function "ApprovalCallback".
+GENERIC_CONSTRUCT_IDS = frozenset({"Resource", "Default", "Function", "FunctionUrl", "HttpApi", "StateMachine", "Topic"})
+
+
+def construct_name(logical_id: str, resource: dict[str, Any]) -> str:
+    """What the stack calls a resource: the last construct id of its path that is not generic, or
+    without CDK's metadata, its logical id without the hash suffix CDK adds."""
+    path = resource.get("Metadata", {}).get("aws:cdk:path", "")
+    names = [part for part in path.split("/")[1:] if part not in GENERIC_CONSTRUCT_IDS]
+    return names[-1] if names else re.sub(r"[0-9A-F]{8}$", "", logical_id)
+
+
+def references(value: Any) -> Iterator[str]:
+    """Every logical id an expression refers to (Ref, Fn::GetAtt, Fn::Sub), wherever it is in it:
+    what the expression means, whatever shape (a Join, a Sub, a Select of a Split) CDK gives it."""
+    if isinstance(value, list):
+        for item in value:
+            yield from references(item)
+    elif isinstance(value, dict):
+        for key, argument in value.items():
+            if key == "Ref" and isinstance(argument, str) and not argument.startswith("AWS::"):
+                yield argument
+            elif key == "Fn::GetAtt":
+                yield (argument if isinstance(argument, list) else argument.split("."))[0]
+            elif key == "Fn::Sub":
+                text = argument if isinstance(argument, str) else argument[0]
+                for name in re.findall(r"\$\{([^}!]+)\}", text):
+                    if not name.startswith("AWS::"):
+                        yield name.split(".")[0]
+                if not isinstance(argument, str):
+                    yield from references(argument[1])
+            else:
+                yield from references(argument)
 
 
 @dataclass

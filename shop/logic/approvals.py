@@ -45,21 +45,14 @@ from shop.domain.errors import (
     NotFound,
     NotReady,
 )
-from shop.domain.orders import without_private_fields
+from shop.domain.orders import StoredOrder
+from shop.domain.status import OrderStatus
+from shop.domain.workflow_contract import CANCELLATION_ERROR, REJECTION_ERROR
 from shop.logic.clock import iso, parse_iso
 from shop.rendering import format_utc
-from shop.settings import (
-    CANCELLATION_ERROR,
-    REJECTION_ERROR,
-    STATUS_APPROVED,
-    STATUS_AWAITING_APPROVAL,
-    STATUS_CANCELLED,
-    STATUS_RECEIVED,
-    STATUS_REJECTED,
-)
 
-_STATUS_FOR = {Decision.APPROVE: STATUS_APPROVED, Decision.REJECT: STATUS_REJECTED,
-               Decision.CANCEL: STATUS_CANCELLED}
+_STATUS_FOR = {Decision.APPROVE: OrderStatus.APPROVED, Decision.REJECT: OrderStatus.REJECTED,
+               Decision.CANCEL: OrderStatus.CANCELLED}
 _CLOSED = "This order is closed: it was rejected, cancelled or not confirmed in time."
 
 
@@ -93,7 +86,7 @@ class Review:
     recorded: dict[str, Any] | None = None
 
 
-def refusal(record: dict[str, Any], order: dict[str, Any] | None = None, *, gone: bool = False,
+def refusal(record: dict[str, Any], order: StoredOrder | None = None, *, gone: bool = False,
             now: datetime | None = None) -> LinkRefused:
     """The answer to a click on an order decided already: which decision, when, and where it stands.
     An order the workflow has moved past awaiting approval shows the decision took effect; one it
@@ -102,7 +95,7 @@ def refusal(record: dict[str, Any], order: dict[str, Any] | None = None, *, gone
     decision = record.get("decision", "")
     said = f"This order was already {past_tense(decision)} at {format_utc(record.get('decidedAt', ''))}"
     moved_on = gone or (order is not None
-                        and order.get("status") not in (STATUS_AWAITING_APPROVAL, STATUS_RECEIVED))
+                        and order.status not in (OrderStatus.AWAITING_APPROVAL, OrderStatus.RECEIVED))
     if record.get("missed") or (gone and decision == Decision.APPROVE and not record.get("delivered")):
         return LinkExpired(f"{said}, but that decision did not reach the order's workflow before its "
                            "deadline: the order was not confirmed in time and is cancelled. Nothing was changed.")
@@ -136,38 +129,40 @@ def not_delivered(record: dict[str, Any], *, certain: bool = True) -> NotDeliver
                            f"it arrived. {again} If it did arrive, that says so.")
 
 
-def not_pending(order: dict[str, Any]) -> LinkRefused:
-    if order.get("status") == STATUS_RECEIVED:
+def not_pending(order: StoredOrder) -> LinkRefused:
+    if order.status == OrderStatus.RECEIVED:
         return NotReady("This order is still being received; the owner is asked in a moment. "
                         "Nothing was changed.")
-    return AlreadyDecided(f"This order is {order.get('status')} and takes no decision now. Nothing was changed.")
+    return AlreadyDecided(f"This order is {order.status} and takes no decision now. Nothing was changed.")
 
 
 _NOT_SENT_YET = ("The owner's notification for this order is still being sent; it can be decided in a "
                  "moment. Nothing was changed.")
 
 
-def _open_order(request: CallbackRequest, orders: OrdersTable, decisions: DecisionsTable):
+def _open_order(request: CallbackRequest, orders: OrdersTable,
+                decisions: DecisionsTable) -> tuple[StoredOrder, dict[str, Any] | None]:
     """The order and any decision on it, refusing links that cannot decide anything."""
     order = orders.get(request.order_id)
     decided = decisions.get(request.order_id)
     if order is None:
         raise refusal(decided, gone=True) if decided else LinkExpired(_CLOSED)
+    approval = order.approval
     if decided is None and not (
-        hmac.compare_digest(order.get("approvalTaskToken", "").encode(), request.task_token.encode())
-        and hmac.compare_digest(order.get("approvalLinkId", "").encode(), request.link_id.encode())
+        hmac.compare_digest((approval.task_token or "").encode(), request.task_token.encode())
+        and hmac.compare_digest((approval.link_id or "").encode(), request.link_id.encode())
     ):
-        if hmac.compare_digest(order.get("pendingLinkId", "").encode(), request.link_id.encode()):
+        if hmac.compare_digest((approval.pending_link_id or "").encode(), request.link_id.encode()):
             raise NotReady(_NOT_SENT_YET)  # a link opened before its sending was confirmed
         raise LinkForged("This link is not the latest one sent for this order. Use the newest email.")
     return order, decided
 
 
-def _awaiting_delivery(order: dict[str, Any], decided: dict[str, Any], decision: Decision) -> bool:
+def _awaiting_delivery(order: StoredOrder, decided: dict[str, Any], decision: Decision) -> bool:
     """A recorded decision that this click may (re)deliver: the same one, not settled, and the
     workflow still waiting for it."""
     return (decided["decision"] == decision.value and not decided.get("delivered")
-            and not decided.get("missed") and order.get("status") == STATUS_AWAITING_APPROVAL)
+            and not decided.get("missed") and order.status == OrderStatus.AWAITING_APPROVAL)
 
 
 def _verified(request: CallbackRequest, *, key: bytes, orders: OrdersTable, decisions: DecisionsTable,
@@ -189,7 +184,7 @@ def _after_deadline(request: CallbackRequest, *, orders: OrdersTable, decisions:
         return refusal(decided, order, gone=order is None, now=now)
     if order is None:  # the cancellation path deletes the order first: it has run
         return LinkExpired(ran_out_and_cancelled(iso(datetime.fromtimestamp(request.expires, UTC))))
-    if order.get("status") in (STATUS_AWAITING_APPROVAL, STATUS_RECEIVED):
+    if order.status in (OrderStatus.AWAITING_APPROVAL, OrderStatus.RECEIVED):
         return LinkExpired(TIME_RAN_OUT)  # the timeout is taking it down the cancellation path now
     return not_pending(order)
 
@@ -202,9 +197,9 @@ def review(request: CallbackRequest, *, key: bytes, orders: OrdersTable, decisio
     if decided:
         if not _awaiting_delivery(order, decided, request.decision):
             raise refusal(decided, order, now=now)
-    elif order.get("status") != STATUS_AWAITING_APPROVAL:
+    elif order.status != OrderStatus.AWAITING_APPROVAL:
         raise not_pending(order)
-    return Review(order=order, decision=request.decision, deadline=order.get("approvalDeadline", ""),
+    return Review(order=order.to_public(), decision=request.decision, deadline=order.approval.deadline or "",
                   recorded=decided)
 
 
@@ -219,7 +214,7 @@ def decide(request: CallbackRequest, *, key: bytes, orders: OrdersTable, decisio
 
 
 def open_for_owner(order_id: str, *, orders: OrdersTable, decisions: DecisionsTable,
-                   now: datetime) -> tuple[dict[str, Any], dict[str, Any] | None]:
+                   now: datetime) -> tuple[StoredOrder, dict[str, Any] | None]:
     """The order and any decision on it, for the owner's console and CLI: refused unless it
     awaits approval with its task token (removed with the decision), its notification was sent
     and, while nothing is decided yet, its deadline has not passed. A decision recorded and not
@@ -230,16 +225,16 @@ def open_for_owner(order_id: str, *, orders: OrdersTable, decisions: DecisionsTa
         if decided:
             raise refusal(decided, gone=True)
         raise NotFound(f"There is no open order {order_id}.", field="orderId")
-    awaiting = order.get("status") == STATUS_AWAITING_APPROVAL and bool(order.get("approvalTaskToken"))
+    awaiting = order.status == OrderStatus.AWAITING_APPROVAL and bool(order.approval.task_token)
     if decided:
         if not awaiting:
             raise refusal(decided, order, now=now)
         return order, decided
     if not awaiting:
         raise not_pending(order)
-    if not order.get("approvalLinkId"):
+    if not order.approval.link_id:
         raise NotReady(_NOT_SENT_YET)
-    if now >= parse_iso(order["approvalDeadline"]):
+    if now >= parse_iso(_deadline_of(order)):
         raise LinkExpired(TIME_RAN_OUT)
     return order, decided
 
@@ -265,14 +260,20 @@ def deliver_as_owner(order_id: str, *, orders: OrdersTable, decisions: Decisions
                         orders=orders, decisions=decisions, workflow=workflow, now=now)
 
 
-def _deadline(order: dict[str, Any]) -> int:
-    return int(parse_iso(order["approvalDeadline"]).timestamp())  # stored with the token
+def _deadline_of(order: StoredOrder) -> str:
+    deadline = order.approval.deadline
+    assert deadline is not None, "an order awaiting approval has its deadline, stored with its token"
+    return deadline
 
 
-def _decide_once(order: dict[str, Any], decided: dict[str, Any] | None, decision: Decision, *, expires: int,
+def _deadline(order: StoredOrder) -> int:
+    return int(parse_iso(_deadline_of(order)).timestamp())
+
+
+def _decide_once(order: StoredOrder, decided: dict[str, Any] | None, decision: Decision, *, expires: int,
                  orders: OrdersTable, decisions: DecisionsTable, workflow: Workflow,
                  now: datetime) -> dict[str, Any]:
-    order_id = order["orderId"]
+    order_id = order.order_id
     claim, claimed_until = new_claim_id(), int(now.timestamp()) + CLAIM_SECONDS
     uncertain = False  # whether an earlier delivery of this decision may have reached the workflow
     if decided:
@@ -289,7 +290,7 @@ def _decide_once(order: dict[str, Any], decided: dict[str, Any] | None, decision
             raise refusal(_quietly(decisions.get, order_id) or decided, order, now=now)
         uncertain = bool(lapsed)
     else:
-        if order.get("status") != STATUS_AWAITING_APPROVAL:
+        if order.status != OrderStatus.AWAITING_APPROVAL:
             raise not_pending(order)
         decided = {"decision": decision.value, "decidedAt": iso(now)}
         try:
@@ -303,7 +304,9 @@ def _decide_once(order: dict[str, Any], decided: dict[str, Any] | None, decision
     # the task token the order holds now (a link's own is the same for a first decision, checked
     # above, but a link from a notification whose attempt failed carries a dead one).
     try:
-        _deliver(workflow, order["approvalTaskToken"], decision, decided)
+        if order.approval.task_token is None:  # the workflow took it off meanwhile: it went on
+            raise LookupError("the order holds no task token")
+        _deliver(workflow, order.approval.task_token, decision, decided)
     except TaskGone:
         if not uncertain:
             # Every earlier delivery certainly failed (refused, and its claim given back), and
@@ -325,7 +328,7 @@ def _decide_once(order: dict[str, Any], decided: dict[str, Any] | None, decision
     # the link finds the task answered and marks the decision delivered.
     _quietly(decisions.mark_delivered, order_id)
     _quietly(orders.set_decided, order_id, status=_STATUS_FOR[decision], decided_at=decided["decidedAt"])
-    return {**without_private_fields(order), "status": _STATUS_FOR[decision], "decision": decided["decision"],
+    return {**order.to_public(), "status": _STATUS_FOR[decision], "decision": decided["decision"],
             "decidedAt": decided["decidedAt"]}
 
 

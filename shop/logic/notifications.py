@@ -86,15 +86,18 @@ def resend_approval_request(
     order, decided = open_for_owner(order_id, orders=orders, decisions=decisions, now=now)
     if decided:  # even one not yet delivered: its links would change nothing
         raise refusal(decided, order, now=now)
-    deadline_at = parse_iso(order["approvalDeadline"])
+    approval = order.approval
+    # open_for_owner let through only an order awaiting approval whose notification went out.
+    assert approval.deadline and approval.task_token and approval.link_id, "not an order awaiting approval"
+    deadline_at = parse_iso(approval.deadline)
     link_id = new_link_id()
-    if not orders.replace_link(order_id, old_link_id=order.get("approvalLinkId", ""), new_link_id=link_id):
+    if not orders.replace_link(order_id, old_link_id=approval.link_id, new_link_id=link_id):
         raise AlreadyDecided("This order changed while the links were being made (decided, or resent "
                              "from elsewhere). Nothing was sent.")
-    message_id = _notify_owner(order, order["approvalTaskToken"], link_id=link_id, deadline_at=deadline_at,
+    message_id = _notify_owner(order.to_public(), approval.task_token, link_id=link_id, deadline_at=deadline_at,
                                approval_url=approval_url, topic_arn=topic_arn, key=key, publish=publish,
                                replaces_earlier=True)
-    return {"orderId": order_id, "messageId": message_id, "approvalDeadline": order["approvalDeadline"]}
+    return {"orderId": order_id, "messageId": message_id, "approvalDeadline": approval.deadline}
 
 
 def _notify_owner(order: dict[str, Any], task_token: str, *, link_id: str, deadline_at: datetime,

@@ -12,7 +12,7 @@ from typing import Any
 from shop.adapters.tables import IdempotencyConflict, IdempotencyKeys, OrdersTable, ProductsTable
 from shop.adapters.workflow import Workflow
 from shop.domain.errors import InvalidRequest, NotFound, UnprocessableOrder
-from shop.domain.orders import Order, parse_order_request, price_order, without_private_fields
+from shop.domain.orders import Order, parse_order_request, price_order
 from shop.logic.clock import iso
 
 MAX_BODY_BYTES = 64 * 1024
@@ -151,9 +151,9 @@ def _earlier_order(order_id: str, *, orders: OrdersTable, workflow: Workflow) ->
     the execution that request had just started, and call a live order cancelled.
     """
     started = workflow.exists(order_id)
-    item = orders.get(order_id)
-    if item is not None:
-        return Order.from_public(item)
+    stored = orders.get(order_id)
+    if stored is not None:
+        return stored.order
     if started:
         raise _cancelled(order_id)
     return None
@@ -162,17 +162,17 @@ def _earlier_order(order_id: str, *, orders: OrdersTable, workflow: Workflow) ->
 def _stored_meanwhile(order_id: str, *, orders: OrdersTable) -> Order:
     """The order another request with the same key stored first. Gone already: only its workflow
     deletes an order, so it ran and the order was cancelled."""
-    item = orders.get(order_id)
-    if item is None:
+    stored = orders.get(order_id)
+    if stored is None:
         raise _cancelled(order_id)
-    return Order.from_public(item)
+    return stored.order
 
 
 def get_order(order_id: str, *, orders: OrdersTable) -> dict[str, Any]:
-    item = orders.get(order_id)
-    if item is None:
+    stored = orders.get(order_id)
+    if stored is None:
         raise NotFound(f"no order with id {order_id}", field="orderId")
-    return without_private_fields(item)
+    return stored.to_public()
 
 
 def list_products(*, products: ProductsTable) -> list[dict[str, Any]]:

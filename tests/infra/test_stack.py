@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import json
 from pathlib import Path
 from typing import Any
@@ -246,6 +247,17 @@ def test_deploy_parameters_reach_the_functions(template):
     template.has_resource_properties(
         "AWS::SNS::Subscription", {"Protocol": "email", "Endpoint": TEST_CONTEXT["ownerEmail"]}
     )
+
+
+def test_every_function_is_given_the_variables_its_handler_needs(synthesized):
+    # A handler fails at its cold start without one of them: the stack must give them all.
+    functions = [r["Properties"] for r in synthesized.template["Resources"].values()
+                 if r["Type"] == "AWS::Lambda::Function" and r["Properties"].get("Handler", "").startswith("shop.")]
+    assert len(functions) == 4
+    for function in functions:
+        handler = importlib.import_module(function["Handler"].rpartition(".")[0])
+        given = set(function["Environment"]["Variables"])
+        assert handler.runtime_settings.needs <= given, function["Handler"]
 
 
 def test_no_function_bundle_contains_boto3_and_templates_are_bundled(synthesized):

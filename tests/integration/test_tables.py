@@ -9,10 +9,16 @@ import pytest
 from moto import mock_aws
 
 from shop.adapters.tables import DecisionConflict, DecisionsTable, OrdersTable
+from shop.domain.orders import StoredOrder
 from tests import fakes
 
-AWAITING = {"orderId": "01JORDER", "status": "AWAITING_APPROVAL", "approvalTaskToken": "token-1",
-            "approvalLinkId": "link-1", "approvalDeadline": "2026-11-24T13:00:00Z"}
+AWAITING = fakes.stored(status="AWAITING_APPROVAL", approvalTaskToken="token-1", approvalLinkId="link-1",
+                        approvalDeadline="2026-11-24T13:00:00Z")
+
+
+def stored(**fields):
+    """What reading the order 01JORDER gives when its item is a whole order with `fields`."""
+    return StoredOrder.from_item(fakes.stored(**fields))
 
 
 @pytest.fixture(params=["moto", "fake"])
@@ -44,23 +50,21 @@ def test_asking_the_owner_keeps_the_new_links_pending(tables, status):
 
     assert orders.mark_awaiting_approval("01JORDER", task_token="token-2", link_id="link-2", deadline="D")
 
-    assert orders.get("01JORDER") == {"orderId": "01JORDER", "status": "AWAITING_APPROVAL",
-                                      "approvalTaskToken": "token-2", "pendingLinkId": "link-2",
-                                      "approvalDeadline": "D"}
+    assert orders.get("01JORDER") == stored(status="AWAITING_APPROVAL", approvalTaskToken="token-2",
+                                            pendingLinkId="link-2", approvalDeadline="D")
     assert orders.confirm_links("01JORDER", link_id="other") is False
     assert orders.confirm_links("01JORDER", link_id="link-2") is True
-    assert orders.get("01JORDER") == {"orderId": "01JORDER", "status": "AWAITING_APPROVAL",
-                                      "approvalTaskToken": "token-2", "approvalLinkId": "link-2",
-                                      "approvalDeadline": "D"}
+    assert orders.get("01JORDER") == stored(status="AWAITING_APPROVAL", approvalTaskToken="token-2",
+                                            approvalLinkId="link-2", approvalDeadline="D")
 
 
 @pytest.mark.parametrize("status", ["APPROVED", "REJECTED", "CANCELLED", "SHIPPED", "FAILED"])
 def test_asking_again_never_moves_a_decided_order(tables, status):
     orders, _, put = tables
-    put({"orderId": "01JORDER", "status": status, "decidedAt": "T"})
+    put(fakes.stored(status=status, decidedAt="T"))
 
     assert not orders.mark_awaiting_approval("01JORDER", task_token="token-2", link_id="link-2", deadline="D")
-    assert orders.get("01JORDER") == {"orderId": "01JORDER", "status": status, "decidedAt": "T"}
+    assert orders.get("01JORDER") == stored(status=status, decidedAt="T")
 
 
 def test_nothing_resurrects_a_deleted_order(tables):
@@ -78,8 +82,7 @@ def test_the_decision_shows_on_an_order_awaiting_approval_and_takes_the_token_of
 
     orders.set_decided("01JORDER", status="APPROVED", decided_at="T")
 
-    assert orders.get("01JORDER") == {"orderId": "01JORDER", "status": "APPROVED", "decidedAt": "T",
-                                      "approvalDeadline": "2026-11-24T13:00:00Z"}
+    assert orders.get("01JORDER") == stored(status="APPROVED", decidedAt="T", approvalDeadline="2026-11-24T13:00:00Z")
 
 
 def test_the_token_leaves_even_when_the_workflow_moved_the_order_on_first(tables):
@@ -88,8 +91,7 @@ def test_the_token_leaves_even_when_the_workflow_moved_the_order_on_first(tables
 
     orders.set_decided("01JORDER", status="APPROVED", decided_at="T")
 
-    assert orders.get("01JORDER") == {"orderId": "01JORDER", "status": "SHIPPED",
-                                      "approvalDeadline": "2026-11-24T13:00:00Z"}
+    assert orders.get("01JORDER") == stored(status="SHIPPED", approvalDeadline="2026-11-24T13:00:00Z")
 
 
 def test_a_resend_replaces_only_the_current_links(tables):
@@ -98,7 +100,7 @@ def test_a_resend_replaces_only_the_current_links(tables):
 
     assert orders.replace_link("01JORDER", old_link_id="stale", new_link_id="link-2") is False
     assert orders.replace_link("01JORDER", old_link_id="link-1", new_link_id="link-2") is True
-    assert orders.get("01JORDER")["approvalLinkId"] == "link-2"
+    assert orders.get("01JORDER").approval.link_id == "link-2"
 
 
 # -- decisions ---------------------------------------------------------------------------------------

@@ -21,6 +21,7 @@ from shop.domain.approval import (
     verify,
 )
 from shop.domain.errors import InvalidRequest, LinkExpired, LinkForged
+from shop.error_answers import answer_for
 
 BASE = "https://abc123.lambda-url.us-east-1.on.aws/"
 KEY = b"k" * 32
@@ -117,7 +118,7 @@ def test_a_changed_link_is_forged(links, tamper, value):
     with pytest.raises(LinkForged) as caught:
         verify(parse_callback(params), key=KEY, now=EXPIRES - 1)
 
-    assert caught.value.status == 403
+    assert answer_for(caught.value).status == 403
 
 
 def test_a_link_signed_with_another_key_is_forged(links):
@@ -130,7 +131,7 @@ def test_a_link_at_or_after_its_deadline_has_expired(links, now):
     with pytest.raises(LinkExpired) as caught:
         verify(parse_callback(params_of(links[Decision.REJECT])), key=KEY, now=now)
 
-    assert caught.value.status == 410
+    assert answer_for(caught.value).status == 410
 
 
 def test_a_forged_link_is_refused_as_forged_even_when_expired(links):

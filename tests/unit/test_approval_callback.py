@@ -64,7 +64,7 @@ def assert_approved(response: dict[str, Any], shop: SimpleNamespace) -> None:
     assert "<h1>Order approved</h1>" in response["body"]
     assert shop.workflow.calls == [("success", "the-token", "approve")]
     assert shop.decisions.get("01JORDER")["delivered"] is True
-    assert shop.orders.get("01JORDER")["status"] == "APPROVED"
+    assert shop.orders.get("01JORDER").status == "APPROVED"
 
 
 def test_a_base64_encoded_form_post_decides(shop):

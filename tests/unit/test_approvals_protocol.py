@@ -30,6 +30,7 @@ from shop.domain.errors import (
     NotFound,
     NotReady,
 )
+from shop.error_answers import answer_for
 from shop.logic import approvals
 from shop.logic.notifications import resend_approval_request
 from tests.fakes import Decisions, Orders, Throttled
@@ -172,7 +173,7 @@ def refused(call, kind: type[LinkRefused], status: int, message: str) -> LinkRef
     with pytest.raises(LinkRefused) as caught:
         call()
     assert type(caught.value) is kind
-    assert (caught.value.status, caught.value.message) == (status, message)
+    assert (answer_for(caught.value).status, caught.value.message) == (status, message)
     return caught.value
 
 
@@ -194,7 +195,9 @@ def test_the_page_shows_the_order_its_decision_and_deadline_and_changes_nothing(
 
     page = world.review(Decision.REJECT)
 
-    assert page == approvals.Review(order=awaiting(), decision=Decision.REJECT, deadline=DEADLINE, recorded=None)
+    # The page is given the order as shown: never its task token or link ids.
+    assert page == approvals.Review(order=public(awaiting()), decision=Decision.REJECT, deadline=DEADLINE,
+                                    recorded=None)
     assert world.log == GETS
     assert world.order() == awaiting() and world.record() is None and world.sfn.calls == []
 
@@ -205,7 +208,7 @@ def test_the_page_of_a_decision_recorded_not_delivered_offers_to_deliver_that_sa
     page = world.review(Decision.APPROVE)
 
     assert page.recorded == world.record() and page.recorded["decision"] == "approve"
-    assert (page.decision, page.deadline, page.order) == (Decision.APPROVE, DEADLINE, awaiting())
+    assert (page.decision, page.deadline, page.order) == (Decision.APPROVE, DEADLINE, public(awaiting()))
     assert world.log == GETS
 
 
@@ -406,7 +409,7 @@ def test_a_click_that_loses_the_race_and_cannot_read_the_winner_is_still_refused
 
     with pytest.raises(AlreadyDecided) as caught:
         world.click()
-    assert caught.value.status == 409 and caught.value.message.endswith("Nothing was changed.")
+    assert answer_for(caught.value).status == 409 and caught.value.message.endswith("Nothing was changed.")
     assert world.sfn.calls == [] and world.record() == {"decision": "reject", "decidedAt": "2026-11-24T11:59:59Z"}
 
 
@@ -419,7 +422,7 @@ def test_a_click_whose_delivery_fails_says_the_decision_is_recorded_and_gives_it
 
     answer = refused(world.click, NotDelivered, 503, NOT_DELIVERED)
 
-    assert answer.__cause__.__cause__ is fault and answer.retry_after == 10
+    assert answer.__cause__.__cause__ is fault and answer_for(answer).retry_after == 10
     assert world.log == [*GETS, "decisions.record", "SendTaskSuccess", "decisions.release"]
     assert world.record() == {"orderId": ORDER_ID, "decision": "approve", "decidedAt": "2026-11-24T12:00:00Z",
                               "delivered": False, "expiresAt": EXPIRES + RETENTION}
@@ -443,7 +446,7 @@ def test_a_delivery_whose_outcome_is_unknown_says_so_and_leaves_its_claim_to_lap
 
     answer = refused(world.click, DeliveryUnknown, 503, DELIVERY_UNKNOWN)
 
-    assert answer.__cause__ is fault and answer.retry_after == 10
+    assert answer.__cause__ is fault and answer_for(answer).retry_after == 10
     assert world.log == [*GETS, "decisions.record", "SendTaskSuccess"]  # no release: it may have arrived
     assert CLAIM_ID.fullmatch(world.record()["deliveryClaim"])
     assert world.record()["claimedUntil"] == NOW_S + CLAIM and world.record()["delivered"] is False
@@ -722,7 +725,7 @@ def test_the_owner_is_refused_what_cannot_be_decided_and_nothing_is_written(orde
     if kind is NotFound:
         assert caught.value.field == "orderId"
     else:
-        assert caught.value.status == status
+        assert answer_for(caught.value).status == status
     assert world.log == GETS and world.decisions.items == before and world.sfn.calls == []
 
 

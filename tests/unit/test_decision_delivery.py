@@ -11,6 +11,7 @@ import pytest
 
 from shop.domain.approval import CallbackRequest, Decision, sign
 from shop.domain.errors import AlreadyDecided, LinkExpired, NotDelivered
+from shop.error_answers import answer_for
 from shop.logic import approvals, owner
 from tests.fakes import Decisions, Orders, Throttled, Workflow
 from tests.unit.test_owner_decisions import NOW, awaiting
@@ -69,12 +70,12 @@ def test_a_delivery_that_fails_after_the_decision_was_recorded_says_so_and_the_n
         click(orders, decisions, workflow)
 
     answer = failed.value
-    assert (answer.status, answer.retry_after) == (503, 10)
+    assert (answer_for(answer).status, answer_for(answer).retry_after) == (503, 10)
     assert "recorded" in answer.message and "approved at 2026-11-24 12:00:00 UTC" in answer.message
     assert "Nothing was decided" not in answer.message and "nothing" not in answer.message.split(";")[0]
     record = decisions.get("01JORDER")
     assert record["delivered"] is False and "deliveryClaim" not in record  # the claim is given back
-    assert orders.get("01JORDER")["status"] == "AWAITING_APPROVAL" and workflow.calls == []
+    assert orders.get("01JORDER").status == "AWAITING_APPROVAL" and workflow.calls == []
 
     # Opening the link again offers to deliver it; the other link says what is recorded.
     review = opened(orders, decisions)
@@ -88,7 +89,7 @@ def test_a_delivery_that_fails_after_the_decision_was_recorded_says_so_and_the_n
 
     assert done["status"] == "APPROVED" and workflow.calls == [("success", "the-token", "approve")]
     assert decisions.get("01JORDER")["delivered"] is True
-    assert "approvalTaskToken" not in orders.get("01JORDER")
+    assert "approvalTaskToken" not in orders.items["01JORDER"]
     with pytest.raises(AlreadyDecided, match=r"already approved at 2026-11-24 12:00:00 UTC\. Nothing"):
         click(orders, decisions, workflow)
 

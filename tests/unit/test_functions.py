@@ -10,7 +10,7 @@ import pytest
 from shop import container
 from shop.local import environment
 from shop.local.functions import Functions, LocalFunction, lambda_environment
-from shop.settings import Env, MissingSetting, RuntimeSettings, runtime_settings
+from shop.settings import Env, MissingSetting, RuntimeSettings, SettingsNeeding, runtime_settings
 
 
 @pytest.fixture
@@ -76,12 +76,36 @@ def test_settings_are_read_once_per_container_and_a_cold_start_reads_them_again(
 
 
 def test_a_missing_or_malformed_setting_names_its_variable():
-    settings = RuntimeSettings({Env.APPROVAL_TIMEOUT: "ten"})
+    settings = RuntimeSettings({Env.APPROVAL_TIMEOUT: "60"})
+    assert settings.approval_timeout_seconds == 60
     with pytest.raises(MissingSetting, match=Env.ORDERS_TABLE):
         _ = settings.orders_table
-    with pytest.raises(MissingSetting, match=f"{Env.APPROVAL_TIMEOUT} is malformed"):
-        _ = settings.approval_timeout_seconds
-    assert RuntimeSettings({Env.APPROVAL_TIMEOUT: "60"}).approval_timeout_seconds == 60
+
+
+@pytest.mark.parametrize(("environ", "named"), [
+    ({Env.ORDERS_TABLE: "orders", Env.APPROVAL_TIMEOUT: "ten"}, f"{Env.APPROVAL_TIMEOUT} is malformed"),
+    ({Env.ORDERS_TABLE: "orders", Env.FEEDBACK_DELAY: "-5"}, f"{Env.FEEDBACK_DELAY} is malformed"),
+    ({Env.ORDERS_TABLE: " "}, f"{Env.ORDERS_TABLE} is not"),  # given, but empty
+    ({Env.ORDERS_TABLE: "orders"}, f"{Env.SENDER_EMAIL} is not"),  # needed, not given
+])
+def test_settings_fail_when_made_naming_a_malformed_empty_or_needed_variable(environ, named):
+    # Made at the cold start: the function fails there, before reading any setting or calling AWS.
+    with pytest.raises(MissingSetting, match=named):
+        RuntimeSettings(environ, needs={Env.ORDERS_TABLE, Env.SENDER_EMAIL} if "SENDER" in named else ())
+
+
+def test_a_handler_needing_a_variable_it_was_not_given_fails_at_its_cold_start(per_function_environ):
+    needing = SettingsNeeding(Env.ORDERS_TABLE, Env.SENDER_EMAIL)
+    with (container.running_as("A"), environment.of_function({Env.ORDERS_TABLE: "orders"}),
+          pytest.raises(MissingSetting, match=Env.SENDER_EMAIL)):
+        needing()
+    with container.running_as("B"), environment.of_function({Env.ORDERS_TABLE: "o", Env.SENDER_EMAIL: "s@shop.test"}):
+        assert (needing().orders_table, needing().sender_email) == ("o", "s@shop.test")
+
+
+def test_a_handler_can_only_need_the_shops_variables():
+    with pytest.raises(ValueError, match="ORDERS_TABLE"):
+        SettingsNeeding("ORDERS_TABLE")  # the attribute's name, not the variable's
 
 
 def test_lambda_gives_a_function_its_runtime_variables_and_credentials():

@@ -17,7 +17,7 @@ from botocore.exceptions import ClientError
 
 from shop.adapters.tables import IdempotencyConflict, OrdersTable
 from shop.domain.errors import UnprocessableOrder
-from shop.domain.orders import parse_order_request, price_order
+from shop.domain.orders import StoredOrder, parse_order_request, price_order
 from shop.logic.orders import place_order
 from tests.unit.samples import MUG, product, valid_body
 
@@ -59,10 +59,10 @@ class Request:
         self.reads += 1
         self._moment(f"read {self.reads}")
 
-    def get(self, order_id: str) -> dict[str, Any] | None:
+    def get(self, order_id: str) -> StoredOrder | None:
         self._read()
         item = self.world.orders.get(order_id)
-        return dict(item) if item else None
+        return StoredOrder.from_item(item) if item else None
 
     def exists(self, name: str) -> bool:
         self._read()

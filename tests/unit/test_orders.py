@@ -15,12 +15,16 @@ from shop.domain.errors import InvalidRequest, UnprocessableOrder
 from shop.domain.orders import (
     MAX_ITEMS_PER_ORDER,
     MAX_QUANTITY_PER_ITEM,
+    PRIVATE_ORDER_FIELDS,
+    ApprovalState,
     Order,
     OrderRequest,
+    StoredOrder,
     parse_order_request,
     price_order,
+    without_private_fields,
 )
-from shop.settings import STATUS_APPROVED, STATUS_RECEIVED
+from shop.domain.status import OrderStatus
 from tests.unit.samples import MUG, P1, P2, P3, TOWEL, product
 
 Mutation = Callable[[dict[str, Any]], None]
@@ -364,7 +368,7 @@ def test_price_order_with_the_demo_catalog(body, demo_catalog):
         parse_order_request(body), demo_catalog, order_id="01JORDER", created_at="2026-11-24T16:13:46Z"
     )
 
-    assert (order.order_id, order.created_at, order.status) == ("01JORDER", "2026-11-24T16:13:46Z", STATUS_RECEIVED)
+    assert (order.order_id, order.created_at, order.status) == ("01JORDER", "2026-11-24T16:13:46Z", OrderStatus.RECEIVED)
     assert (order.customer_name, order.customer_email) == ("Ada Lovelace", "ada@example.com")
     assert order.shipping_address["streetAddress"] == "12 St James Square"
     assert [(line.product_id, line.name, line.quantity) for line in order.lines] == [
@@ -464,7 +468,7 @@ def test_to_public_is_json_safe_with_amounts_as_strings(order):
     assert public["items"][0] == {
         "productId": MUG, "name": "Stoneware mug", "quantity": 2, "unitPrice": "14.90", "lineTotal": "29.80",
     }
-    assert public["status"] == STATUS_RECEIVED
+    assert public["status"] == OrderStatus.RECEIVED
     assert public["currency"] == "EUR"
 
 
@@ -472,23 +476,22 @@ def test_public_round_trip_through_json(order):
     restored = Order.from_public(json.loads(json.dumps(order.to_public())))
 
     assert restored == order
-    assert restored.extra == {}
     assert isinstance(restored.total, Decimal)
 
 
 def test_round_trip_keeps_status(order):
-    approved = order.with_status(STATUS_APPROVED)
+    approved = order.with_status(OrderStatus.APPROVED)
 
-    assert Order.from_public(approved.to_public()).status == STATUS_APPROVED
-    assert order.status == STATUS_RECEIVED  # with_status returns a copy
+    assert Order.from_public(approved.to_public()).status == OrderStatus.APPROVED
+    assert order.status == OrderStatus.RECEIVED  # with_status returns a copy
 
 
-def test_from_public_keeps_extra_keys_and_to_public_leaves_them_out(order):
+def test_from_public_leaves_the_workflows_bookkeeping_out(order):
     public = order.to_public() | {"decision": "approve", "approvalDeadline": "2026-11-25T16:13:46Z"}
 
     restored = Order.from_public(public)
 
-    assert restored.extra == {"decision": "approve", "approvalDeadline": "2026-11-25T16:13:46Z"}
+    assert restored == order
     assert restored.to_public() == order.to_public()
 
 
@@ -496,7 +499,7 @@ def test_from_public_without_status_is_received(order):
     public = order.to_public()
     del public["status"]
 
-    assert Order.from_public(public).status == STATUS_RECEIVED
+    assert Order.from_public(public).status == OrderStatus.RECEIVED
 
 
 def test_from_public_accepts_numbers_as_a_table_returns_them(order):
@@ -547,3 +550,25 @@ def test_no_message_shows_a_regular_expression(body, mutation, field):
     error = refused(body)
     assert error.field == field
     assert not re.search(r"pattern|\^|\$|\\[sSdDwW]|\[\^|\][{+*]|\(\?|\.\*|\{\d+(,\d*)?\}", error.message), error.message
+
+
+def test_a_stored_order_reads_every_field_the_table_holds_and_shows_what_the_api_always_showed(order):
+    item = order.to_public() | {
+        "status": "AWAITING_APPROVAL", "approvalTaskToken": "token", "approvalLinkId": "link", "pendingLinkId": "next",
+        "approvalDeadline": "2026-11-25T16:13:46Z", "decidedAt": "2026-11-24T17:00:00Z",
+        "updatedAt": "2026-11-24T16:14:00Z"}
+
+    stored = StoredOrder.from_item(item)
+
+    assert stored.order == order.with_status(OrderStatus.AWAITING_APPROVAL) and stored.status == "AWAITING_APPROVAL"
+    assert stored.approval == ApprovalState(task_token="token", link_id="link", pending_link_id="next",
+                                            deadline="2026-11-25T16:13:46Z", decided_at="2026-11-24T17:00:00Z")
+    # Shown as before it was typed: the item without its private fields, which it never shows.
+    assert stored.to_public() == without_private_fields(item)
+    assert not PRIVATE_ORDER_FIELDS & set(stored.to_public())
+
+
+def test_a_stored_order_without_approval_shows_no_approval_fields(order):
+    stored = StoredOrder.from_item(order.to_public())
+
+    assert stored.approval == ApprovalState() and stored.to_public() == order.to_public()

@@ -8,7 +8,11 @@ from datetime import UTC, datetime
 import pytest
 
 from shop.domain.errors import InvalidRequest
+from shop.domain.executions import Execution, HistoryEvent
+from shop.domain.orders import StoredOrder
+from shop.domain.workflow_contract import ExecutionStatus
 from shop.logic import owner
+from tests import fakes
 
 ORDER = {"orderId": "01JORDER", "status": "SHIPPED", "customerEmail": "ada@example.com", "customerName": "Ada",
          "total": "29.80", "currency": "EUR", "createdAt": "2026-11-24T10:00:00Z",
@@ -18,18 +22,18 @@ ORDER = {"orderId": "01JORDER", "status": "SHIPPED", "customerEmail": "ada@examp
 @pytest.mark.parametrize(
     ("order", "execution", "status"),
     [
-        (ORDER, {"status": "RUNNING"}, "SHIPPED"),  # a live order says where it is
-        (None, {"status": "SUCCEEDED", "output": {"outcome": "REJECTED"}}, "REJECTED"),
-        (None, {"status": "SUCCEEDED", "output": {"outcome": "CANCELLED"}}, "CANCELLED"),
-        (None, {"status": "SUCCEEDED", "output": {"outcome": "TIMED_OUT"}}, "TIMED_OUT"),
-        (None, {"status": "RUNNING"}, "CLOSING"),  # deleted, cancellation email still to come
-        (None, {"status": "FAILED"}, "FAILED"),
-        (None, {"status": "ABORTED"}, "ABORTED"),
-        ({"orderId": "o"}, {"status": "RUNNING"}, "RECEIVED"),
+        (fakes.stored(**ORDER), Execution("o", ExecutionStatus.RUNNING), "SHIPPED"),  # a live order says where it is
+        (None, Execution("o", ExecutionStatus.SUCCEEDED, output={"outcome": "REJECTED"}), "REJECTED"),
+        (None, Execution("o", ExecutionStatus.SUCCEEDED, output={"outcome": "CANCELLED"}), "CANCELLED"),
+        (None, Execution("o", ExecutionStatus.SUCCEEDED, output={"outcome": "TIMED_OUT"}), "TIMED_OUT"),
+        (None, Execution("o", ExecutionStatus.RUNNING), "CLOSING"),  # deleted, cancellation email still to come
+        (None, Execution("o", ExecutionStatus.FAILED), "FAILED"),
+        (None, Execution("o", ExecutionStatus.ABORTED), "ABORTED"),
+        (fakes.stored(orderId="o"), Execution("o", ExecutionStatus.RUNNING), "RECEIVED"),
     ],
 )
 def test_status_of_live_and_deleted_orders(order, execution, status):
-    assert owner._status(order, execution) == status
+    assert owner._status(order and StoredOrder.from_item(order), execution) == status
 
 
 def test_every_status_has_the_execution_status_its_orders_have():
@@ -61,9 +65,9 @@ def test_a_shown_order_never_has_the_token_or_the_link_id():
 
 
 def test_a_summary_has_the_deadline_only_while_awaiting_approval():
-    awaiting = owner._summary({**ORDER, "approvalDeadline": "2026-11-25T10:00:00Z"}, "AWAITING_APPROVAL",
-                              {"status": "RUNNING"})
-    shipped = owner._summary({**ORDER, "approvalDeadline": "2026-11-25T10:00:00Z"}, "SHIPPED", {"status": "RUNNING"})
+    shown = StoredOrder.from_item(fakes.stored(**ORDER, approvalDeadline="2026-11-25T10:00:00Z")).to_public()
+    awaiting = owner._summary(shown, "AWAITING_APPROVAL", Execution("o", ExecutionStatus.RUNNING), notified=True)
+    shipped = owner._summary(shown, "SHIPPED", Execution("o", ExecutionStatus.RUNNING), notified=True)
 
     assert awaiting["approvalDeadline"] == "2026-11-25T10:00:00Z"
     assert shipped["approvalDeadline"] is None
@@ -72,12 +76,18 @@ def test_a_summary_has_the_deadline_only_while_awaiting_approval():
 
 def test_history_events_show_names_and_errors_never_inputs_or_parameters():
     moment = datetime(2026, 11, 24, 10, 0, 1, 500_000, tzinfo=UTC)
-    scheduled = owner._event({"id": 8, "type": "TaskScheduled", "timestamp": moment,
-                              "taskScheduledEventDetails": {"parameters": '{"taskToken": "secret-token"}'}})
-    entered = owner._event({"id": 7, "type": "TaskStateEntered", "timestamp": moment,
-                            "stateEnteredEventDetails": {"name": "RequestApproval", "input": "secret-token"}})
-    failed = owner._event({"id": 9, "type": "TaskFailed", "timestamp": moment,
-                           "taskFailedEventDetails": {"error": "OrderRejected", "cause": "Rejected by the shop owner"}})
+
+    def shown(aws_event):  # as GetExecutionHistory gives it, through the adapter's reading of it
+        event = HistoryEvent.from_aws(aws_event)
+        assert "secret-token" not in repr(event)  # never even kept
+        return owner._event(event)
+
+    scheduled = shown({"id": 8, "type": "TaskScheduled", "timestamp": moment,
+                       "taskScheduledEventDetails": {"parameters": '{"taskToken": "secret-token"}'}})
+    entered = shown({"id": 7, "type": "TaskStateEntered", "timestamp": moment,
+                     "stateEnteredEventDetails": {"name": "RequestApproval", "input": "secret-token"}})
+    failed = shown({"id": 9, "type": "TaskFailed", "timestamp": moment,
+                    "taskFailedEventDetails": {"error": "OrderRejected", "cause": "Rejected by the shop owner"}})
 
     assert scheduled == {"id": 8, "type": "TaskScheduled", "timestamp": "2026-11-24T10:00:01Z"}
     assert entered["state"] == "RequestApproval" and "secret-token" not in str(entered)
@@ -91,8 +101,11 @@ def test_what_is_no_order_id_is_not_found_before_any_aws_call(order_id):
     from shop.domain.errors import NotFound
 
     nothing = object()  # any AWS call would fail on it
-    for call in (lambda: owner.order_detail(nothing, order_id),
-                 lambda: owner.decide(nothing, order_id, Decision.APPROVE, now=datetime.now(UTC)),
-                 lambda: owner.resend(nothing, order_id, now=datetime.now(UTC))):
+    tables = {"orders": nothing, "decisions": nothing, "workflow": nothing}
+    for call in (lambda: owner.order_detail(order_id, **tables),
+                 lambda: owner.decide(order_id, Decision.APPROVE, **tables, now=datetime.now(UTC)),
+                 lambda: owner.deliver(order_id, **tables, now=datetime.now(UTC)),
+                 lambda: owner.resend(order_id, approval_url="", topic_arn="", signing_key=nothing, publish=nothing,
+                                      **tables, now=datetime.now(UTC))):
         with pytest.raises(NotFound):
             call()

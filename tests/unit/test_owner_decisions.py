@@ -43,7 +43,7 @@ def test_the_owner_decides_with_the_stored_token(decision, call, status):
     assert decisions.get("01JORDER")["delivered"] is True
     assert decisions.get("01JORDER")["decision"] == decision.value
     assert decided["status"] == status and "approvalTaskToken" not in decided
-    assert "approvalTaskToken" not in orders.get("01JORDER")  # the token left with the decision
+    assert "approvalTaskToken" not in orders.items["01JORDER"]  # the token left with the decision
 
 
 def test_a_second_decision_is_refused_and_resumes_nothing():
@@ -81,7 +81,7 @@ def test_a_task_that_timed_out_meanwhile_leaves_a_decision_that_says_it_came_too
     with pytest.raises(LinkExpired, match="before its deadline"):
         decide(orders, decisions, Workflow(gone=True))
     assert decisions.get("01JORDER")["missed"] is True and not decisions.get("01JORDER")["delivered"]
-    assert orders.get("01JORDER")["status"] == "AWAITING_APPROVAL"  # the workflow is cancelling it
+    assert orders.get("01JORDER").status == "AWAITING_APPROVAL"  # the workflow is cancelling it
     with pytest.raises(LinkExpired, match="approved at 2026-11-24 12:00:00 UTC, but .* before its deadline"):
         decide(orders, decisions, Workflow(), Decision.REJECT)
 
@@ -119,7 +119,7 @@ def test_a_resend_makes_a_new_link_id_and_keeps_the_deadline():
 
     result = resend(orders, Decisions(), published)
 
-    new_link = orders.get("01JORDER")["approvalLinkId"]
+    new_link = orders.get("01JORDER").approval.link_id
     assert new_link != "link-1"
     assert result == {"orderId": "01JORDER", "messageId": "message-1", "approvalDeadline": DEADLINE}
     (message,) = published

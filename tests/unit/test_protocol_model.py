@@ -31,7 +31,8 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, ru
 
 from shop.adapters.workflow import NotTaken, TaskGone
 from shop.domain.approval import Decision, parse_callback
-from shop.domain.errors import DeliveryUnknown, LinkRefused, NotDelivered, ShopError
+from shop.domain.errors import DeliveryUnknown, NotDelivered, ShopError
+from shop.error_answers import link_answer_for
 from shop.logic import approvals, owner
 from shop.logic.notifications import request_approval, resend_approval_request
 from tests.fakes import Decisions, Orders, Throttled
@@ -159,8 +160,7 @@ def _answer(request: Callable[[], Any]) -> Answer:
     try:
         return Answer("done", 200, value=request())
     except ShopError as error:
-        status = error.status if isinstance(error, LinkRefused) else 400
-        return Answer("refused", status, error.message, value=error)
+        return Answer("refused", link_answer_for(error).status, error.message, value=error)
     except Exception as error:  # what the pages' generic 503 says
         return Answer("failed", 503, "this click changed nothing", value=error)
 

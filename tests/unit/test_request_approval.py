@@ -12,6 +12,7 @@ from shop.domain.approval import Decision
 from shop.domain.errors import NotReady
 from shop.logic import approvals
 from shop.logic.notifications import request_approval
+from tests import fakes
 from tests.fakes import Decisions, Orders, Throttled, Workflow
 from tests.unit.test_decision_delivery import KEY
 
@@ -39,8 +40,8 @@ def test_the_owner_is_asked_and_then_the_order_can_be_decided():
 
     assert message_id == "message-1" and len(published) == 1
     stored = orders.get("01JORDER")
-    assert stored["status"] == "AWAITING_APPROVAL" and stored["approvalTaskToken"] == "token-1"
-    assert f"link={stored['approvalLinkId']}" in published[0]["message"] and "pendingLinkId" not in stored
+    assert stored.status == "AWAITING_APPROVAL" and stored.approval.task_token == "token-1"
+    assert f"link={stored.approval.link_id}" in published[0]["message"] and stored.approval.pending_link_id is None
     assert approve_from_console(orders, Decisions(), Workflow())["status"] == "APPROVED"
 
 
@@ -51,7 +52,7 @@ def test_a_retried_request_never_moves_a_decided_order_back_nor_asks_about_it(st
 
     assert ask(orders, lambda **message: published.append(message) or "m") is None
 
-    assert orders.get("01JORDER") == {**RECEIVED, "status": status}
+    assert orders.items["01JORDER"] == fakes.stored(**{**RECEIVED, "status": status})
     assert published == []
 
 
@@ -95,8 +96,8 @@ def test_after_a_failed_attempt_only_the_retry_s_links_decide():
     ask(orders, lambda **message: published.append(message) or "m", token="token-2")
 
     stored = orders.get("01JORDER")
-    assert stored["approvalTaskToken"] == "token-2"
-    assert f"link={stored['approvalLinkId']}" in published[0]["message"]
+    assert stored.approval.task_token == "token-2"
+    assert f"link={stored.approval.link_id}" in published[0]["message"]
     assert approve_from_console(orders, decisions, workflow)["status"] == "APPROVED"
     assert workflow.calls == [("success", "token-2", "approve")]
 

@@ -7,7 +7,15 @@ import json
 
 import pytest
 
-from shop.local.template import ACCOUNT_ID, REGION, Resolver, Template, UnsupportedTemplate
+from shop.local.template import (
+    ACCOUNT_ID,
+    REGION,
+    Resolver,
+    Template,
+    UnsupportedTemplate,
+    construct_name,
+    references,
+)
 
 TABLE_ARN = f"arn:aws:dynamodb:{REGION}:{ACCOUNT_ID}:table/orders-local"
 API_URL = "http://127.0.0.1:8000"
@@ -183,6 +191,39 @@ def test_template_load(tmp_path):
     assert template.outputs == {"ApiUrl": {"Value": {"Ref": "Topic"}}}
     assert template.construct_path("OrdersTable") == "OrderShop/Storage/Orders/Resource"
     assert template.construct_path("Topic") == "Topic"
+
+
+@pytest.mark.parametrize(
+    ("expression", "expected"),
+    [
+        ({"Ref": "Table"}, ["Table"]),
+        ({"Ref": "AWS::Region"}, []),
+        ({"Fn::GetAtt": ["Function", "Arn"]}, ["Function"]),
+        ({"Fn::GetAtt": "Function.Arn"}, ["Function"]),
+        ({"Fn::Join": ["", ["arn:", {"Fn::Select": [6, {"Fn::Split": [":", {"Ref": "Machine"}]}]}]]}, ["Machine"]),
+        ({"Fn::Sub": "${Table.Arn}/index/*:${AWS::Region}:${!Literal}"}, ["Table"]),
+        ({"Fn::Sub": ["${Name}", {"Name": {"Ref": "Topic"}}]}, ["Name", "Topic"]),
+    ],
+)
+def test_references_are_found_wherever_the_expression_holds_them(expression, expected):
+    assert list(references(expression)) == expected
+
+
+@pytest.mark.parametrize(
+    ("path", "expected"),
+    [
+        ("OrderShop/ApprovalCallback/Function/Resource", "ApprovalCallback"),
+        ("OrderShop/Approvals/ApprovalCallback/Resource", "ApprovalCallback"),  # nested deeper
+        ("OrderShop/Workflow/StateMachine/Resource", "Workflow"),
+        ("OrderShop/Storage/Orders/Resource", "Orders"),
+    ],
+)
+def test_a_construct_is_named_by_the_last_id_of_its_path_that_is_not_generic(path, expected):
+    assert construct_name("Whatever0690F206", {"Metadata": {"aws:cdk:path": path}}) == expected
+
+
+def test_without_cdk_metadata_a_construct_is_named_by_its_logical_id_without_the_hash():
+    assert construct_name("ApprovalCallbackFunction0690F206", {}) == "ApprovalCallbackFunction"
 
 
 def test_local_modes_account_is_motos_default_account():

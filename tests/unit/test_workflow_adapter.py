@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 
 from shop.adapters.workflow import Workflow
+from shop.domain.workflow_contract import ExecutionStatus
 
 MACHINE = "arn:aws:states:us-east-1:123456789012:stateMachine:OrderShop-OrderWorkflow"
 
@@ -22,8 +23,8 @@ class StubStepFunctions:
     def list_executions(self, **arguments):
         self.calls.append(("list_executions", arguments))
         if "nextToken" not in arguments:
-            return {"executions": [{"name": "b"}], "nextToken": "page-2"}
-        return {"executions": [{"name": "a"}]}
+            return {"executions": [{"name": "b", "status": "RUNNING"}], "nextToken": "page-2"}
+        return {"executions": [{"name": "a", "status": "RUNNING"}]}
 
 
 def test_execution_arns_are_made_from_the_machines():
@@ -37,7 +38,7 @@ def test_a_finished_execution_is_described_once():
 
     first, second = workflow.describe("o1"), workflow.describe("o1")
 
-    assert first == second and first["input"] == {"order": {"orderId": "o1"}}
+    assert first == second and first.order == {"orderId": "o1"} and first.output is None
     assert len(stub.calls) == 1
 
 
@@ -54,7 +55,7 @@ def test_a_running_execution_is_described_every_time():
 def test_executions_follow_every_page_with_the_filter():
     stub = StubStepFunctions("RUNNING")
 
-    names = [e["name"] for e in Workflow(MACHINE, stepfunctions=stub).executions(status="RUNNING")]
+    names = [e.name for e in Workflow(MACHINE, stepfunctions=stub).executions(status=ExecutionStatus.RUNNING)]
 
     assert names == ["b", "a"]
     assert [args.get("statusFilter") for _, args in stub.calls] == ["RUNNING", "RUNNING"]

@@ -3,8 +3,11 @@ execution's history."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 
+from shop.domain.executions import HistoryEvent
 from shop.domain.workflow_graph import (
     CURRENT,
     END,
@@ -55,19 +58,24 @@ def test_graph_edges_follow_next_choices_default_catches_and_ends():
     }
 
 
+def event(aws_event):
+    """A history event as the adapter makes it from GetExecutionHistory's."""
+    return HistoryEvent.from_aws({"id": 1, "timestamp": datetime(2026, 11, 24, tzinfo=UTC), **aws_event})
+
+
 def entered(name, kind="Task"):
-    return {"type": f"{kind}StateEntered", "stateEnteredEventDetails": {"name": name}}
+    return event({"type": f"{kind}StateEntered", "stateEnteredEventDetails": {"name": name}})
 
 
 def exited(name, kind="Task"):
-    return {"type": f"{kind}StateExited", "stateExitedEventDetails": {"name": name}}
+    return event({"type": f"{kind}StateExited", "stateExitedEventDetails": {"name": name}})
 
 
-STARTED = {"type": "ExecutionStarted", "executionStartedEventDetails": {"input": "{}"}}
+STARTED = event({"type": "ExecutionStarted", "executionStartedEventDetails": {"input": "{}"}})
 
 
 def test_a_running_execution_has_passed_states_and_one_current():
-    marks = state_marks([STARTED, entered("Ask"), {"type": "TaskScheduled"}, exited("Ask"), entered("Route", "Choice")],
+    marks = state_marks([STARTED, entered("Ask"), event({"type": "TaskScheduled"}), exited("Ask"), entered("Route", "Choice")],
                         "RUNNING")
 
     assert marks == {START: PASSED, "Ask": PASSED, "Route": CURRENT}

@@ -24,7 +24,8 @@ from werkzeug.wrappers import Request, Response
 
 from shop.adapters.stack import ShopResources
 from shop.domain.approval import Decision
-from shop.domain.errors import LinkRefused, NotFound, ShopError
+from shop.domain.errors import LinkRefused, ShopError
+from shop.error_answers import answer_for
 from shop.local.guard import from_another_site
 from shop.local.outbox import Outbox
 from shop.logic import owner
@@ -119,10 +120,9 @@ class Console:
             if len(parts) == 2 and parts[0] == "orders":
                 return self._order(request, parts[1])
             return self._message(404, "Not found", "There is no such page in the console.")
-        except NotFound as error:
-            return self._message(404, "No such order", error.message)
-        except ShopError as error:  # a bad status filter
-            return self._message(400, "Cannot show that", error.message)
+        except ShopError as error:  # no such order, a bad status filter
+            answer = answer_for(error)
+            return self._message(answer.status, answer.title, error.message)
         except Exception:
             logger.exception("console request failed")
             return self._message(503, "Please try again", "The console could not reach the shop's AWS "
@@ -132,16 +132,18 @@ class Console:
     def _orders(self, request: Request) -> Response:
         status = owner.check_status(request.args.get("status"))
         now = utc_now()
-        orders = owner.list_orders(self.shop, status=status, limit=200)
+        orders = owner.list_orders(orders=self.shop.orders, workflow=self.shop.workflow, status=status, limit=200)
         return self._live(request, "console/orders.html", "console/_orders_live.html",
                           orders=orders, status_filter=status, statuses=owner.STATUSES, now=now)
 
     def _approvals(self, request: Request) -> Response:
-        pending = owner.pending_approvals(self.shop, now=utc_now())
+        pending = owner.pending_approvals(orders=self.shop.orders, decisions=self.shop.decisions,
+                                          workflow=self.shop.workflow, now=utc_now())
         return self._live(request, "console/approvals.html", "console/_approvals_live.html", pending=pending)
 
     def _order(self, request: Request, order_id: str, *, problem: str = "", status: int = 200) -> Response:
-        detail = owner.order_detail(self.shop, order_id)
+        detail = owner.order_detail(order_id, orders=self.shop.orders, decisions=self.shop.decisions,
+                                    workflow=self.shop.workflow)
         messages = [entry for entry in reversed(self.outbox.entries())
                     if order_id in entry["subject"] or order_id in entry["body"]]
         # After a refused action this renders at the action's URL; the live region polls the page's.
@@ -151,7 +153,7 @@ class Console:
 
     def graph(self) -> dict[str, Any]:
         if self._graph is None:  # the definition does not change while the shop runs
-            self._graph = owner.workflow_picture(self.shop)
+            self._graph = owner.workflow_picture(workflow=self.shop.workflow)
         return self._graph
 
     # -- actions -------------------------------------------------------------------------------
@@ -161,17 +163,22 @@ class Console:
         # Where to go back to is settled before acting: once the order is decided, nothing may fail.
         back = back_to(request.form.get("next"), default=f"{PREFIX}/orders/{quote(order_id, safe='')}")
         try:
+            shop = self.shop
             if action == "resend":
-                owner.resend(self.shop, order_id, now=utc_now())
+                owner.resend(order_id, approval_url=shop.approval_url, topic_arn=shop.topic_arn,
+                             signing_key=shop.signing_key, orders=shop.orders, decisions=shop.decisions,
+                             workflow=shop.workflow, publish=shop.publish, now=utc_now())
             elif action == "deliver":
-                owner.deliver(self.shop, order_id, now=utc_now())
+                owner.deliver(order_id, orders=shop.orders, decisions=shop.decisions, workflow=shop.workflow,
+                              now=utc_now())
             elif (decision := ACTIONS[action]) is not None:
-                owner.decide(self.shop, order_id, decision, now=utc_now())
+                owner.decide(order_id, decision, orders=shop.orders, decisions=shop.decisions,
+                             workflow=shop.workflow, now=utc_now())
         except LinkRefused as error:  # already decided, not awaiting approval, too late, not delivered
-            response = self._order(request, order_id, problem=error.message, status=error.status)
-            retry_after = getattr(error, "retry_after", None)
-            if retry_after:
-                response.headers["Retry-After"] = str(retry_after)
+            answer = answer_for(error)
+            response = self._order(request, order_id, problem=error.message, status=answer.status)
+            if answer.retry_after:  # recorded, not yet delivered: come back soon
+                response.headers["Retry-After"] = str(answer.retry_after)
             return response
         separator = "&" if "?" in back else "?"
         return Response(status=303, headers={"Location": back + separator + urlencode({"done": action})})
