@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import re
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,6 +13,8 @@ import boto3
 import requests
 
 from shop.adapters.workflow import execution_arn
+from shop.deploy.smoke_scenarios import StepFailed
+from shop.deploy.smoke_scenarios import poll as smoke_poll
 from shop.samples import sample_order_body
 
 if TYPE_CHECKING:
@@ -40,15 +41,12 @@ DEMO_PRODUCT_2 = "01JDF12838RKB0TXYJAKACR44J"  # "Linen tea towel", 9.50 EUR
 
 
 def poll(probe: Callable[[], T | None], *, timeout: float = 20.0, interval: float = 0.05, what: str = "") -> T:
-    """Call `probe` until it returns something truthy; fail after `timeout` seconds."""
-    deadline = time.monotonic() + timeout
-    while True:
-        result = probe()
-        if result:
-            return result
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout}s waiting for {what or probe}")
-        time.sleep(interval)
+    """Call `probe` until it returns something truthy; fail the test after `timeout` seconds. The
+    smoke test's own loop, whose failure is a test's assertion here."""
+    try:
+        return smoke_poll(probe, timeout=timeout, interval=interval, what=what or str(probe))
+    except StepFailed:
+        raise AssertionError(f"timed out after {timeout}s waiting for {what or probe}") from None
 
 
 def order_body(**overrides: Any) -> dict[str, Any]:
