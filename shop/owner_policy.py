@@ -8,11 +8,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from shop import stack_outputs
 from shop.settings import STACK_NAME
 
 
 def owner_policy(outputs: Mapping[str, str], stack_name: str = STACK_NAME) -> dict[str, Any]:
-    machine = outputs["StateMachineArn"]  # arn:aws:states:REGION:ACCOUNT:stateMachine:NAME
+    machine = outputs[stack_outputs.STATE_MACHINE_ARN]  # arn:aws:states:REGION:ACCOUNT:stateMachine:NAME
     partition, region, account, name = machine.split(":")[1], machine.split(":")[3], machine.split(":")[4], \
         machine.split(":")[6]
 
@@ -26,9 +27,9 @@ def owner_policy(outputs: Mapping[str, str], stack_name: str = STACK_NAME) -> di
              "Resource": f"arn:{partition}:cloudformation:{region}:{account}:stack/{stack_name}/*"},
             {"Sid": "ReadAndDecideOrders", "Effect": "Allow",
              "Action": ["dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:UpdateItem", "dynamodb:PutItem"],
-             "Resource": [table("OrdersTableName"), table("DecisionsTableName")]},
+             "Resource": [table(stack_outputs.ORDERS_TABLE), table(stack_outputs.DECISIONS_TABLE)]},
             {"Sid": "LoadTheCatalog", "Effect": "Allow", "Action": "dynamodb:BatchWriteItem",
-             "Resource": table("ProductsTableName")},
+             "Resource": table(stack_outputs.PRODUCTS_TABLE)},
             {"Sid": "FollowTheWorkflows", "Effect": "Allow",
              "Action": ["states:ListExecutions", "states:DescribeStateMachine"], "Resource": machine},
             {"Sid": "ReadExecutions", "Effect": "Allow",
@@ -37,19 +38,19 @@ def owner_policy(outputs: Mapping[str, str], stack_name: str = STACK_NAME) -> di
             {"Sid": "DecideAndCancel", "Effect": "Allow",
              "Action": ["states:SendTaskSuccess", "states:SendTaskFailure"], "Resource": machine},
             {"Sid": "ResendApprovalLinks", "Effect": "Allow", "Action": "sns:Publish",
-             "Resource": outputs["OwnerTopicArn"]},
+             "Resource": outputs[stack_outputs.OWNER_TOPIC_ARN]},
             {"Sid": "SignApprovalLinks", "Effect": "Allow", "Action": "secretsmanager:GetSecretValue",
-             "Resource": outputs["LinkSigningSecretArn"]},
+             "Resource": outputs[stack_outputs.LINK_SIGNING_SECRET_ARN]},
         ],
     }
 
 
 # The outputs as the README shows them: the policy with a placeholder for each of your stack's values.
 PLACEHOLDER_OUTPUTS = {
-    "StateMachineArn": "arn:aws:states:${Region}:${Account}:stateMachine:OrderShop-OrderWorkflow",
-    "OrdersTableName": "${OrdersTableName}",
-    "DecisionsTableName": "${DecisionsTableName}",
-    "ProductsTableName": "${ProductsTableName}",
-    "OwnerTopicArn": "${OwnerTopicArn}",
-    "LinkSigningSecretArn": "${LinkSigningSecretArn}",
+    stack_outputs.STATE_MACHINE_ARN: "arn:aws:states:${Region}:${Account}:stateMachine:OrderShop-OrderWorkflow",
+    stack_outputs.ORDERS_TABLE: "${OrdersTableName}",
+    stack_outputs.DECISIONS_TABLE: "${DecisionsTableName}",
+    stack_outputs.PRODUCTS_TABLE: "${ProductsTableName}",
+    stack_outputs.OWNER_TOPIC_ARN: "${OwnerTopicArn}",
+    stack_outputs.LINK_SIGNING_SECRET_ARN: "${LinkSigningSecretArn}",
 }

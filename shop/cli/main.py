@@ -15,6 +15,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from shop import stack_outputs
 from shop.cli import render
 from shop.domain.approval import Decision
 from shop.domain.errors import (
@@ -108,7 +109,7 @@ def _resources(args: argparse.Namespace):
 
 
 def _region(outputs: dict[str, str]) -> str:
-    return outputs["StateMachineArn"].split(":")[3]
+    return outputs[stack_outputs.STATE_MACHINE_ARN].split(":")[3]
 
 
 # -- commands --------------------------------------------------------------------------------------
@@ -198,7 +199,7 @@ def catalog_load(args):
         raise CommandError("invalid", f"cannot read {args.file}: {error}") from None
     products = parse_catalog(text)
     resources = _resources(args)
-    return {"loaded": resources.products.put_all(products), "table": resources.outputs["ProductsTableName"]}
+    return {"loaded": resources.products.put_all(products), "table": resources.outputs[stack_outputs.PRODUCTS_TABLE]}
 
 
 # -- arguments -------------------------------------------------------------------------------------

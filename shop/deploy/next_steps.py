@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from shop import stack_outputs
 from shop.deploy import ROOT, Out, line
 from shop.samples import SES_SIMULATOR_SUCCESS, place_order_curl, sample_order_body
 
@@ -87,7 +88,7 @@ def next_steps(
     """Everything after the deploy; True when nothing is left for the owner to do but order."""
     out("")
     out("Next steps:")
-    confirmed = owner_subscription(sns, outputs["OwnerTopicArn"], owner_email, out)
-    product_id = load_catalog_if_empty(dynamodb, outputs["ProductsTableName"], catalog, out)
-    place_order_hint(outputs["ApiUrl"], product_id, sandbox, out)
+    confirmed = owner_subscription(sns, outputs[stack_outputs.OWNER_TOPIC_ARN], owner_email, out)
+    product_id = load_catalog_if_empty(dynamodb, outputs[stack_outputs.PRODUCTS_TABLE], catalog, out)
+    place_order_hint(outputs[stack_outputs.API_URL], product_id, sandbox, out)
     return confirmed

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol, TextIO
 
+from shop import stack_outputs
 from shop.deploy import parse_context_overrides
 from shop.deploy.smoke_scenarios import Context, NotificationCapture, Report, Shop, run_scenarios
 from shop.settings import STACK_NAME, STACK_NAME_CONTEXT_KEY, DeployParameters, stack_name_from_context
@@ -229,7 +230,7 @@ class LocalTarget:
         self.shop = LocalShop(self.config).start()
         # As the `shop` CLI finds it: the outputs and the AWS endpoint the local shop describes.
         outputs, self.endpoint, _ = outputs_from_local(self.shop.base_url)
-        self.region = outputs["StateMachineArn"].split(":")[3]
+        self.region = outputs[stack_outputs.STATE_MACHINE_ARN].split(":")[3]
         return outputs
 
     def destroy(self) -> None:
@@ -277,7 +278,7 @@ def run(target: Target, durations: Durations, *, keep: bool = False, out: TextIO
         product_id = shop.load_catalog()
         report("deploy", "loaded the demo catalog")
         capture = NotificationCapture.create(sqs=target.client("sqs"), sns=target.client("sns"),
-                                             topic_arn=outputs["OwnerTopicArn"],
+                                             topic_arn=outputs[stack_outputs.OWNER_TOPIC_ARN],
                                              name=f"smoke-{target.stack_name}-{secrets.token_hex(4)}")
         report("deploy", "subscribed a temporary SQS queue to the owner's topic")
         results = run_scenarios(Context(shop, capture, product_id, report, durations.approval_timeout))

@@ -19,6 +19,7 @@ from urllib.parse import urljoin
 
 import requests
 
+from shop import stack_outputs
 from shop.adapters.workflow import execution_arn
 from shop.domain.ids import ULID_PATTERN
 from shop.domain.status import OrderStatus
@@ -202,7 +203,7 @@ class Shop:
 
     @property
     def api_url(self) -> str:
-        return self.outputs["ApiUrl"].rstrip("/")
+        return self.outputs[stack_outputs.API_URL].rstrip("/")
 
     def load_catalog(self) -> str:
         """The demo catalog into the stack's Products table (a new stack's is empty); a product id."""
@@ -210,7 +211,7 @@ class Shop:
         from shop.domain.catalog import parse_catalog
 
         products = parse_catalog(CATALOG.read_text())
-        ProductsTable(self.outputs["ProductsTableName"], dynamodb=self.client("dynamodb")).put_all(products)
+        ProductsTable(self.outputs[stack_outputs.PRODUCTS_TABLE], dynamodb=self.client("dynamodb")).put_all(products)
         return products[0].product_id
 
     def place(self, product_id: str) -> str:
@@ -245,7 +246,7 @@ class Shop:
 
     def execution_arn(self, order_id: str) -> str:
         # Each order's execution is named after the order (shop/logic/orders.py).
-        return execution_arn(self.outputs["StateMachineArn"], order_id)
+        return execution_arn(self.outputs[stack_outputs.STATE_MACHINE_ARN], order_id)
 
     def history(self, order_id: str) -> list[dict[str, Any]]:
         pages = self.client("stepfunctions").get_paginator("get_execution_history").paginate(
