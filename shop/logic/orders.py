@@ -17,7 +17,7 @@ from shop.logic.clock import iso
 
 MAX_BODY_BYTES = 64 * 1024
 IDEMPOTENCY_KEY_LIFETIME = timedelta(hours=24)
-_IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,128}$")  # printable ASCII, no spaces
+_IDEMPOTENCY_KEY = re.compile(r"[\x21-\x7e]{1,128}")  # printable ASCII, no spaces; fullmatch, as `$` lets "\n" by
 
 
 def decode_json_body(raw: str | bytes | None) -> Any:
@@ -105,7 +105,7 @@ def place_order(
             # A caller's mistake, not the client's: without the table the key would be ignored
             # and a retry would place a second order. Refused before anything is written.
             raise TypeError("place_order: an idempotency_key needs the idempotency table to claim it in")
-        if not _IDEMPOTENCY_KEY.match(idempotency_key):
+        if not _IDEMPOTENCY_KEY.fullmatch(idempotency_key):
             raise InvalidRequest("Idempotency-Key must be 1 to 128 printable characters", field="Idempotency-Key")
         request_hash = hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
         try:

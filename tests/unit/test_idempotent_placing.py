@@ -16,7 +16,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from shop.adapters.tables import IdempotencyConflict, OrdersTable
-from shop.domain.errors import UnprocessableOrder
+from shop.domain.errors import InvalidRequest, UnprocessableOrder
 from shop.domain.orders import StoredOrder, parse_order_request, price_order
 from shop.logic.orders import place_order
 from tests.unit.samples import MUG, product, valid_body
@@ -232,4 +232,16 @@ def test_a_key_without_the_idempotency_table_is_refused_before_anything_is_writt
             valid_body(), products=Products(), orders=request, workflow=request, order_id="01JFIRST", now=T0,
             approval_timeout_seconds=60, feedback_delay_seconds=1, idempotency=None, idempotency_key=KEY,
         )
+    assert world.orders == {} and world.executions == {} and world.keys == {}
+
+
+@pytest.mark.parametrize("key", [KEY + "\n", "", "has space", "x" * 129, "caf\u00e9"])
+def test_a_key_that_is_not_1_to_128_printable_characters_is_refused_and_nothing_is_written(world, key):
+    request = Request(world)
+    with pytest.raises(InvalidRequest) as refused:
+        place_order(
+            valid_body(), products=Products(), orders=request, workflow=request, order_id="01JFIRST", now=T0,
+            approval_timeout_seconds=60, feedback_delay_seconds=1, idempotency=Keys(world), idempotency_key=key,
+        )
+    assert refused.value.field == "Idempotency-Key"
     assert world.orders == {} and world.executions == {} and world.keys == {}
