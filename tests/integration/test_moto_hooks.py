@@ -54,7 +54,9 @@ def test_lambda_invoke_runs_the_projects_handler_in_process(shop):
     )
     assert response["StatusCode"] == 200 and "FunctionError" not in response
     assert set(json.loads(response["Payload"].read())) == {"messageId"}
-    [email] = shop.outbox.entries()
+    # Only this order's: moto's backends are the process's, and a shop an earlier module stopped
+    # can still have an execution between retries that sends mail meanwhile.
+    [email] = [entry for entry in shop.outbox.entries() if ORDER["orderId"] in entry["subject"]]
     assert email["channel"] == "email" and email["to"] == ["grace@example.com"]
     assert email["subject"] == f"We have your order {ORDER['orderId']}"
     assert "Grace Hopper" in email["body"]
@@ -73,7 +75,7 @@ def test_a_failing_handler_is_reported_as_a_function_error(shop):
 def test_sns_publishes_reach_the_outbox_with_the_subscribers(shop):
     shop.outbox.clear()
     boto3.client("sns").publish(TopicArn=shop.stack.environment[Env.OWNER_TOPIC_ARN], Subject="Hi", Message="Body")
-    [entry] = shop.outbox.entries()
+    [entry] = [entry for entry in shop.outbox.entries() if entry["subject"] == "Hi"]  # only this message
     assert (entry["channel"], entry["to"], entry["subject"], entry["body"]) == ("sns", ["owner@shop.test"], "Hi", "Body")
 
 
