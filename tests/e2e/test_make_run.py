@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -9,6 +10,8 @@ import signal
 import subprocess
 import sys
 import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import boto3
@@ -17,18 +20,47 @@ import requests
 from tests.support import order_body, poll
 
 
+@dataclass
+class ShopProcess:
+    """`python -m shop.local` as `make run` starts it: its output so far, its URL, how it exited."""
+
+    lines: list[str] = field(default_factory=list)
+    url: str = ""
+    exit_code: int | None = None
+
+    @property
+    def output(self) -> str:
+        return "".join(self.lines)
+
+
+@contextlib.contextmanager
+def shop_process(env: dict[str, str], *, stop_within: float) -> Iterator[ShopProcess]:
+    """Start the shop, wait for its banner, and on leaving press Ctrl-C (SIGINT) and wait for it."""
+    process = subprocess.Popen([sys.executable, "-m", "shop.local"], env=env, stdout=subprocess.PIPE,
+                               stderr=subprocess.STDOUT, text=True)
+    run = ShopProcess()
+    reader = threading.Thread(target=lambda: run.lines.extend(iter(process.stdout.readline, "")), daemon=True)
+    reader.start()
+    try:
+        banner = poll(lambda: next((line for line in run.lines if "Shop:" in line), None), timeout=60,
+                      what="the banner")
+        run.url = re.search(r"http://127\.0\.0\.1:\d+", banner).group(0)
+        yield run
+    finally:
+        process.send_signal(signal.SIGINT)
+        try:
+            run.exit_code = process.wait(timeout=stop_within)
+        finally:
+            if process.poll() is None:
+                process.kill()
+        reader.join(timeout=5)
+
+
 def test_the_local_shop_starts_serves_and_stops_on_ctrl_c(synthesized):
     env = {**os.environ, "PORT": "0", "AWS_PORT": "0", "SHOP_TEMPLATE": str(synthesized.template_path),
            "APPROVAL_TIMEOUT": "30", "FEEDBACK_DELAY": "1", "PYTHONUNBUFFERED": "1"}
-    process = subprocess.Popen([sys.executable, "-m", "shop.local"], env=env, stdout=subprocess.PIPE,
-                               stderr=subprocess.STDOUT, text=True)
-    lines: list[str] = []
-    reader = threading.Thread(target=lambda: lines.extend(iter(process.stdout.readline, "")), daemon=True)
-    reader.start()
-    try:
-        banner = poll(lambda: next((line for line in lines if "Shop:" in line), None), timeout=60, what="the banner")
-        url = re.search(r"http://127\.0\.0\.1:\d+", banner).group(0)
-        output = "".join(lines)
+    with shop_process(env, stop_within=30) as run:
+        url, output = run.url, run.output
         assert f"{url}/outbox" in output and "curl -s -X POST" in output and "--endpoint-url http://127.0.0.1:" in output
         assert "approval timeout 30s, feedback delay 1s, 8 products" in output
 
@@ -52,17 +84,9 @@ def test_the_local_shop_starts_serves_and_stops_on_ctrl_c(synthesized):
             env={**os.environ, "SHOP_URL": shop_url}, capture_output=True, text=True, timeout=60, check=True,
         ).stdout), what="the order awaiting approval")
         assert [order["orderId"] for order in listed] == [response.json()["orderId"]]
-    finally:
-        process.send_signal(signal.SIGINT)
-        try:
-            code = process.wait(timeout=30)
-        finally:
-            if process.poll() is None:
-                process.kill()
-    reader.join(timeout=5)
-    assert code == 0, "".join(lines)
-    assert "stopping..." in "".join(lines)
-    assert "Traceback" not in "".join(lines)
+    assert run.exit_code == 0, run.output
+    assert "stopping..." in run.output
+    assert "Traceback" not in run.output
 
 
 def _without_aws_configuration() -> dict[str, str]:
@@ -77,29 +101,15 @@ def test_ctrl_c_with_orders_waiting_says_what_was_discarded_and_prints_nothing_b
     and how many orders in flight were discarded. Ctrl-C exits 0: it is the documented way to stop."""
     env = {**_without_aws_configuration(), "PORT": "0", "AWS_PORT": "0", "PYTHONUNBUFFERED": "1",
            "SHOP_TEMPLATE": str(synthesized.template_path), "APPROVAL_TIMEOUT": "600", "FEEDBACK_DELAY": "600"}
-    process = subprocess.Popen([sys.executable, "-m", "shop.local"], env=env, stdout=subprocess.PIPE,
-                               stderr=subprocess.STDOUT, text=True)
-    lines: list[str] = []
-    reader = threading.Thread(target=lambda: lines.extend(iter(process.stdout.readline, "")), daemon=True)
-    reader.start()
-    try:
-        banner = poll(lambda: next((line for line in lines if "Shop:" in line), None), timeout=60, what="the banner")
-        url = re.search(r"http://127\.0\.0\.1:\d+", banner).group(0)
+    with shop_process(env, stop_within=60) as run:
+        url = run.url
         order_ids = [requests.post(f"{url}/orders", json=order_body(), timeout=10).json()["orderId"] for _ in range(2)]
         for order_id in order_ids:
             poll(lambda: requests.get(f"{url}/orders/{order_id}", timeout=10).json().get("status")  # noqa: B023
                  == "AWAITING_APPROVAL", what=f"{order_id} awaiting approval")
-    finally:
-        process.send_signal(signal.SIGINT)
-        try:
-            code = process.wait(timeout=60)
-        finally:
-            if process.poll() is None:
-                process.kill()
-    reader.join(timeout=5)
-    output = "".join(lines)
+    output = run.output
 
-    assert code == 0, output
+    assert run.exit_code == 0, output
     assert "do not survive a restart" in output  # the banner says the state is in memory only
     for noise in ("Found credentials", "Wait function", "FailureEventException", "ShopStopped", "Traceback",
                   "state machine event", " HTTP/1.1"):
