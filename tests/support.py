@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -135,3 +136,13 @@ def start_shop(synthesized, **settings: Any) -> LocalShop:
 
     config = LocalConfig(port=0, aws_port=0, template_path=synthesized.template_path, **settings)
     return LocalShop(config).start()
+
+
+@contextlib.contextmanager
+def running_shop(synthesized, **settings: Any) -> Iterator[ShopClient]:
+    """A started shop for a fixture to yield, stopped when the block ends however it ends."""
+    running = start_shop(synthesized, **settings)
+    try:
+        yield ShopClient(running)
+    finally:
+        running.stop()

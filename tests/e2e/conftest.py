@@ -8,12 +8,11 @@ from __future__ import annotations
 
 import pytest
 
-from tests.support import ShopClient, start_shop
+from tests.support import running_shop
 
 
 @pytest.fixture(scope="module")
 def shop(synthesized):
     """A shop where the owner has a minute to decide and feedback is asked after one second."""
-    running = start_shop(synthesized, approval_timeout_seconds=60, feedback_delay_seconds=1)
-    yield ShopClient(running)
-    running.stop()
+    with running_shop(synthesized, approval_timeout_seconds=60, feedback_delay_seconds=1) as shop:
+        yield shop

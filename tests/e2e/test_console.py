@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from tests.support import ShopClient, poll, start_shop
+from tests.support import ShopClient, poll, running_shop
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 # Without the background-networking flags Chromium keeps calling Google, which this network refuses.
@@ -22,11 +22,8 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-
 @pytest.fixture(scope="module")
 def owner_shop(synthesized):
     """Feedback is asked after a minute, so an approved order rests at WaitBeforeFeedback."""
-    running = start_shop(synthesized, approval_timeout_seconds=120, feedback_delay_seconds=60)
-    try:
-        yield ShopClient(running)
-    finally:
-        running.stop()
+    with running_shop(synthesized, approval_timeout_seconds=120, feedback_delay_seconds=60) as shop:
+        yield shop
 
 
 @pytest.fixture(scope="module")

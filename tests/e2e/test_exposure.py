@@ -18,7 +18,7 @@ from botocore.exceptions import ClientError
 
 from shop.adapters.stack import LOCAL_STACK_PATH
 from shop.local.http_adapter import FUNCTION_URL_MAX_BODY, HTTP_API_MAX_BODY, LOCAL_MAX_BODY
-from tests.support import ShopClient, order_body, start_shop
+from tests.support import order_body, running_shop
 
 EVIL = "https://evil.example"
 
@@ -26,11 +26,8 @@ EVIL = "https://evil.example"
 @pytest.fixture(scope="module")
 def shop(synthesized):
     """Feedback is asked after a minute, so an approved order rests at SHIPPED."""
-    running = start_shop(synthesized, approval_timeout_seconds=120, feedback_delay_seconds=60)
-    try:
-        yield ShopClient(running)
-    finally:
-        running.stop()
+    with running_shop(synthesized, approval_timeout_seconds=120, feedback_delay_seconds=60) as shop:
+        yield shop
 
 
 def awaiting(shop) -> str:

@@ -21,7 +21,7 @@ import pytest
 import requests
 
 from shop.settings import Env
-from tests.support import DEMO_PRODUCT, DEMO_PRODUCT_2, ShopClient, order_body, start_shop
+from tests.support import DEMO_PRODUCT, DEMO_PRODUCT_2, order_body, running_shop
 
 UNKNOWN_PRODUCT = "01ZZZZZZZZZZZZZZZZZZZZZZZZ"  # a well-formed ULID no catalog has
 OTHER_ORDER_ID = "01JDF00000000000000000000Z"
@@ -114,9 +114,8 @@ def shop(synthesized):
     """A shop whose victims wait for the owner all through this module: its two hundred requests
     take longer than the usual one-minute deadline on a busy machine, and a victim that timed out
     would look like one a hostile request changed."""
-    running = start_shop(synthesized, approval_timeout_seconds=3600, feedback_delay_seconds=1)
-    yield ShopClient(running)
-    running.stop()
+    with running_shop(synthesized, approval_timeout_seconds=3600, feedback_delay_seconds=1) as shop:
+        yield shop
 
 
 @pytest.fixture(scope="module")

@@ -7,15 +7,14 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from tests.lifecycles import SCENARIOS
-from tests.support import ShopClient, start_shop
+from tests.support import running_shop
 
 
 @pytest.fixture(scope="module", params=[True, False], ids=["ses-sandbox", "ses-production"])
 def shop(synthesized, request):
-    running = start_shop(synthesized, approval_timeout_seconds=8, feedback_delay_seconds=1,
-                         ses_sandbox=request.param)
-    yield ShopClient(running)
-    running.stop()
+    with running_shop(synthesized, approval_timeout_seconds=8, feedback_delay_seconds=1,
+                      ses_sandbox=request.param) as shop:
+        yield shop
 
 
 def test_every_lifecycle_passes_and_no_call_is_denied(shop):
