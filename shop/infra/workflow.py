@@ -33,6 +33,7 @@ from shop.domain.status import OrderStatus
 from shop.domain.workflow_contract import CANCELLATION_ERROR, REJECTION_ERROR, TRANSIENT_ERROR, Outcome, State
 from shop.infra import nag
 from shop.infra.lambda_bundle import ShopCode
+from shop.infra.naming import stack_instance_suffix
 from shop.settings import Env
 
 ORDER_ID = sfn.JsonPath.string_at("$.order.orderId")
@@ -82,8 +83,7 @@ def vended_log_group_name(state_machine_name: str) -> str:
     UUID in AWS::StackId, is new each time the stack is created. The log group outlives the
     stack (CDK retains log groups), so a fixed name would make the next deployment of a stack of
     the same name (the smoke test's, a redeploy after `make destroy`) fail with "already exists"."""
-    stack_uuid = cdk.Fn.select(2, cdk.Fn.split("/", cdk.Aws.STACK_ID))
-    return f"{VENDED_LOGS_PREFIX}{state_machine_name}-" + cdk.Fn.select(4, cdk.Fn.split("-", stack_uuid))
+    return f"{VENDED_LOGS_PREFIX}{state_machine_name}-" + stack_instance_suffix()
 
 
 def _logical_id(construct: Construct) -> str:
