@@ -26,6 +26,7 @@ from shop.deploy.preflight import (
     check_credentials,
     preflight,
     required_bootstrap_version,
+    template_resource_types,
 )
 from shop.settings import STACK_NAME
 
@@ -66,19 +67,22 @@ def run_preflight(args: argparse.Namespace, session: Any, runner: Runner, confir
     except ValueError as error:
         out(line("fail", str(error)))
         return None
-    # The bootstrap version a template needs depends on the CDK, not on the stack's name: the
-    # synthesized main stack's tells, when a second stack has not been synthesized yet.
+    # The bootstrap version a template needs depends on the CDK, and its resource types on the app,
+    # not on the stack's name: the synthesized main stack's tell, when a second stack has not been
+    # synthesized yet.
     for path in (_template_path(args.stack, args.outdir), _template_path(STACK_NAME, args.outdir),
                  _template_path(STACK_NAME, None)):
         if path.exists():
             break
     try:
-        required = required_bootstrap_version(json.loads(path.read_text()))
+        template = json.loads(path.read_text())
+        required = required_bootstrap_version(template)
     except (OSError, ValueError) as error:
         out(line("fail", f"{path}: {getattr(error, 'strerror', None) or error} (run `make synth` first)"))
         return None
     return preflight(session, owner_email=params.owner_email, sender_email=params.sender_email,
-                     required_bootstrap=required, runner=runner, confirm=confirm, out=out)
+                     required_bootstrap=required, resource_types=template_resource_types(template),
+                     runner=runner, confirm=confirm, out=out)
 
 
 def command_preflight(args, session, runner, confirm, out) -> int:

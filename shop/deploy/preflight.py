@@ -1,12 +1,15 @@
 """What must hold before `cdk deploy` creates anything, one line each.
 
-The read-only checks run first. Only when none of them failed does preflight act: it bootstraps an
+The read-only checks run first: those of the settings alone (the static region list, cdk.json's
+addresses), all reported in one run, then those that ask AWS (the credentials; whether the region's
+CloudFormation knows every resource type of the template, and whether SES answers there; the
+sender; the SES account). Only when none of them failed does preflight act: it bootstraps an
 account the CDK has not bootstrapped yet. So a deploy that cannot succeed creates nothing.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,6 +26,12 @@ BOOTSTRAP_VERSION_PARAMETER = "/cdk-bootstrap/hnb659fds/version"
 RESERVED_DOMAINS = ("example.com", "example.net", "example.org")
 RESERVED_SUFFIXES = (".example", ".test", ".invalid", ".localhost")
 SES_PRODUCTION_ACCESS = "https://docs.aws.amazon.com/ses/latest/dg/request-production-access.html"
+SES_REGIONS = "https://docs.aws.amazon.com/general/latest/gr/ses.html"
+# Where the approval links work and SES sends, to suggest when the region cannot host the shop.
+SUGGESTED_REGION = "eu-west-1"
+FUNCTION_URL_TYPE = "AWS::Lambda::Url"
+# A custom resource's type is a name the template gives a Lambda-backed resource, not a registry type.
+CUSTOM_RESOURCE_PREFIX = "Custom::"
 
 # Asks a person a yes/no question (or answers for them: `--yes`, no terminal).
 Confirm = Callable[[str], bool]
@@ -75,6 +84,12 @@ def required_bootstrap_version(template: Mapping[str, Any]) -> int:
                          "synthesize it again with `make synth`") from None
 
 
+def template_resource_types(template: Mapping[str, Any]) -> list[str]:
+    """The CloudFormation registry types the template's resources use, which the region must know."""
+    types = {resource["Type"] for resource in template.get("Resources", {}).values()}
+    return sorted(name for name in types if not name.startswith(CUSTOM_RESOURCE_PREFIX))
+
+
 # -- the checks: each reports its line(s) and answers whether later checks can go on ---------------
 def check_credentials(session: Any, result: PreflightResult, out: Out) -> bool:
     """Credentials and a region, and that AWS accepts them (STS GetCallerIdentity)."""
@@ -111,14 +126,65 @@ def check_credentials(session: Any, result: PreflightResult, out: Out) -> bool:
 
 
 def check_region(region: str, result: PreflightResult, out: Out) -> bool:
-    """Lambda Function URLs carry the approval links; some regions have none."""
+    """Lambda Function URLs carry the approval links; the regions known to have none (no AWS call)."""
     if supports_function_urls(region):
-        result.report("ok", f"region {region} has Lambda Function URLs (the approval links)", out)
         return True
     result.report("fail", f"region {region} has no Lambda Function URLs, which carry the approval links "
                           f"(nor have {', '.join(sorted(FUNCTION_URL_UNSUPPORTED_REGIONS - {region}))}): "
-                          "deploy to another region, e.g. `AWS_REGION=eu-west-1 make deploy`", out)
+                          f"deploy to another region, e.g. `AWS_REGION={SUGGESTED_REGION} make deploy`", out)
     return False
+
+
+def check_resource_types(cloudformation: Any, resource_types: Collection[str], result: PreflightResult,
+                         out: Out) -> bool:
+    """The region's CloudFormation knows every resource type of the template (DescribeType): where it
+    does not, `cdk deploy` fails with "Unrecognized resource types", and a bootstrap was for nothing."""
+    missing: list[str] = []
+    unread: list[tuple[str, Exception]] = []
+    for resource_type in resource_types:
+        try:
+            cloudformation.describe_type(Type="RESOURCE", TypeName=resource_type)
+        except Exception as error:
+            if _error_code(error) == "TypeNotFoundException":
+                missing.append(resource_type)
+            elif _is_aws_error(error):
+                unread.append((resource_type, error))
+            else:
+                raise
+    region = result.region
+    if missing:
+        result.report("fail", f"CloudFormation in {region} has no resource type {', '.join(missing)}, which the "
+                              "stack uses: `cdk deploy` would fail there (\"Unrecognized resource types\"); deploy "
+                              f"to another region, e.g. `AWS_REGION={SUGGESTED_REGION} make deploy`", out)
+        return False
+    if unread:
+        first_type, first_error = unread[0]
+        result.report("note", f"cannot ask CloudFormation in {region} about {len(unread)} of the template's "
+                              f"resource types ({first_type}: {first_error}); `cdk deploy` will say if {region} "
+                              "lacks one", out)
+        return True
+    urls = ", AWS::Lambda::Url of the approval links among them" if FUNCTION_URL_TYPE in resource_types else ""
+    result.report("ok", f"CloudFormation in {region} has every resource type the stack uses "
+                        f"({len(resource_types)}{urls})", out)
+    return True
+
+
+def check_ses_offered(sesv2: Any, result: PreflightResult, out: Out) -> tuple[bool, Any]:
+    """SES answers in the region (SESv2 GetAccount): the shop sends its customers' emails with it.
+    Answers whether it does, and the account (an Exception when it could not be read)."""
+    from botocore.exceptions import EndpointConnectionError
+
+    try:
+        return True, sesv2.get_account()
+    except EndpointConnectionError as error:
+        result.report("fail", f"SES does not answer in {result.region} ({error}): SES is not offered there "
+                              f"(its regions: {SES_REGIONS}), and the shop sends its emails with it; deploy to "
+                              f"another region, e.g. `AWS_REGION={SUGGESTED_REGION} make deploy`", out)
+        return False, error
+    except Exception as error:
+        if not _is_aws_error(error):
+            raise
+        return True, error
 
 
 def _reserved(address: str) -> bool:
@@ -178,14 +244,10 @@ def check_sender(sesv2: Any, sender_email: str, confirm: Confirm, result: Prefli
     result.report("fail", f"SES sender {sender_email}: verification started, AWS emailed it a link; {rerun}", out)
 
 
-def check_sandbox(sesv2: Any, result: PreflightResult, out: Out) -> None:
-    """SESv2 GetAccount: in the sandbox, mail reaches verified addresses and the simulator only."""
-    try:
-        account = sesv2.get_account()
-    except Exception as error:
-        if not _is_aws_error(error):
-            raise
-        result.report("note", f"cannot read the SES account status ({error}): if the account is in the SES "
+def check_sandbox(account: Mapping[str, Any] | Exception, result: PreflightResult, out: Out) -> None:
+    """SESv2 GetAccount's answer: in the sandbox, mail reaches verified addresses and the simulator only."""
+    if isinstance(account, Exception):
+        result.report("note", f"cannot read the SES account status ({account}): if the account is in the SES "
                               "sandbox, only verified customer addresses receive mail", out)
         return
     if not account.get("SendingEnabled", True):
@@ -242,22 +304,33 @@ def preflight(
     owner_email: str,
     sender_email: str,
     required_bootstrap: int,
+    resource_types: Collection[str],
     runner: Runner,
     confirm: Confirm,
     out: Out = print,
 ) -> PreflightResult:
-    """Every check, in order; bootstraps only when nothing else stands in the way."""
+    """Every check, in order; bootstraps only when nothing else stands in the way.
+
+    `resource_types`: the synthesized template's (template_resource_types), which the region's
+    CloudFormation must know.
+    """
     result = PreflightResult()
     out("Preflight:")
-    if not check_credentials(session, result, out):
-        return result
-    if not check_region(result.region, result, out):
-        return result
+    # What the settings alone rule out, each reported, before the first AWS call.
+    region = session.region_name
+    region_listed = not region or check_region(region, result, out)
     check_addresses(owner_email, sender_email, result, out)
+    # Nothing is asked of (or started in) a region the shop cannot use.
+    if not check_credentials(session, result, out) or not region_listed:
+        return result
     sesv2 = session.client("sesv2")
+    types_known = check_resource_types(session.client("cloudformation"), resource_types, result, out)
+    ses_offered, ses_account = check_ses_offered(sesv2, result, out)
+    if not (types_known and ses_offered):
+        return result
     if not _reserved(sender_email):
         check_sender(sesv2, sender_email, confirm, result, out)
-    check_sandbox(sesv2, result, out)
+    check_sandbox(ses_account, result, out)
     if result.ok:
         check_bootstrap(session.client("ssm"), required=required_bootstrap, result=result, runner=runner, out=out)
     return result

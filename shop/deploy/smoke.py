@@ -118,14 +118,16 @@ class AwsTarget:
         from shop.deploy import deploy_context, deploy_parameters
         from shop.deploy.__main__ import make_confirm
         from shop.deploy.deploy import deploy
-        from shop.deploy.preflight import preflight, required_bootstrap_version
+        from shop.deploy.preflight import preflight, required_bootstrap_version, template_resource_types
 
         params = deploy_parameters(deploy_context(self.context))
-        # The bootstrap version the template needs depends on the CDK, not on the stack: the main
-        # stack's synthesized template (`make smoke` synthesizes it first) tells.
+        # The bootstrap version the template needs depends on the CDK, and its resource types on the
+        # app, not on the stack: the main stack's synthesized template (`make smoke` synthesizes it
+        # first) tells.
         template = json.loads(self.main_template.read_text())
         result = preflight(self.session, owner_email=params.owner_email, sender_email=params.sender_email,
-                           required_bootstrap=required_bootstrap_version(template), runner=self.runner,
+                           required_bootstrap=required_bootstrap_version(template),
+                           resource_types=template_resource_types(template), runner=self.runner,
                            confirm=self.confirm or make_confirm(False, out=self.out), out=self.out)
         if not result.ok:
             raise SmokeSetupFailed("preflight failed (the FAIL lines above): nothing was deployed")

@@ -44,7 +44,8 @@ class ShopStack(cdk.Stack):
         **kwargs,
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)
-        # Refuse a region without Function URLs now, not halfway through the deployment.
+        # Refuse a region without Function URLs now: there CloudFormation would refuse the template
+        # only at `cdk deploy`, after the account may have been bootstrapped for nothing.
         for region in (self.region, self.node.try_get_context(REGION_CONTEXT_KEY),
                        os.environ.get("CDK_DEFAULT_REGION")):
             if region and not cdk.Token.is_unresolved(region):

@@ -22,7 +22,12 @@ from shop.deploy import CDK_CLI, context_arguments
 from shop.deploy.__main__ import main
 from shop.deploy.deploy import cdk_command
 from shop.deploy.destroy import Kept, retained_resources
-from shop.deploy.preflight import BOOTSTRAP_VERSION_PARAMETER, preflight, required_bootstrap_version
+from shop.deploy.preflight import (
+    BOOTSTRAP_VERSION_PARAMETER,
+    preflight,
+    required_bootstrap_version,
+    template_resource_types,
+)
 from shop.domain.catalog import parse_catalog
 from shop.samples import SES_SIMULATOR_SUCCESS
 from tests.support import DEMO_CATALOG, ROOT, TEST_CONTEXT
@@ -88,17 +93,41 @@ class FakeCdk:
         return [command[len(CDK_CLI)] for command, _ in self.commands]
 
 
+# Resource types the preflight asks the region about (the synthesized template's, in the CLI's tests).
+RESOURCE_TYPES = ["AWS::DynamoDB::Table", "AWS::Lambda::Function", "AWS::Lambda::Url", "AWS::SNS::Topic"]
+
+
+def fake_registry(session: Any) -> None:
+    """moto has no CloudFormation DescribeType: the region knows every type but the test's
+    `session.unknown_types`; `session.described_types` records what was asked."""
+    session.unknown_types, session.described_types = set(), []
+
+    def describe_type(params: dict, **_: Any) -> tuple[AWSResponse, dict]:
+        name = params["body"]["TypeName"]  # the query protocol's form, not yet encoded
+        session.described_types.append(name)
+        if name in session.unknown_types:
+            error = {"Code": "TypeNotFoundException", "Message": f"The type '{name}' cannot be found."}
+            return AWSResponse("https://cloudformation.amazonaws.com", 404, {}, None), {"Error": error}
+        return AWSResponse("https://cloudformation.amazonaws.com", 200, {}, None), {"Type": "RESOURCE", "TypeName": name}
+
+    session.events.register("before-call.cloudformation.DescribeType", describe_type)
+
+
 @pytest.fixture
 def session():
     with mock_aws():
         session = boto3.Session(region_name=REGION)
         session.ses_account = {"ProductionAccessEnabled": True, "SendingEnabled": True}
 
-        # moto has no SESv2 GetAccount: answer it from the test's dict, the rest goes to moto.
+        # moto has no SESv2 GetAccount: answer it from the test's dict (or raise the test's
+        # error), the rest goes to moto.
         def get_account(**_: Any) -> tuple[AWSResponse, dict]:
+            if isinstance(session.ses_account, Exception):
+                raise session.ses_account
             return AWSResponse("https://email.eu-west-1.amazonaws.com", 200, {}, None), dict(session.ses_account)
 
         session.events.register("before-call.sesv2.GetAccount", get_account)
+        fake_registry(session)
         yield session
 
 
@@ -117,7 +146,8 @@ def bootstrap(session: Any, version: int = 30) -> None:
 def run_preflight(session: Any, runner: Any, *, confirm: bool = False, lines: list[str] | None = None,
                   sender: str = SENDER, owner: str = OWNER):
     return preflight(session, owner_email=owner, sender_email=sender, required_bootstrap=6,
-                     runner=runner, confirm=lambda question: confirm, out=(lines if lines is not None else []).append)
+                     resource_types=RESOURCE_TYPES, runner=runner, confirm=lambda question: confirm,
+                     out=(lines if lines is not None else []).append)
 
 
 def text(lines: list[str]) -> str:
@@ -170,15 +200,83 @@ def test_a_failed_bootstrap_fails_preflight(session):
     assert lines[-1].startswith("  FAIL") and "did not finish (exit 1)" in lines[-1]
 
 
-def test_an_unsupported_region_fails_before_anything_is_created():
+@pytest.mark.parametrize("region", ["ap-south-2", "ap-southeast-7", "mx-central-1"])
+def test_an_unsupported_region_fails_before_anything_is_created(region):
     with mock_aws():
-        session = boto3.Session(region_name="ap-south-2")
+        session = boto3.Session(region_name=region)
+        fake_registry(session)
         runner, lines = FakeCdk(session), []
         result = run_preflight(session, runner, confirm=True, lines=lines)
         assert not result.ok
-        assert lines[-1].startswith("  FAIL") and "region ap-south-2 has no Lambda Function URLs" in lines[-1]
+        [fail] = [entry for entry in lines if entry.startswith("  FAIL")]
+        assert f"region {region} has no Lambda Function URLs" in fail and "another region" in fail
+        assert session.described_types == []  # the list answered: the region is not asked
         assert runner.commands == []  # no bootstrap
         assert session.client("sesv2").list_email_identities()["EmailIdentities"] == []  # no verification
+
+
+def test_the_settings_checks_are_reported_together():
+    with mock_aws():
+        session = boto3.Session(region_name="ap-southeast-6")
+        lines: list[str] = []
+        assert not run_preflight(session, FakeCdk(session), confirm=True, lines=lines,
+                                 owner="owner@example.com", sender="shop@example.com").ok
+        fails = [entry for entry in lines if entry.startswith("  FAIL")]
+        assert len(fails) == 3, text(lines)
+        assert "region ap-southeast-6 has no Lambda Function URLs" in fails[0]
+        assert "owner@example.com is a placeholder" in fails[1] and "shop@example.com is a placeholder" in fails[2]
+
+
+def test_a_resource_type_the_region_lacks_fails_before_anything_is_bootstrapped(session):
+    # A region the static list does not know yet, whose CloudFormation has no AWS::Lambda::Url.
+    session.unknown_types = {"AWS::Lambda::Url"}
+    runner, lines = FakeCdk(session), []
+    result = run_preflight(session, runner, confirm=True, lines=lines)
+    assert not result.ok
+    assert sorted(session.described_types) == sorted(RESOURCE_TYPES)
+    [fail] = [entry for entry in lines if entry.startswith("  FAIL")]
+    assert fail == (f"  FAIL  CloudFormation in {REGION} has no resource type AWS::Lambda::Url, which the stack "
+                    "uses: `cdk deploy` would fail there (\"Unrecognized resource types\"); deploy to another "
+                    "region, e.g. `AWS_REGION=eu-west-1 make deploy`")
+    assert runner.commands == []  # not bootstrapped
+    with pytest.raises(session.client("ssm").exceptions.ParameterNotFound):
+        session.client("ssm").get_parameter(Name=BOOTSTRAP_VERSION_PARAMETER)
+    assert session.client("sesv2").list_email_identities()["EmailIdentities"] == []  # no verification started
+
+
+def test_a_region_without_ses_is_a_clear_fail_before_anything_is_bootstrapped(session):
+    from botocore.exceptions import EndpointConnectionError
+
+    # What boto3 raises where SES has no endpoint: the host name does not resolve.
+    url = "https://email.ap-southeast-5.amazonaws.com/v2/email/account"
+    session.ses_account = EndpointConnectionError(endpoint_url=url)
+    session.unknown_types = {"AWS::Lambda::Url", "AWS::SNS::Topic"}
+    runner, lines = FakeCdk(session), []
+    assert not run_preflight(session, runner, confirm=True, lines=lines).ok
+    fails = [entry for entry in lines if entry.startswith("  FAIL")]
+    assert len(fails) == 2, text(lines)  # both of the region's gaps, in one run
+    assert "no resource type AWS::Lambda::Url, AWS::SNS::Topic" in fails[0]
+    assert fails[1].startswith(f"  FAIL  SES does not answer in {REGION} (Could not connect to the endpoint URL: "
+                               f"\"{url}\"): SES is not offered there")
+    assert "another region" in fails[1]
+    assert "cannot check the SES sender" not in text(lines)  # the sender is not asked where SES is not
+    assert runner.commands == []
+    assert session.client("sesv2").list_email_identities()["EmailIdentities"] == []
+
+
+def test_a_resource_type_that_cannot_be_asked_about_is_a_note(session):
+    verify(session, SENDER)
+    bootstrap(session)
+
+    def deny(**_: Any) -> tuple[AWSResponse, dict]:
+        error = {"Code": "AccessDenied", "Message": "not authorized to perform: cloudformation:DescribeType"}
+        return AWSResponse("https://cloudformation.amazonaws.com", 403, {}, None), {"Error": error}
+
+    session.events.register_first("before-call.cloudformation.DescribeType", deny)  # before fake_registry's
+    lines: list[str] = []
+    assert run_preflight(session, FakeCdk(session), lines=lines).ok, text(lines)
+    [note] = [entry for entry in lines if entry.startswith("  note")]
+    assert f"cannot ask CloudFormation in {REGION} about {len(RESOURCE_TYPES)} of the template's resource types" in note
 
 
 def test_an_unknown_sender_gets_its_verification_started_when_the_person_agrees(session):
@@ -267,6 +365,16 @@ def test_an_unknown_profile_is_a_clear_line(cli_args, no_aws_configuration, monk
     lines: list[str] = []
     assert main(["preflight", *cli_args], runner=FakeCdk(None), out=lines.append) == 1
     assert lines == ["  FAIL  AWS configuration: The config profile (nobody) could not be found"]
+
+
+def test_the_cli_asks_the_region_about_the_synthesized_templates_resource_types(cli_args, session, synthesized):
+    verify(session, SENDER)
+    bootstrap(session)
+    lines: list[str] = []
+    assert main(["preflight", *cli_args], runner=FakeCdk(session), session=session, out=lines.append) == 0, text(lines)
+    asked = sorted(session.described_types)
+    assert asked == template_resource_types(synthesized.template) and "AWS::Lambda::Url" in asked
+    assert "Custom::" not in " ".join(asked)
 
 
 def test_the_bootstrap_version_comes_from_the_templates_rule(synthesized):

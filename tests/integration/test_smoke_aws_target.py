@@ -13,9 +13,10 @@ from tests.integration.test_deploy import FakeCdk, bootstrap, session, verify  #
 
 SENDER = "orders@lovelace-mugs.com"
 DURATIONS = Durations(approval_timeout=120, feedback_delay=10, step_timeout=90)
-# What the bootstrap-version rule of a synthesized template says, for the preflight.
+# What the preflight reads of a synthesized template: its bootstrap-version rule, its resource types.
 TEMPLATE = {"Rules": {"CheckBootstrapVersion": {"Assertions": [{"Assert": {"Fn::Not": [{"Fn::Contains": [
-    ["1", "2", "3", "4", "5"], {"Ref": "BootstrapVersion"}]}]}}]}}}
+    ["1", "2", "3", "4", "5"], {"Ref": "BootstrapVersion"}]}]}}]}},
+    "Resources": {"ApprovalUrl": {"Type": "AWS::Lambda::Url", "Properties": {}}}}
 
 
 @pytest.fixture
@@ -35,6 +36,7 @@ def test_the_smoke_stack_is_deployed_with_its_context_and_leaves_nothing(session
 
     outputs = target.deploy()
     assert outputs["ProductsTableName"] and outputs["OwnerTopicArn"]
+    assert session.described_types == ["AWS::Lambda::Url"]  # the main template's, asked of the region
     (deploy_command, _), = target.runner.commands
     assert deploy_command[3:5] == ["deploy", "OrderShopSmoke"]
     for pair in ("stackName=OrderShopSmoke", "ownerEmail=success@simulator.amazonses.com",
