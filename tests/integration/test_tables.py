@@ -8,7 +8,13 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from shop.adapters.tables import DecisionConflict, DecisionsTable, IdempotencyConflict, IdempotencyKeys, OrdersTable
+from shop.adapters.tables import (
+    DecisionConflict,
+    DecisionsTable,
+    IdempotencyConflict,
+    IdempotencyKeys,
+    OrdersTable,
+)
 from shop.domain.orders import StoredOrder
 from tests import fakes
 
