@@ -47,6 +47,5 @@ def test_a_level_whose_orders_fail_stops_and_says_why(synthesized):
         shop.stop()
 
     message = str(failed.value)
-    print(message)
     assert "orders FAILED in their workflows" in message
     assert "not verified" in message and "customer" in message, message
