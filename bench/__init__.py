@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +18,34 @@ _STARTED = time.monotonic()
 
 # The demo catalog's "Stoneware mug" (14.90 EUR): every benchmark order is 2 of them.
 BENCH_PRODUCT = "01JDF12740C1HB5QE4DT9TWB3R"
+# The bench's customers are customerN@ this domain. Local mode's SES sandbox (on by default, as on a
+# new AWS account) mails only verified recipients, so every shop the bench starts verifies the
+# domain, as the README tells users to: otherwise each order fails at its first email.
+CUSTOMER_DOMAIN = "example.com"
+SHOP_ENV = {"SES_VERIFIED": CUSTOMER_DOMAIN}
+# Seconds a wait may pass without one more order getting where it waits for: then the bench stops.
+STALL_LIMIT = 60.0
+
+
+class BenchFailed(RuntimeError):
+    """The bench cannot measure what it set out to (orders failed, or stopped making progress);
+    the message says why. `python -m bench` prints it and exits with 1."""
+
+
+class ProgressDeadline:
+    """A deadline on progress, not on total time: `check(count, note)` at each look raises
+    BenchFailed once `count` has not grown for `limit` seconds."""
+
+    def __init__(self, what: str, limit: float = STALL_LIMIT, clock: Callable[[], float] = time.monotonic) -> None:
+        self.what, self.limit, self.clock = what, limit, clock
+        self.best, self.since = -1, clock()
+
+    def check(self, count: int, note: str) -> None:
+        now = self.clock()
+        if count > self.best:
+            self.best, self.since = count, now
+        elif now - self.since > self.limit:
+            raise BenchFailed(f"{self.what}: no progress for {self.limit:.0f}s ({note})")
 
 
 def progress(message: str) -> None:
@@ -29,7 +58,11 @@ def order_body(n: int = 0) -> dict[str, Any]:
     """A valid order request, like a customer's (the README's example), for customer `n`."""
     from shop.samples import sample_order_body
 
-    return sample_order_body(BENCH_PRODUCT, customer_email=f"customer{n}@example.com")
+    return sample_order_body(BENCH_PRODUCT, customer_email=customer_email(n))
+
+
+def customer_email(n: int) -> str:
+    return f"customer{n}@{CUSTOMER_DOMAIN}"
 
 
 def percentile(sorted_values: list[float], fraction: float) -> float:

@@ -24,7 +24,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bench import RESULTS, ROOT, progress, report
+from bench import RESULTS, ROOT, BenchFailed, progress, report
 
 ITEMS = ("cost", "cold", "api", "ceiling", "workflow", "setup")
 OPTIONAL = ("ceiling_inprocess",)  # only with --only: see bench/ceiling.py
@@ -97,7 +97,14 @@ def _shown(path: Path) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    argv = sys.argv[1:] if argv is None else argv
+    try:
+        return _main(sys.argv[1:] if argv is None else argv)
+    except BenchFailed as failure:  # what the bench could not measure, and why: no traceback needed
+        progress(f"FAILED: {failure}")
+        return 1
+
+
+def _main(argv: list[str]) -> int:
     if argv[:1] == ["setup"]:
         return setup_only(argv[1:])
     args = parse_args(argv)
@@ -121,7 +128,7 @@ def main(argv: list[str] | None = None) -> int:
         "meta": {
             "started": started.strftime("%Y-%m-%d %H:%M UTC"),
             "command": "make bench",
-            "argv": sys.argv[1:] if argv is None else argv,
+            "argv": argv,
             "machine": machine(),
             "log_level": log_level,
             "params": {

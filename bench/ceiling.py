@@ -37,7 +37,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from bench import BENCH_PRODUCT, ROOT, order_body, progress
+from bench import BENCH_PRODUCT, CUSTOMER_DOMAIN, ROOT, customer_email, order_body, progress
 from bench.load import LoadResult, Operation, measure, measure_level
 from bench.shop_process import FAKE_CREDENTIALS, REGION, ShopProcess
 from shop.adapters.workflow import execution_arn
@@ -70,7 +70,7 @@ def direct_operation(client: Callable[[str], Any], *, orders_table: str, state_m
         dynamodb, sfn = client("dynamodb"), client("stepfunctions")
 
         def place(n: int) -> tuple[str | None, str | None]:
-            order = replace(template, order_id=str(ULID()), customer_email=f"customer{n}@example.com")
+            order = replace(template, order_id=str(ULID()), customer_email=customer_email(n))
             dynamodb.put_item(TableName=orders_table, Item=to_item(order.to_public()),
                               ConditionExpression="attribute_not_exists(orderId)")
             payload = workflow_input(order, approval_timeout_seconds=approval_timeout,
@@ -128,7 +128,8 @@ def _worker(out: Path, clients: int, per_client: int, approval_timeout: int, fee
 
     shop = LocalShop(LocalConfig(port=0, aws_port=0, template_path=template,
                                  approval_timeout_seconds=approval_timeout,
-                                 feedback_delay_seconds=feedback_delay)).start()
+                                 feedback_delay_seconds=feedback_delay,
+                                 ses_verified=(CUSTOMER_DOMAIN,))).start()  # as SHOP_ENV says
     try:
         target = _InProcessTarget(shop)
         make = direct_operation(target.client, orders_table=target.orders_table,

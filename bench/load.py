@@ -21,19 +21,21 @@ The generic runner here is also used by the ceiling (bench/ceiling.py).
 
 from __future__ import annotations
 
+import json
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from bench import order_body, percentile, progress
+from bench import STALL_LIMIT, BenchFailed, ProgressDeadline, order_body, percentile, progress
 from bench.shop_process import ShopProcess, proc_cpu_seconds, proc_status
+from shop.domain.status import OrderStatus
 
 CLIENT_TIMEOUT = 30.0  # seconds a client waits for one answer
 LEVEL_TIME_LIMIT = 300.0  # seconds one concurrency level may run; clients stop placing after it
-DRAIN_TIME_LIMIT = 300.0  # seconds to wait for the placed orders' workflows to reach the approval
 
 # One unit of work: place order number i; returns (order id or None, error text or None).
 Operation = Callable[[int], tuple[str | None, str | None]]
@@ -54,7 +56,7 @@ class LoadResult:
     max_ms: float = 0.0
     cpu_ms_per_order: float = 0.0  # the shop process's CPU time over placing + draining, per order
     drain_seconds: float = 0.0  # after the last answer, until every order awaited its approval
-    drain_complete: bool = False  # False: some orders never got there within DRAIN_TIME_LIMIT
+    drain_complete: bool = False  # True once every order got there (else the bench stopped: BenchFailed)
     sustained_orders_per_second: float = 0.0  # orders / (seconds + drain_seconds)
     lost_orders: int = 0
     lost_detail: dict[str, int] = field(default_factory=dict)
@@ -181,27 +183,69 @@ def count_lost(shop: Any, order_ids: list[str], *, workers: int = 8) -> dict[str
     return {"lost": lost, "missing_item": no_item, "missing_execution": no_execution, "checked": len(order_ids)}
 
 
-def awaiting_approval(dynamodb: Any, orders_table: str) -> int:
-    """How many orders of the table have reached the approval wait (status AWAITING_APPROVAL)."""
-    count = 0
+def order_statuses(dynamodb: Any, orders_table: str) -> tuple[Counter[str], list[str]]:
+    """How many orders of the table hold each status, and the ids of those FAILED."""
+    counts: Counter[str] = Counter()
+    failed: list[str] = []
     for page in dynamodb.get_paginator("scan").paginate(
-            TableName=orders_table, Select="COUNT", ConsistentRead=True,
-            FilterExpression="#s = :awaiting", ExpressionAttributeNames={"#s": "status"},
-            ExpressionAttributeValues={":awaiting": {"S": "AWAITING_APPROVAL"}}):
-        count += page["Count"]
-    return count
+            TableName=orders_table, ConsistentRead=True, ProjectionExpression="orderId, #s",
+            ExpressionAttributeNames={"#s": "status"}):
+        for item in page.get("Items", []):
+            status = item["status"]["S"]
+            counts[status] += 1
+            if status == OrderStatus.FAILED:
+                failed.append(item["orderId"]["S"])
+    return counts, failed
+
+
+def why_failed(target: Any, order_id: str) -> str:
+    """The error the order's execution failed with, at the step that failed: the last failure in
+    its history (what RecordFailure caught)."""
+    history = target.client("stepfunctions").get_execution_history(
+        executionArn=target.execution_arn(order_id), reverseOrder=True, maxResults=100)
+    for event in history["events"]:
+        details = next((value for key, value in event.items()
+                        if key.endswith("FailedEventDetails") and isinstance(value, dict)), None)
+        if details and details.get("error") not in (None, "OrderFailed"):
+            return f"{details.get('error')}: {_message(details.get('cause', ''))}"[:400]
+    return "no failed step in its history"
+
+
+def _message(cause: str) -> str:
+    """A Lambda error's message without its stack trace (the cause is the runtime's JSON)."""
+    try:
+        return str(json.loads(cause).get("errorMessage", cause))
+    except (ValueError, AttributeError):
+        return cause
+
+
+def failed_orders(target: Any, failed: list[str], *, of: int) -> BenchFailed:
+    """The error that stops the bench when orders failed: how many, and why the first one did."""
+    return BenchFailed(f"{len(failed)} of {of} orders FAILED in their workflows; order {failed[0]}: "
+                       f"{why_failed(target, failed[0])}")
 
 
 def drain(target: Any, result: LoadResult, *, cpu_seconds: Callable[[], float] | None = None,
-          limit: float = DRAIN_TIME_LIMIT) -> None:
+          stall_limit: float = STALL_LIMIT, clock: Callable[[], float] = time.monotonic,
+          pause: Callable[[float], None] = time.sleep) -> None:
     """Wait until every placed order's workflow has reached the approval wait (its Lambda steps
     done: the email sent, the owner notified); record how long that took after the last answer, the
-    throughput sustained over placing and draining together, and the CPU time per order."""
-    began, dynamodb = time.monotonic(), target.client("dynamodb")
-    while not (complete := awaiting_approval(dynamodb, target.orders_table) >= result.succeeded) \
-            and time.monotonic() - began < limit:
-        time.sleep(0.5)  # each look is a Scan the shop process serves: not too often
-    result.drain_seconds, result.drain_complete = time.monotonic() - began, complete
+    throughput sustained over placing and draining together, and the CPU time per order.
+
+    Stops the bench (BenchFailed) as soon as an order FAILED, which never gets there, or once no
+    more orders got there for `stall_limit` seconds: a slow level still finishes, a stuck one says so."""
+    began, dynamodb = clock(), target.client("dynamodb")
+    stalled = ProgressDeadline("orders reaching the approval wait", stall_limit, clock)
+    while True:
+        counts, failed = order_statuses(dynamodb, target.orders_table)
+        if failed:
+            raise failed_orders(target, failed, of=result.succeeded)
+        waiting = counts[OrderStatus.AWAITING_APPROVAL]
+        if waiting >= result.succeeded:
+            break
+        stalled.check(waiting, f"{waiting}/{result.succeeded} awaiting approval, statuses {dict(counts)}")
+        pause(0.5)  # each look is a Scan the shop process serves: not too often
+    result.drain_seconds, result.drain_complete = clock() - began, True
     total = result.seconds + result.drain_seconds
     result.sustained_orders_per_second = result.succeeded / total if total else 0.0
     if cpu_seconds and result.succeeded:
@@ -218,6 +262,9 @@ def measure(kind: str, make: Callable[[int], Operation], target: Any, *, clients
 
     result, order_ids = run_clients(make, clients=clients, per_client=per_client,
                                     label=f"{kind} {clients} client(s)", cpu_seconds=cpu)
+    if not result.succeeded:
+        raise BenchFailed(f"{kind}: {clients} client(s): none of {result.attempted} orders was placed; "
+                          f"first error: {result.error_samples[0] if result.error_samples else 'none recorded'}")
     drain(target, result, cpu_seconds=cpu)
     status = proc_status(pid)
     result.shop_threads_after, result.shop_rss_mb_after = status["Threads"], status["VmRSS"] / 1024

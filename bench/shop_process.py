@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bench import RESULTS, ROOT
+from bench import RESULTS, ROOT, SHOP_ENV
 from shop.adapters.workflow import execution_arn
 from shop.local.template import REGION
 
@@ -58,10 +58,9 @@ class ShopProcess:
     extra_env: dict[str, str] = field(default_factory=dict)
     startup_timeout: float = 90.0
 
-    def start(self) -> ShopProcess:
-        LOGS.mkdir(parents=True, exist_ok=True)
-        self.log_path = LOGS / f"{self.name}.log"
-        env = {
+    def environment(self) -> dict[str, str]:
+        """The shop process's environment: the bench's settings over this one's, no AWS ones."""
+        return {
             **{k: v for k, v in os.environ.items() if not k.startswith("AWS_")},
             **FAKE_CREDENTIALS,
             "PORT": "0",
@@ -70,8 +69,14 @@ class ShopProcess:
             "FEEDBACK_DELAY": str(self.feedback_delay),
             "SHOP_TEMPLATE": str(self.template),
             "PYTHONUNBUFFERED": "1",
+            **SHOP_ENV,
             **self.extra_env,
         }
+
+    def start(self) -> ShopProcess:
+        LOGS.mkdir(parents=True, exist_ok=True)
+        self.log_path = LOGS / f"{self.name}.log"
+        env = self.environment()
         self._log = open(self.log_path, "w")  # noqa: SIM115 (closed in stop)
         self.process = subprocess.Popen(
             [sys.executable, "-m", "shop.local"], cwd=ROOT, env=env,

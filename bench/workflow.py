@@ -23,12 +23,12 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from typing import Any
 
-from bench import order_body, progress
+from bench import STALL_LIMIT, ProgressDeadline, order_body, progress
+from bench.load import failed_orders, order_statuses
 from bench.shop_process import Sampler, ShopProcess, proc_status
 
 FEEDBACK_SUBJECT = re.compile(r"^How was your order (\w+)\?$")
 APPROVAL_SUBJECT = re.compile(r"(\w{26})")
-WAIT_LIMIT = 600.0  # seconds any one wait below may last
 
 
 def _timestamp(sent_at: str) -> float:
@@ -71,15 +71,20 @@ def _approve_links(entries: list[dict[str, Any]], order_ids: set[str]) -> dict[s
     return links
 
 
-def _wait(what: str, probe, *, interval: float, limit: float = WAIT_LIMIT):
-    """Call `probe` every `interval` s until it returns something truthy; progress every ~10 s."""
-    deadline, last_report = time.monotonic() + limit, time.monotonic()
+def _wait(what: str, probe, *, shop: ShopProcess, interval: float, stall_limit: float = STALL_LIMIT):
+    """Call `probe` every `interval` s until it returns something truthy; progress every ~10 s.
+    `probe` returns (found, how many got there so far, note). Stops the bench (BenchFailed) when
+    an order FAILED, or nothing more got there for `stall_limit` seconds."""
+    stalled, last_report = ProgressDeadline(what, stall_limit), time.monotonic()
+    dynamodb = shop.client("dynamodb")
     while True:
-        found, note = probe()
+        found, count, note = probe()
         if found:
             return found
-        if time.monotonic() > deadline:
-            raise RuntimeError(f"gave up waiting for {what} after {limit}s ({note})")
+        counts, failed = order_statuses(dynamodb, shop.orders_table)
+        if failed:
+            raise failed_orders(shop, failed, of=sum(counts.values()))
+        stalled.check(count, note)
         if time.monotonic() - last_report >= 10:
             progress(f"waiting for {what}: {note}")
             last_report = time.monotonic()
@@ -100,9 +105,10 @@ def completion(orders: int = 500, clients: int = 32, shop_env: dict[str, str] | 
 
         def notifications():
             links = _approve_links(_outbox(shop), wanted)
-            return (links if len(links) == len(wanted) else None), f"{len(links)}/{len(wanted)} owner notifications"
+            return ((links if len(links) == len(wanted) else None), len(links),
+                    f"{len(links)}/{len(wanted)} owner notifications")
 
-        links = _wait("the owner notifications", notifications, interval=2)
+        links = _wait("the owner notifications", notifications, shop=shop, interval=2)
         progress(f"workflow: approving {orders} orders with {clients} clients")
         approving = time.time()
         local = threading.local()
@@ -123,9 +129,9 @@ def completion(orders: int = 500, clients: int = 32, shop_env: dict[str, str] | 
             for page in sfn.get_paginator("list_executions").paginate(
                     stateMachineArn=shop.state_machine_arn, statusFilter="SUCCEEDED"):
                 finished += len(page["executions"])
-            return finished >= orders, f"{finished}/{orders} executions succeeded"
+            return finished >= orders, finished, f"{finished}/{orders} executions succeeded"
 
-        _wait("every workflow to finish", all_finished, interval=1)
+        _wait("every workflow to finish", all_finished, shop=shop, interval=1)
         entries = _outbox(shop)
         feedback = {FEEDBACK_SUBJECT.match(e["subject"]).group(1): _timestamp(e["sentAt"])
                     for e in entries if e["channel"] == "email" and FEEDBACK_SUBJECT.match(e["subject"])}
@@ -161,16 +167,16 @@ def pending(orders: int = 1000, warmup: int = 20, clients: int = 16,
         def notified(expected: int):
             def probe():
                 count = sum(1 for e in _outbox(shop) if e["channel"] == "sns")
-                return count >= expected, f"{count}/{expected} owner notifications"
+                return count >= expected, count, f"{count}/{expected} owner notifications"
             return probe
 
         _place(shop, warmup, 4)
-        _wait("the warm-up notifications", notified(warmup), interval=1)
+        _wait("the warm-up notifications", notified(warmup), shop=shop, interval=1)
         time.sleep(2)
         before = proc_status(shop.pid)
         progress(f"pending: placing {orders} orders left pending approval")
         _place(shop, orders, clients)
-        _wait("the owner notifications", notified(warmup + orders), interval=3)
+        _wait("the owner notifications", notified(warmup + orders), shop=shop, interval=3)
         time.sleep(3)  # let the last executions settle into their wait
         after = proc_status(shop.pid)
         log_errors = shop.log_errors()

@@ -1,5 +1,5 @@
 """In-memory stand-ins for what the approval protocol calls: the Orders and Decisions tables and the
-approval task in Step Functions. Each table method holds to the condition its DynamoDB expression
+approval task in Step Functions; and the idempotency keys an order is placed with. Each table method holds to the condition its DynamoDB expression
 in shop/adapters/tables.py states; tests/integration/test_tables.py runs the same scenarios against
 both, in moto. No AWS, no clock: times are passed in, as the logic passes them.
 
@@ -14,7 +14,7 @@ import copy
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from shop.adapters.tables import DecisionConflict
+from shop.adapters.tables import DecisionConflict, IdempotencyConflict
 from shop.adapters.workflow import NotTaken, TaskGone
 from shop.domain.orders import APPROVAL_FIELDS, StoredOrder
 from shop.domain.status import OrderStatus
@@ -174,6 +174,23 @@ class Decisions:
         if record is not None:
             record[flag] = True
             record.pop("deliveryClaim", None), record.pop("claimedUntil", None)
+
+
+class IdempotencyKeys:
+    """The idempotency table: a key whose `expiresAt` has passed is stored (TTL deletes it only
+    within about two days) and counts as absent."""
+
+    def __init__(self, before: Before = _nothing):
+        self.items: dict[str, dict[str, Any]] = {}
+        self.before = before
+
+    def claim(self, key: str, *, order_id: str, request_hash: str, now: int, expires_at: int) -> None:
+        self.before("idempotency.claim")
+        held = self.items.get(key)
+        if held is not None and not held["expiresAt"] < now:
+            raise IdempotencyConflict(copy.deepcopy(held))
+        self.items[key] = {"idempotencyKey": key, "orderId": order_id, "requestHash": request_hash,
+                           "expiresAt": expires_at}
 
 
 class Workflow:

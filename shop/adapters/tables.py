@@ -287,19 +287,32 @@ class IdempotencyConflict(Exception):
 
 
 class IdempotencyKeys(_Table):
-    """`Idempotency-Key` header -> the order it created (and the request's hash)."""
+    """`Idempotency-Key` header -> the order it created (and the request's hash), until `expiresAt`.
+
+    DynamoDB's TTL deletes an expired key only within about two days, and reads return it until
+    then: a key past its `expiresAt` counts as absent, so that it lives its lifetime, not up to
+    two days more. Its one read is the claim's own (the item its condition failed on), so no
+    read can see a key the claim took for expired, nor miss one it did not.
+    """
 
     key = "idempotencyKey"
 
-    def claim(self, key: str, *, order_id: str, request_hash: str, expires_at: int) -> None:
+    def claim(self, key: str, *, order_id: str, request_hash: str, now: int, expires_at: int) -> None:
+        """Take `key` for `order_id` unless it holds an unexpired claim (`now` in epoch seconds,
+        as `expiresAt`): then IdempotencyConflict with that claim."""
         item = {"idempotencyKey": key, "orderId": order_id, "requestHash": request_hash, "expiresAt": expires_at}
-        if not self._condition_held(
-            self.dynamodb.put_item,
-            TableName=self.table_name,
-            Item=to_item(item),
-            ConditionExpression="attribute_not_exists(idempotencyKey)",
-        ):
-            raise IdempotencyConflict(self.get(key) or item)
+        try:
+            self.dynamodb.put_item(
+                TableName=self.table_name,
+                Item=to_item(item),
+                ConditionExpression="attribute_not_exists(idempotencyKey) OR expiresAt < :now",
+                ExpressionAttributeValues={":now": {"N": str(now)}},
+                ReturnValuesOnConditionCheckFailure="ALL_OLD",
+            )
+        except Exception as error:
+            if error_code(error) != "ConditionalCheckFailedException":
+                raise
+            raise IdempotencyConflict(_plain(from_item(error.response["Item"]))) from None  # type: ignore[attr-defined]
 
 
 class ProductsTable(_Table):

@@ -110,7 +110,7 @@ def place_order(
         request_hash = hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
         try:
             idempotency.claim(
-                idempotency_key, order_id=order.order_id, request_hash=request_hash,
+                idempotency_key, order_id=order.order_id, request_hash=request_hash, now=int(now.timestamp()),
                 expires_at=int((now + IDEMPOTENCY_KEY_LIFETIME).timestamp()),
             )
         except IdempotencyConflict as conflict:

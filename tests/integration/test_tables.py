@@ -8,7 +8,13 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from shop.adapters.tables import DecisionConflict, DecisionsTable, OrdersTable
+from shop.adapters.tables import (
+    DecisionConflict,
+    DecisionsTable,
+    IdempotencyConflict,
+    IdempotencyKeys,
+    OrdersTable,
+)
 from shop.domain.orders import StoredOrder
 from tests import fakes
 
@@ -38,6 +44,20 @@ def tables(request):
 
         yield (OrdersTable("orders", dynamodb), DecisionsTable("decisions", dynamodb),
                lambda item: dynamodb.put_item(TableName="orders", Item=to_item(item)))
+
+
+@pytest.fixture(params=["moto", "fake"])
+def keys(request):
+    """The idempotency table, as the order API writes it."""
+    if request.param == "fake":
+        yield fakes.IdempotencyKeys()
+        return
+    with mock_aws():
+        dynamodb = boto3.client("dynamodb", region_name="us-east-1")
+        dynamodb.create_table(TableName="keys", KeySchema=[{"AttributeName": "idempotencyKey", "KeyType": "HASH"}],
+                              AttributeDefinitions=[{"AttributeName": "idempotencyKey", "AttributeType": "S"}],
+                              BillingMode="PAY_PER_REQUEST")
+        yield IdempotencyKeys("keys", dynamodb)
 
 
 # -- orders ------------------------------------------------------------------------------------------
@@ -175,3 +195,27 @@ def test_only_the_recorded_decision_can_be_claimed_and_nothing_is_created(tables
     record(decisions, claimed_until=0)
     assert decisions.claim("01JORDER", decision="reject", claim="x", now=10, claimed_until=20) is None
     assert decisions.get_many(["01JORDER", "01OTHER"]).keys() == {"01JORDER"}
+
+
+# -- idempotency keys --------------------------------------------------------------------------------
+
+
+def test_a_key_is_claimed_once_until_it_expires(keys):
+    keys.claim("checkout-42", order_id="01JFIRST", request_hash="h1", now=100, expires_at=200)
+
+    with pytest.raises(IdempotencyConflict) as conflict:
+        keys.claim("checkout-42", order_id="01JRETRY", request_hash="h2", now=200, expires_at=300)
+    assert conflict.value.record == {"idempotencyKey": "checkout-42", "orderId": "01JFIRST", "requestHash": "h1",
+                                     "expiresAt": 200}
+
+
+def test_an_expired_key_still_stored_is_claimed_as_new(keys):
+    """Issue 17, item 5: DynamoDB's TTL deletes an expired item within about two days and reads
+    return it until then (moto never deletes it): the key counts as absent from its expiresAt on."""
+    keys.claim("checkout-42", order_id="01JFIRST", request_hash="h1", now=100, expires_at=200)
+
+    keys.claim("checkout-42", order_id="01JLATER", request_hash="h2", now=201, expires_at=300)
+
+    with pytest.raises(IdempotencyConflict) as conflict:
+        keys.claim("checkout-42", order_id="01JTHIRD", request_hash="h2", now=250, expires_at=350)
+    assert conflict.value.record["orderId"] == "01JLATER"

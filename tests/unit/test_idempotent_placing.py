@@ -15,10 +15,11 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from shop.adapters.tables import IdempotencyConflict, OrdersTable
+from shop.adapters.tables import OrdersTable
 from shop.domain.errors import InvalidRequest, UnprocessableOrder
 from shop.domain.orders import StoredOrder, parse_order_request, price_order
-from shop.logic.orders import place_order
+from shop.logic.orders import IDEMPOTENCY_KEY_LIFETIME, place_order
+from tests import fakes
 from tests.unit.samples import MUG, product, valid_body
 
 T0 = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
@@ -32,7 +33,7 @@ class World:
     def __init__(self) -> None:
         self.orders: dict[str, dict[str, Any]] = {}
         self.executions: dict[str, dict[str, Any]] = {}
-        self.keys: dict[str, dict[str, Any]] = {}
+        self.keys = fakes.IdempotencyKeys()
 
 
 class Request:
@@ -93,16 +94,6 @@ class Request:
             call()
 
 
-class Keys:
-    def __init__(self, world: World):
-        self.world = world
-
-    def claim(self, key: str, *, order_id: str, request_hash: str, expires_at: int) -> None:
-        if key in self.world.keys:
-            raise IdempotencyConflict(self.world.keys[key])
-        self.world.keys[key] = {"idempotencyKey": key, "orderId": order_id, "requestHash": request_hash}
-
-
 class Products:
     def get_many(self, ids):
         return {product_id: CATALOG[product_id] for product_id in ids if product_id in CATALOG}
@@ -113,7 +104,7 @@ def place(world: World, order_id: str, *, at: datetime, request: Request | None 
     request = request or Request(world)
     return place_order(
         valid_body(), products=Products(), orders=request, workflow=request, order_id=order_id, now=at,
-        approval_timeout_seconds=60, feedback_delay_seconds=1, idempotency=Keys(world), idempotency_key=KEY,
+        approval_timeout_seconds=60, feedback_delay_seconds=1, idempotency=world.keys, idempotency_key=KEY,
     )
 
 
@@ -202,6 +193,30 @@ def test_a_retry_after_the_first_request_stopped_before_starting_starts_the_exec
     assert world.executions["01JFIRST"]["order"] == world.orders["01JFIRST"]
 
 
+def test_a_key_past_its_lifetime_places_a_fresh_order_though_its_item_is_still_stored(world):
+    """Issue 17, item 5: DynamoDB's TTL deletes an expired key within about two days, and until
+    then the claim found it and replayed the old order: a key lived 24 to 72 hours, not 24."""
+    place(world, "01JFIRST", at=T0)
+    later = T0 + IDEMPOTENCY_KEY_LIFETIME + timedelta(seconds=1)
+
+    order, created = place(world, "01JLATER", at=later)
+
+    assert (order.order_id, created) == ("01JLATER", True)
+    assert order.created_at == "2026-11-25T12:00:01Z"
+    assert set(world.orders) == set(world.executions) == {"01JFIRST", "01JLATER"}
+    assert world.keys.items[KEY]["orderId"] == "01JLATER"
+    replayed, created = place(world, "01JRETRY", at=later + timedelta(seconds=1))
+    assert (replayed.order_id, created) == ("01JLATER", False)
+
+
+def test_a_key_at_the_end_of_its_lifetime_still_replays(world):
+    place(world, "01JFIRST", at=T0)
+
+    order, created = place(world, "01JRETRY", at=T0 + IDEMPOTENCY_KEY_LIFETIME)
+
+    assert (order.order_id, created) == ("01JFIRST", False)
+
+
 class _DynamoDB:
     """put_item with its condition, as DynamoDB answers it: ConditionalCheckFailedException."""
 
@@ -232,7 +247,7 @@ def test_a_key_without_the_idempotency_table_is_refused_before_anything_is_writt
             valid_body(), products=Products(), orders=request, workflow=request, order_id="01JFIRST", now=T0,
             approval_timeout_seconds=60, feedback_delay_seconds=1, idempotency=None, idempotency_key=KEY,
         )
-    assert world.orders == {} and world.executions == {} and world.keys == {}
+    assert world.orders == {} and world.executions == {} and world.keys.items == {}
 
 
 @pytest.mark.parametrize("key", [KEY + "\n", "", "has space", "x" * 129, "caf\u00e9"])
@@ -241,7 +256,7 @@ def test_a_key_that_is_not_1_to_128_printable_characters_is_refused_and_nothing_
     with pytest.raises(InvalidRequest) as refused:
         place_order(
             valid_body(), products=Products(), orders=request, workflow=request, order_id="01JFIRST", now=T0,
-            approval_timeout_seconds=60, feedback_delay_seconds=1, idempotency=Keys(world), idempotency_key=key,
+            approval_timeout_seconds=60, feedback_delay_seconds=1, idempotency=world.keys, idempotency_key=key,
         )
     assert refused.value.field == "Idempotency-Key"
-    assert world.orders == {} and world.executions == {} and world.keys == {}
+    assert world.orders == {} and world.executions == {} and world.keys.items == {}
