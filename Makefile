@@ -73,7 +73,7 @@ $(INSTALLED): $(RUN_INSTALLED) requirements/dev.txt
 	$(UV_PIP) -r requirements/dev.txt $(LOCK)
 	@touch $@
 
-# The SDK the python3.11 Lambda runtime ships, apart from the venv (whose newer boto3 is moto's),
+# The SDK the functions' Lambda runtime ships, apart from the venv (whose newer boto3 is moto's),
 # for the test that imports every handler with only it, the code asset and the layer.
 $(LAMBDA_RUNTIME): $(INSTALLED) requirements/lambda-runtime.txt
 	rm -rf $(@D)

@@ -8,12 +8,17 @@ placeholders), AWS_REGION and AWS_LAMBDA_FUNCTION_NAME set, and nothing else of 
 path. boto3, which the Lambda runtime provides, comes from the bench's environment (its
 site-packages stand in for the runtime's); moto is never imported (checked). The figure is the sum of the cumulative times of the top-level imports the
 statement triggers (`shop`, `shop.handlers`, `shop.handlers.<name>`, as -X importtime reports
-them), median of `runs` runs, measured twice:
+them), median of `runs` runs, nothing written (PYTHONDONTWRITEBYTECODE: /var/task and /opt are
+read-only on Lambda), measured twice, side by side:
 
-- as deployed: the bundle exactly as CDK built it, which ships unchecked-hash bytecode (see
-  shop/infra/lambda_bundle.py: /var/task and /opt are read-only on Lambda, so without it Python
-  would compile every source at every cold start); nothing is written (PYTHONDONTWRITEBYTECODE);
-- with bytecode cached: one discarded run first writes whatever `__pycache__` is still missing.
+- with bytecode: the copy compiled by this interpreter (unchecked-hash .pyc, as the bundles
+  once shipped them). That is the python3.11 runtime running an asset built on this 3.11 machine;
+- without bytecode: every .pyc removed, so each cold start compiles what it imports in memory.
+  That is what the python3.13 runtime does with any asset built here: it ignores 3.11's .pyc
+  (another cache tag), and shop/infra/lambda_bundle.py now ships none.
+
+"as deployed" is whichever of the two the function's runtime gets from the asset as CDK bundled
+it: with bytecode only when the asset ships .pyc for the runtime's Python and the bench runs it.
 
 Package size: the code asset and the layer, as files on disk and as a zip (deflate, level 6,
 built in memory, roughly what CDK uploads), and whether either contains boto3 or botocore.
@@ -67,6 +72,7 @@ def functions(cdk_out: Path, template: dict[str, Any]) -> list[dict[str, Any]]:
         found.append({
             "logical_id": logical_id,
             "handler": props["Handler"],
+            "runtime": props["Runtime"],
             "module": props["Handler"].rpartition(".")[0],
             "code": code,
             "layers": layers,
@@ -97,23 +103,29 @@ def package_size(directory: Path) -> dict[str, Any]:
     }
 
 
-def _lambda_like_copy(function: dict[str, Any], into: Path) -> tuple[Path, list[Path]]:
+def _lambda_like_copy(function: dict[str, Any], into: Path, *, bytecode: bool) -> tuple[Path, list[Path]]:
+    """The code asset and the layers as bundled, then compiled by this interpreter (`bytecode`)
+    or stripped of every .pyc."""
     task = into / "task"
-    shutil.copytree(function["code"], task)  # as bundled, bytecode included
+    shutil.copytree(function["code"], task, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
     layers = []
     for index, layer in enumerate(function["layers"]):
         target = into / f"opt{index}"
-        shutil.copytree(layer, target)
+        shutil.copytree(layer, target, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
         layers.append(target / "python")
+    if bytecode:
+        for directory in (task, *layers):
+            subprocess.run([sys.executable, "-m", "compileall", "-q", "--invalidation-mode", "unchecked-hash",
+                            str(directory)], check=True)
     return task, layers
 
 
-def _import_once(module: str, task: Path, layers: list[Path], environment: dict[str, str],
-                 *, write_bytecode: bool) -> tuple[float, list[str]]:
+def _import_once(module: str, task: Path, layers: list[Path], environment: dict[str, str]) -> tuple[float, list[str]]:
     env = {
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
         "LANG": "C.UTF-8",
         "PYTHONPATH": os.pathsep.join(str(p) for p in layers),
+        "PYTHONDONTWRITEBYTECODE": "1",  # read-only on Lambda: nothing compiled is kept
         "LAMBDA_TASK_ROOT": str(task),
         "AWS_REGION": LAMBDA_REGION,
         "AWS_DEFAULT_REGION": LAMBDA_REGION,
@@ -121,8 +133,6 @@ def _import_once(module: str, task: Path, layers: list[Path], environment: dict[
         "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "256",
         **environment,
     }
-    if not write_bytecode:
-        env["PYTHONDONTWRITEBYTECODE"] = "1"
     completed = subprocess.run(
         # The import, then a check that it came from the bundle (exit 3 otherwise): the statement
         # after the import adds nothing to what -X importtime reports.
@@ -144,25 +154,38 @@ def _import_once(module: str, task: Path, layers: list[Path], environment: dict[
     return total_us / 1000, names
 
 
+def ships_bytecode_for(function: dict[str, Any], runtime: str) -> bool:
+    """Whether the function's code asset or layers, as bundled, hold .pyc for the runtime's Python."""
+    tag = "cpython-" + runtime.removeprefix("python").replace(".", "")
+    return any(any(directory.rglob(f"*.{tag}.pyc")) for directory in [function["code"], *function["layers"]])
+
+
 def import_times(function: dict[str, Any], runs: int) -> dict[str, Any]:
-    module = function["module"]
-    with tempfile.TemporaryDirectory(prefix="bench-coldstart-") as tmp:
-        task, layers = _lambda_like_copy(function, Path(tmp))
-        environment = function["environment"]
-        deployed = [_import_once(module, task, layers, environment, write_bytecode=False)[0] for _ in range(runs)]
-        _import_once(module, task, layers, environment, write_bytecode=True)  # writes __pycache__
-        cached_runs = [_import_once(module, task, layers, environment, write_bytecode=True) for _ in range(runs)]
-    cached = [ms for ms, _ in cached_runs]
-    names = cached_runs[-1][1]
+    module, environment = function["module"], function["environment"]
+    timings: dict[str, list[tuple[float, list[str]]]] = {}
+    for kind, bytecode in (("with_bytecode", True), ("without_bytecode", False)):
+        with tempfile.TemporaryDirectory(prefix="bench-coldstart-") as tmp:
+            task, layers = _lambda_like_copy(function, Path(tmp), bytecode=bytecode)
+            timings[kind] = [_import_once(module, task, layers, environment) for _ in range(runs)]
+    names = timings["with_bytecode"][-1][1]
     if any(n == "moto" or n.startswith("moto.") for n in names):
         raise RuntimeError(f"importing {module} imported moto: not what a Lambda would run")
+    with_ms = [ms for ms, _ in timings["with_bytecode"]]
+    without_ms = [ms for ms, _ in timings["without_bytecode"]]
+    runtime_python = function["runtime"].removeprefix("python")
+    deployed_with_bytecode = (ships_bytecode_for(function, function["runtime"])
+                              and f"{sys.version_info.major}.{sys.version_info.minor}" == runtime_python)
     return {
         "module": module,
         "runs": runs,
-        "median_ms_bytecode_cached": statistics.median(cached),
-        "median_ms_as_deployed": statistics.median(deployed),
-        "all_ms_bytecode_cached": cached,
-        "all_ms_as_deployed": deployed,
+        "runtime": function["runtime"],
+        "median_ms_with_bytecode": statistics.median(with_ms),
+        "median_ms_without_bytecode": statistics.median(without_ms),
+        "without_over_with": statistics.median(without_ms) / statistics.median(with_ms),
+        "as_deployed": "with_bytecode" if deployed_with_bytecode else "without_bytecode",
+        "median_ms_as_deployed": statistics.median(with_ms if deployed_with_bytecode else without_ms),
+        "all_ms_with_bytecode": with_ms,
+        "all_ms_without_bytecode": without_ms,
         "modules_imported": len(names),
         "imports_boto3_at_import": any(n == "boto3" or n.startswith("boto3.") for n in names),
     }
@@ -216,7 +239,8 @@ def run(cdk_out: Path, template_path: Path, runs: int = 7) -> dict[str, Any]:
             if directory.name not in sizes:
                 sizes[directory.name] = package_size(directory)
         code, layers = sizes[function["code"].name], [sizes[layer.name] for layer in function["layers"]]
-        progress(f"cold start: {function['module']} ({runs} + {runs} fresh interpreters)")
+        progress(f"cold start: {function['module']} on {function['runtime']} ({runs} fresh interpreters "
+                 f"with this Python's bytecode, then {runs} without any)")
         timing = import_times(function, runs)
         handlers.append({
             **timing,
@@ -230,4 +254,5 @@ def run(cdk_out: Path, template_path: Path, runs: int = 7) -> dict[str, Any]:
         })
     progress(f"cold start: Powertools Tracer ({runs} x 2 fresh interpreters)")
     tracer = tracer_import_cost(runs)
-    return {"python": sys.version.split()[0], "handlers": handlers, "assets": sizes, "tracer": tracer}
+    return {"python": sys.version.split()[0], "runtimes": sorted({h["runtime"] for h in handlers}),
+            "handlers": handlers, "assets": sizes, "tracer": tracer}

@@ -315,7 +315,7 @@ def deploy(
             name=name, handler=props["Handler"], role_arn=props["Role"], memory_mb=memory,
             timeout_seconds=int(props.get("Timeout", 3)),
             environment=lambda_environment(
-                name, props["Handler"], environment, memory_mb=memory,
+                name, props["Handler"], environment, runtime=props["Runtime"], memory_mb=memory,
                 credentials=principals.issue(props["Role"]).as_environment()),
         ))
 

@@ -39,14 +39,15 @@ class LocalFunction:
         return f"arn:aws:lambda:{REGION}:{ACCOUNT_ID}:function:{self.name}"
 
 
-def lambda_environment(name: str, handler: str, variables: Mapping[str, str], *, memory_mb: int,
+def lambda_environment(name: str, handler: str, variables: Mapping[str, str], *, runtime: str, memory_mb: int,
                        credentials: Mapping[str, str]) -> dict[str, str]:
-    """The function's variables plus those the Lambda runtime sets (AWS's "Defined runtime
-    environment variables"), with local credentials of its role."""
-    runtime = {
+    """The function's variables plus those its Lambda runtime (the template's `Runtime`, e.g.
+    python3.13) sets (AWS's "Defined runtime environment variables"), with local credentials of
+    its role."""
+    reserved = {
         "AWS_REGION": REGION,
         "AWS_DEFAULT_REGION": REGION,
-        "AWS_EXECUTION_ENV": "AWS_Lambda_python3.11",
+        "AWS_EXECUTION_ENV": f"AWS_Lambda_{runtime}",
         "AWS_LAMBDA_FUNCTION_NAME": name,
         "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(memory_mb),
         "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
@@ -59,7 +60,7 @@ def lambda_environment(name: str, handler: str, variables: Mapping[str, str], *,
         "PATH": os.environ.get("PATH", "/usr/local/bin:/usr/bin:/bin"),
     }
     sdk = {key: os.environ[key] for key in SDK_SETTINGS_FROM_PROCESS if key in os.environ}
-    return {**runtime, **sdk, **credentials, **variables}
+    return {**reserved, **sdk, **credentials, **variables}
 
 
 @dataclass

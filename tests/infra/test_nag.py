@@ -19,7 +19,7 @@ ACCEPTED_RULES = {
     "AwsSolutions-APIG4",  # public HTTP API for anonymous customers
     "AwsSolutions-IAM4",  # AWSLambdaBasicExecutionRole
     "AwsSolutions-IAM5",  # X-Ray / log delivery on "*", and invoking our own functions' versions
-    "AwsSolutions-L1",  # Python 3.11 on purpose
+    "AwsSolutions-L1",  # python3.13, not the newest python3.14, until a year before its deprecation
     "AwsSolutions-SMG4",  # no rotation of the approval links' signing key
 }
 

@@ -47,7 +47,8 @@ def test_the_process_environment_class_is_restored():
 
 def _function(name: str, handler: str, variables: dict[str, str]) -> LocalFunction:
     return LocalFunction(name=name, handler=f"shop.handlers.{handler}.lambda_handler", role_arn="role",
-                         environment=lambda_environment(name, handler, variables, memory_mb=128, credentials={}))
+                         environment=lambda_environment(name, handler, variables, runtime="python3.13",
+                                                        memory_mb=128, credentials={}))
 
 
 def test_a_handler_reading_a_variable_of_another_function_fails(per_function_environ, monkeypatch):
@@ -109,8 +110,9 @@ def test_a_handler_can_only_need_the_shops_variables():
 
 
 def test_lambda_gives_a_function_its_runtime_variables_and_credentials():
-    variables = lambda_environment("Fn", "shop.handlers.x.lambda_handler", {"MINE": "1"}, memory_mb=256,
-                                   credentials={"AWS_ACCESS_KEY_ID": "ASIAEXAMPLE"})
+    variables = lambda_environment("Fn", "shop.handlers.x.lambda_handler", {"MINE": "1"}, runtime="python3.13",
+                                   memory_mb=256, credentials={"AWS_ACCESS_KEY_ID": "ASIAEXAMPLE"})
     assert variables["MINE"] == "1" and variables["AWS_ACCESS_KEY_ID"] == "ASIAEXAMPLE"
     assert variables["AWS_LAMBDA_FUNCTION_NAME"] == "Fn" and variables["AWS_LAMBDA_FUNCTION_MEMORY_SIZE"] == "256"
     assert variables["AWS_REGION"] == variables["AWS_DEFAULT_REGION"] == "us-east-1"
+    assert variables["AWS_EXECUTION_ENV"] == "AWS_Lambda_python3.13"  # the function's Runtime
