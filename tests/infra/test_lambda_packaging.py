@@ -122,9 +122,11 @@ def test_every_handler_imports_with_only_the_code_asset_the_layer_and_the_runtim
         environment |= {"AWS_REGION": "us-east-1", "AWS_DEFAULT_REGION": "us-east-1", "AWS_ACCESS_KEY_ID": "testing",
                         "AWS_SECRET_ACCESS_KEY": "testing", "AWS_LAMBDA_FUNCTION_NAME": logical_id, "PATH": "/usr/bin:/bin"}
         # -I: no environment's PYTHON* variables, no user site, no script folder; -S: no site-packages
-        # (the venv's). What is importable is the standard library and the three directories.
+        # (the venv's). What is importable is the standard library and the three directories. -B: as
+        # on Lambda's read-only /var/task, no bytecode written into the assets (the session's assets
+        # must stay as synthesized: test_lambda_runtime checks they hold no bytecode).
         argument = json.dumps([[str(path) for path in places.values()], properties["Handler"]])
-        done = subprocess.run([sys.executable, "-I", "-S", "-c", _IMPORT_HANDLER, argument],
+        done = subprocess.run([sys.executable, "-I", "-S", "-B", "-c", _IMPORT_HANDLER, argument],
                               capture_output=True, text=True, env=environment, timeout=120)
         assert done.returncode == 0, f"{properties['Handler']} does not import on Lambda:\n{done.stderr}"
         for module, file in json.loads(done.stdout.splitlines()[-1]).items():
