@@ -28,11 +28,13 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from shop.adapters.aws import error_code
 from shop.adapters.stack import ShopResources
 from shop.adapters.workflow import Workflow
 from shop.deploy import Out, line
 from shop.domain.approval import Decision
 from shop.domain.errors import LinkRefused, NotDelivered
+from shop.domain.executions import Execution
 from shop.domain.status import OrderStatus
 from shop.domain.workflow_contract import ExecutionStatus, State
 from shop.domain.workflow_graph import CURRENT, current_state, state_marks
@@ -77,9 +79,7 @@ def running_orders(shop: ShopResources) -> list[RunningOrder]:
     return [_where(execution.name, shop) for execution in _running(shop.workflow)]
 
 
-def _running(workflow: Workflow):
-    from shop.adapters.aws import error_code
-
+def _running(workflow: Workflow) -> list[Execution]:
     try:
         return list(workflow.executions(status=ExecutionStatus.RUNNING))
     except Exception as error:
@@ -157,7 +157,7 @@ def drain(shop: ShopResources, *, stack_name: str, out: Out, timeout: float = DR
                 continue
             if order.stage is Stage.BETWEEN_STEPS:
                 if order.order_id not in waiting_for:
-                    out(line("do", f"waiting for {order.describe()}"))
+                    out(line("do", f"{order.describe()}: waiting for it to reach a wait or its end"))
                     waiting_for.add(order.order_id)
                 continue
             if _end(order, shop, stack_name=stack_name, out=out):
