@@ -113,6 +113,15 @@ class Workflow:
         """The state machine's definition as Step Functions runs it."""
         return json.loads(self.sfn.describe_state_machine(stateMachineArn=self.state_machine_arn)["definition"])
 
+    def stop(self, name: str, *, error: str, cause: str) -> None:
+        """Stop the running execution `name` where it stands (StopExecution); the error and cause
+        stay in its history, saying why. One that has ended meanwhile is left as it ended."""
+        try:
+            self.sfn.stop_execution(executionArn=self.execution_arn(name), error=error, cause=cause)
+        except Exception as error_raised:
+            if error_code(error_raised) != "ExecutionDoesNotExist":
+                raise
+
     def approve(self, task_token: str, output: dict[str, Any]) -> None:
         self._answer(lambda: self.sfn.send_task_success(taskToken=task_token, output=json.dumps(output)))
 

@@ -20,6 +20,7 @@ from shop.deploy import (
     parse_context_overrides,
     run_command,
 )
+from shop.deploy.drain import DRAIN_TIMEOUT_SECONDS
 from shop.deploy.preflight import (
     Confirm,
     PreflightResult,
@@ -125,12 +126,11 @@ def command_destroy(args, session, runner, confirm, out) -> int:
     result = PreflightResult()
     if not check_credentials(session, result, out):
         return 1
-    if not confirm(f"Delete the stack {args.stack} from account {result.account}, region {result.region}?"):
-        out("Nothing deleted (`make destroy YES=1` deletes without asking).")
-        return 1
+    # The question comes once the running orders are known: it says what ending them means.
     return destroy(stack_name=args.stack, region=result.region, runner=runner,
-                   cloudformation=session.client("cloudformation"), context=args.context,
-                   outdir=args.outdir, out=out)
+                   cloudformation=session.client("cloudformation"), clients=session.client,
+                   context=args.context, outdir=args.outdir, out=out, confirm=None if args.yes else confirm,
+                   account=result.account, drain_timeout=args.wait)
 
 
 COMMANDS = {"preflight": command_preflight, "deploy": command_deploy, "destroy": command_destroy}
@@ -146,6 +146,9 @@ def parser() -> argparse.ArgumentParser:
     parser.add_argument("--outdir", help="the cloud assembly's folder (default cdk.out)")
     parser.add_argument("--yes", action="store_true", help=f"answer yes to every question (or {YES_VARIABLE}=1)")
     parser.add_argument("--region", help="the AWS region (default: AWS_REGION, or your profile's)")
+    parser.add_argument("--wait", type=float, default=DRAIN_TIMEOUT_SECONDS, metavar="SECONDS",
+                        help="destroy: how long to wait for the orders still running to end before giving up, "
+                        f"deleting nothing (default {DRAIN_TIMEOUT_SECONDS})")
     return parser
 
 

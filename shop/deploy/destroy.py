@@ -1,4 +1,5 @@
-"""`make destroy`: the pinned CDK CLI's `cdk destroy`, then what the stack leaves behind.
+"""`make destroy`: the orders still running brought to an end (shop/deploy/drain.py), the pinned
+CDK CLI's `cdk destroy`, then what the stack leaves behind.
 
 What stays is read from the deployed template, the one CloudFormation acts on: every resource whose
 DeletionPolicy keeps it. A hand-written list would go stale the day a table's policy changes.
@@ -7,12 +8,14 @@ DeletionPolicy keeps it. A hand-written list would go stale the day a table's po
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from shop import stack_outputs as output
 from shop.deploy import Out, Runner, line, region_env
 from shop.deploy.deploy import cdk_command
+from shop.deploy.drain import DRAIN_TIMEOUT_SECONDS, drain, report, running_orders, what_happens
 
 # DeletionPolicy values that keep the resource when its stack is deleted.
 KEEPING_POLICIES = ("Retain", "RetainExceptOnCreate")
@@ -72,22 +75,60 @@ def what_stays(cloudformation: Any, stack_name: str) -> list[Kept]:
     return [Kept(k.logical_id, k.resource_type, physical.get(k.logical_id, "")) for k in kept]
 
 
+def _shop(stack_name: str, cloudformation: Any, clients: Callable[[str], Any], out: Out) -> Any:
+    """The deployed shop's adapters, or None for a stack without a workflow to drain (one deployed
+    before the state machine's outputs existed, which the owner's tools cannot reach either)."""
+    from shop.adapters.stack import ShopResources, read_stack_outputs
+
+    outputs = read_stack_outputs(stack_name, cloudformation)
+    needed = (output.STATE_MACHINE_ARN, output.ORDERS_TABLE, output.DECISIONS_TABLE)
+    if not all(outputs.get(name) for name in needed):
+        out(line("note", f"stack {stack_name} has no {', '.join(needed)} outputs: its running orders, if any, "
+                         "are not ended first"))
+        return None
+    return ShopResources(outputs, clients)
+
+
 def destroy(
     *,
     stack_name: str,
     region: str,
     runner: Runner,
     cloudformation: Any,
+    clients: Callable[[str], Any],
     context: Mapping[str, object] | None = None,
     outdir: str | None = None,
     out: Out = print,
+    confirm: Callable[[str], bool] | None = None,
+    account: str = "",
+    drain_timeout: float = DRAIN_TIMEOUT_SECONDS,
 ) -> int:
-    """Delete the stack (no question asked: the caller asked); say what stays. Answers an exit status."""
+    """End the orders still running, delete the stack, say what stays. Answers an exit status.
+
+    `confirm`, when given, is asked once, naming what ending the running orders means; without it
+    nothing is asked (`--yes`, or the caller asked). `clients(service)` makes the boto3 clients that
+    reach the stack's workflow and tables."""
     try:
         kept = what_stays(cloudformation, stack_name)
     except StackNotFound:
         out(line("ok", f"no stack {stack_name} in {region}: nothing to destroy"))
         return 0
+    shop = _shop(stack_name, cloudformation, clients, out)
+    running = running_orders(shop) if shop is not None else []
+    if running:
+        report(running, stack_name, out)
+    where = f"from account {account}, region {region}" if account else f"from region {region}"
+    if confirm is not None and not confirm(f"{what_happens(running)}Delete the stack {stack_name} {where}?"):
+        out("Nothing deleted (`make destroy YES=1` deletes without asking).")
+        return 1
+    if running:
+        still = drain(shop, stack_name=stack_name, out=out, timeout=drain_timeout)
+        if still:
+            out(line("fail", f"after {drain_timeout:.0f} s, orders still run: nothing was deleted. Run `make destroy` "
+                             "again once they have ended (`shop --aws order show ID` says where each stands)"))
+            report(still, stack_name, out)
+            return 1
+        out(line("ok", "every order's workflow has ended"))
     status = runner(cdk_command("destroy", stack_name, context=context, outdir=outdir, yes=True), region_env(region))
     if status != 0:
         out(line("fail", f"`cdk destroy {stack_name}` failed (exit {status}): see its output above"))

@@ -149,8 +149,11 @@ class AwsTarget:
             kept += function_log_groups(cloudformation, self.stack_name)
         except StackNotFound:
             kept = []
+        # Asking nothing: the orders the scenarios left running are ended first, as `make destroy
+        # YES=1` ends them, so that no execution outlives its state machine.
         status = destroy(stack_name=self.stack_name, region=self.region, runner=self.destroy_runner,
-                         cloudformation=cloudformation, context=self.context, outdir=self.outdir, out=self.out)
+                         cloudformation=cloudformation, clients=self.client, context=self.context,
+                         outdir=self.outdir, out=self.out)
         if status != 0:
             raise SmokeSetupFailed(f"`cdk destroy {self.stack_name}` failed (exit {status})")
         delete_retained(kept, self.client)

@@ -47,3 +47,4 @@ class State:
     REJECTED = "Rejected"  # reached once a rejection was delivered
     CANCELLED = "Cancelled"  # reached once a cancellation was delivered
     TIMED_OUT = "TimedOut"  # entered when the approval deadline passed
+    WAIT_BEFORE_FEEDBACK = "WaitBeforeFeedback"  # shipped: the feedback email waits its delay here

@@ -313,7 +313,7 @@ class OrderWorkflow(Construct):
             .next(guarded(self._email("ShipmentEmail", "shipment_confirmed")))
             .next(
                 sfn.Wait(
-                    self, "WaitBeforeFeedback", time=sfn.WaitTime.seconds_path("$.feedbackDelaySeconds")
+                    self, State.WAIT_BEFORE_FEEDBACK, time=sfn.WaitTime.seconds_path("$.feedbackDelaySeconds")
                 )
             )
             .next(guarded(self._email("FeedbackEmail", "feedback_request")))

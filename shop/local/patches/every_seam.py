@@ -17,6 +17,7 @@ from shop.local.patches import (
     outbox_capture,
     stepfunctions_clients,
     stepfunctions_speedups,
+    stepfunctions_stop,
     stepfunctions_tasks,
 )
 from shop.local.patches.faults import Faults
@@ -34,6 +35,7 @@ def every_patch(*, invoke: Callable[[str, Any], Any], outbox: Outbox, ses: SesSa
         *stepfunctions_clients.patches(credentials_for),
         *stepfunctions_speedups.patches(),
         *stepfunctions_tasks.patches(),
+        *stepfunctions_stop.patches(),
         *dynamodb_lock.patches(),
         *moto_server_cors.patches(),
     ]
