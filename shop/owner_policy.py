@@ -47,7 +47,8 @@ def owner_policy(outputs: Mapping[str, str], stack_name: str = STACK_NAME) -> di
 
 # The outputs as the README shows them: the policy with a placeholder for each of your stack's values.
 PLACEHOLDER_OUTPUTS = {
-    stack_outputs.STATE_MACHINE_ARN: "arn:aws:states:${Region}:${Account}:stateMachine:OrderShop-OrderWorkflow",
+    # Its name is new for each instance of the stack (shop/infra/naming.py): the end of StateMachineArn.
+    stack_outputs.STATE_MACHINE_ARN: "arn:aws:states:${Region}:${Account}:stateMachine:${StateMachineName}",
     stack_outputs.ORDERS_TABLE: "${OrdersTableName}",
     stack_outputs.DECISIONS_TABLE: "${DecisionsTableName}",
     stack_outputs.PRODUCTS_TABLE: "${ProductsTableName}",

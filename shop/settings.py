@@ -25,17 +25,34 @@ STACK_NAME = "OrderShop"
 STACK_NAME_CONTEXT_KEY = "stackName"
 # CloudFormation's rule for stack names; state machine and other physical names derive from it.
 _STACK_NAME_PATTERN = re.compile(r"[A-Za-z][A-Za-z0-9-]{0,63}")
+# The state machine is named `<stack name>-OrderWorkflow-<the stack instance's suffix>`
+# (shop/infra/naming.py), and Step Functions allows a state machine name 80 characters: that, not
+# CloudFormation's rule, bounds the stack's name (53 characters).
+STATE_MACHINE_NAME_LIMIT = 80
+WORKFLOW_NAME = "OrderWorkflow"
+STACK_INSTANCE_SUFFIX_LENGTH = 12  # 12 hex digits: the last group of the UUID in AWS::StackId
+LONGEST_STACK_NAME = STATE_MACHINE_NAME_LIMIT - len(f"-{WORKFLOW_NAME}-") - STACK_INSTANCE_SUFFIX_LENGTH
+
+
+def check_stack_name(name: str) -> str:
+    """`name`, if CloudFormation accepts it as a stack name and the state machine's name it makes
+    fits Step Functions' limit; a ValueError saying which rule it breaks otherwise."""
+    if not _STACK_NAME_PATTERN.fullmatch(name):
+        raise ValueError(f"{STACK_NAME_CONTEXT_KEY} {name!r} is not a stack name: a letter, then letters, "
+                         "digits and hyphens, at most 64 characters")
+    if len(name) > LONGEST_STACK_NAME:
+        raise ValueError(
+            f"{STACK_NAME_CONTEXT_KEY} {name!r} is too long: {len(name)} characters, at most {LONGEST_STACK_NAME}. "
+            f"The state machine is named {name}-{WORKFLOW_NAME}-<{STACK_INSTANCE_SUFFIX_LENGTH} hex digits>, "
+            f"and Step Functions allows {STATE_MACHINE_NAME_LIMIT} characters")
+    return name
 
 
 def stack_name_from_context(value: object) -> str:
     """The stack's name: `STACK_NAME` unless the context names another, which must be a valid one."""
     if value is None or str(value).strip() == "":
         return STACK_NAME
-    name = str(value).strip()
-    if not _STACK_NAME_PATTERN.fullmatch(name):
-        raise ValueError(f"{STACK_NAME_CONTEXT_KEY} {name!r} is not a stack name: a letter, then letters, "
-                         "digits and hyphens, at most 64 characters")
-    return name
+    return check_stack_name(str(value).strip())
 
 @dataclass(frozen=True)
 class DeployParameters:

@@ -84,7 +84,7 @@ class Graph:
 
 
 def _literal(value: Any) -> str:
-    """The expression's string pieces, joined: `arn:...:stateMachine:OrderShop-OrderWorkflow`."""
+    """The expression's string pieces, joined: `arn:...:stateMachine:OrderShop-OrderWorkflow-...`."""
     if isinstance(value, str):
         return value
     if isinstance(value, list):
@@ -163,9 +163,11 @@ def _policies(graph: Graph, of_type: Any, drawn: Any) -> None:
     for function_id, props in of_type("AWS::Lambda::Function"):
         for role in references(props["Role"]):
             owners[role] = function_id
-    machine_names = {logical_id: props["StateMachineName"]
+    # A name may be an expression (the stack instance's suffix in it), which CDK inlines into the
+    # ARNs built from it: compare the string pieces of both.
+    machine_names = {logical_id: _literal(props["StateMachineName"])
                      for logical_id, props in of_type("AWS::StepFunctions::StateMachine")
-                     if isinstance(props.get("StateMachineName"), str)}
+                     if props.get("StateMachineName")}
     for _, props in of_type("AWS::IAM::Policy"):
         principals = [owners[role] for role in references(props.get("Roles", [])) if role in owners]
         statements = props["PolicyDocument"]["Statement"]

@@ -13,6 +13,7 @@ from shop import stack_outputs as output
 from shop.infra import nag
 from shop.infra.approval import ApprovalCallback
 from shop.infra.lambda_bundle import ShopCode
+from shop.infra.naming import order_workflow_name
 from shop.infra.notifications import OwnerNotifications
 from shop.infra.order_api import OrderApi
 from shop.infra.regions import check_region
@@ -60,8 +61,9 @@ class ShopStack(cdk.Stack):
         storage = Storage(self, "Storage")
         notifications = OwnerNotifications(self, "OwnerNotifications", owner_email=params.owner_email)
 
-        # Named, so the callback can be granted SendTask* on its ARN before the machine exists.
-        state_machine_name = f"{self.stack_name}-OrderWorkflow"
+        # Named, so the callback can be granted SendTask* on its ARN before the machine exists;
+        # unique to this instance of the stack (see shop/infra/naming.py).
+        state_machine_name = order_workflow_name(self.stack_name)
         approval = ApprovalCallback(
             self,
             "ApprovalCallback",

@@ -33,7 +33,6 @@ from shop.domain.status import OrderStatus
 from shop.domain.workflow_contract import CANCELLATION_ERROR, REJECTION_ERROR, TRANSIENT_ERROR, Outcome, State
 from shop.infra import nag
 from shop.infra.lambda_bundle import ShopCode
-from shop.infra.naming import stack_instance_suffix
 from shop.settings import Env
 
 ORDER_ID = sfn.JsonPath.string_at("$.order.orderId")
@@ -79,11 +78,12 @@ VENDED_LOGS_PREFIX = "/aws/vendedlogs/states/"
 
 
 def vended_log_group_name(state_machine_name: str) -> str:
-    """`/aws/vendedlogs/states/<state machine>-<12 hex digits>`: the suffix, the last group of the
-    UUID in AWS::StackId, is new each time the stack is created. The log group outlives the
-    stack (CDK retains log groups), so a fixed name would make the next deployment of a stack of
-    the same name (the smoke test's, a redeploy after `make destroy`) fail with "already exists"."""
-    return f"{VENDED_LOGS_PREFIX}{state_machine_name}-" + stack_instance_suffix()
+    """`/aws/vendedlogs/states/<state machine>`. The log group outlives the stack (CDK retains log
+    groups), so its name must be new each time the stack is created, or the next deployment of a
+    stack of the same name (the smoke test's, a redeploy after `make destroy`) fails with "already
+    exists": the state machine's name is (it ends in the stack instance's suffix, see
+    shop/infra/naming.py: order_workflow_name)."""
+    return VENDED_LOGS_PREFIX + state_machine_name
 
 
 def _logical_id(construct: Construct) -> str:

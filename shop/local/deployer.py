@@ -14,6 +14,7 @@ import io
 import json
 import re
 import secrets
+import string
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -73,11 +74,28 @@ class LocalStack:
     alarm_actions: list[AlarmAction] = field(default_factory=list)
     api_id: str = ""
     state_machine_roles: dict[str, str] = field(default_factory=dict)  # state machine ARN -> role ARN
+    stack_id: str = ""  # AWS::StackId of this deployment: new each time, as CloudFormation's
+    # logical id -> what CloudFormation calls its physical id (a table's name, a topic's ARN...), for
+    # every resource created in moto: what `destroy` deletes.
+    physical_ids: dict[str, str] = field(default_factory=dict)
+
+
+# CloudFormation's random part of a generated name: 13 capitals and digits (`...-1A2B3C4D5E6F7`).
+_RANDOM_NAME_PART = 13
+_NAME_ALPHABET = string.ascii_uppercase + string.digits
+
+
+def physical_name_prefix(stack_name: str, logical_id: str) -> str:
+    """What every name local mode gives the resource starts with: `<stack>-<logical id>-`."""
+    return f"{stack_name}-{logical_id}"[:64 - _RANDOM_NAME_PART - 1] + "-"
 
 
 def physical_name(stack_name: str, logical_id: str) -> str:
-    """The name local mode gives a resource the template leaves unnamed (CloudFormation's rule, shortened)."""
-    return f"{stack_name}-{logical_id}"[:64]
+    """The name local mode gives a resource the template leaves unnamed, by CloudFormation's rule:
+    `<stack>-<logical id>-<random>`, at most 64 characters. New for each deployment, as on AWS: a
+    redeploy after a destroy that kept a resource (the Orders table) must not collide with it."""
+    return physical_name_prefix(stack_name, logical_id) + "".join(
+        secrets.choice(_NAME_ALPHABET) for _ in range(_RANDOM_NAME_PART))
 
 
 def _kebab(name: str) -> str:
@@ -287,9 +305,10 @@ def deploy(
 
     for logical_id in template.of_type("AWS::SNS::Topic"):
         clients("sns").create_topic(Name=names[logical_id])
-    for resource in template.of_type("AWS::SNS::Subscription").values():
+    for logical_id, resource in template.of_type("AWS::SNS::Subscription").items():
         props = resolver.resolve(resource["Properties"])
-        clients("sns").subscribe(TopicArn=props["TopicArn"], Protocol=props["Protocol"], Endpoint=props["Endpoint"])
+        stack.physical_ids[logical_id] = clients("sns").subscribe(
+            TopicArn=props["TopicArn"], Protocol=props["Protocol"], Endpoint=props["Endpoint"])["SubscriptionArn"]
 
     for logical_id, resource in template.of_type("AWS::Lambda::Function").items():
         props = resolver.resolve(resource["Properties"])
@@ -349,4 +368,38 @@ def deploy(
     stack.api_id = next(iter(template.of_type("AWS::ApiGatewayV2::Api")), "")
 
     stack.outputs = {name: str(resolver.resolve(output["Value"])) for name, output in template.outputs.items()}
+    stack.stack_id = resolver.stack_id
+    stack.physical_ids.update({logical_id: resolver.refs[logical_id] for logical_id, resource
+                               in template.resources.items() if resource["Type"] in _DELETERS
+                               and logical_id not in stack.physical_ids})
     return stack
+
+
+# How CloudFormation deletes each type local mode creates in moto, given its physical id; in the
+# order of `destroy` (the reverse of `deploy`'s).
+_DELETERS: dict[str, Callable[[Any, str], object]] = {
+    # Asynchronous on AWS: the machine stays DELETING while executions run (patches/stepfunctions_deletion.py).
+    "AWS::StepFunctions::StateMachine": lambda clients, arn: clients("stepfunctions").delete_state_machine(
+        stateMachineArn=arn),
+    "AWS::Lambda::Function": lambda clients, name: clients("lambda").delete_function(FunctionName=name),
+    "AWS::SNS::Subscription": lambda clients, arn: clients("sns").unsubscribe(SubscriptionArn=arn),
+    "AWS::SNS::Topic": lambda clients, arn: clients("sns").delete_topic(TopicArn=arn),
+    "AWS::DynamoDB::Table": lambda clients, name: clients("dynamodb").delete_table(TableName=name),
+    "AWS::IAM::Role": lambda clients, name: clients("iam").delete_role(RoleName=name),
+    # CloudFormation schedules the deletion (the secret's default recovery window), as here.
+    "AWS::SecretsManager::Secret": lambda clients, arn: clients("secretsmanager").delete_secret(SecretId=arn),
+}
+
+
+def destroy(template: Template, stack: LocalStack, *, clients: Any) -> list[str]:
+    """Delete a deployed stack as CloudFormation does: every resource created, except those whose
+    DeletionPolicy keeps them (shop/deploy/destroy.py reads the same policies for `make destroy`).
+    Returns the logical ids of the resources kept."""
+    from shop.deploy.destroy import retained_resources
+
+    kept = {k.logical_id for k in retained_resources({"Resources": template.resources})}
+    for resource_type, delete in _DELETERS.items():
+        for logical_id in template.of_type(resource_type):
+            if logical_id not in kept and logical_id in stack.physical_ids:
+                delete(clients, stack.physical_ids[logical_id])
+    return sorted(kept & set(stack.physical_ids))

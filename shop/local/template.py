@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -86,13 +87,25 @@ def references(value: Any) -> Iterator[str]:
                 yield from references(argument)
 
 
+def new_stack_id(stack_name: str) -> str:
+    """What CloudFormation gives a stack each time it creates it: `arn:aws:cloudformation:REGION:
+    ACCOUNT:stack/NAME/<a new UUID>`; names derived from it (shop/infra/naming.py) are new too."""
+    return f"arn:aws:cloudformation:{REGION}:{ACCOUNT_ID}:stack/{stack_name}/{uuid.uuid4()}"
+
+
 @dataclass
 class Resolver:
-    """Resolves Ref, Fn::GetAtt, Fn::Join, Fn::Select, Fn::Split and Fn::Sub against local values."""
+    """Resolves Ref, Fn::GetAtt, Fn::Join, Fn::Select, Fn::Split and Fn::Sub against local values.
+
+    One resolver is one deployment of the stack: its AWS::StackId is new (`new_stack_id`) unless given."""
 
     stack_name: str
     refs: dict[str, str] = field(default_factory=dict)
     attributes: dict[tuple[str, str], str] = field(default_factory=dict)
+    stack_id: str = ""
+
+    def __post_init__(self) -> None:
+        self.stack_id = self.stack_id or new_stack_id(self.stack_name)
 
     PSEUDO = {
         "AWS::Partition": "aws",
@@ -151,6 +164,8 @@ class Resolver:
     def _ref(self, name: str) -> Any:
         if name == "AWS::StackName":
             return self.stack_name
+        if name == "AWS::StackId":
+            return self.stack_id
         if name in self.PSEUDO:
             return self.PSEUDO[name]
         try:

@@ -13,6 +13,7 @@ from aws_cdk.assertions import Match, Template
 from shop import stack_outputs
 from shop.adapters.aws import TransientError
 from shop.adapters.stack import REQUIRED_OUTPUTS
+from shop.settings import Env
 from tests.support import TEST_CONTEXT
 
 
@@ -152,10 +153,52 @@ def test_the_state_machine_logs_to_a_group_under_the_vended_logs_prefix(template
     # The name ends in a part of the stack's id, so a new stack of the same name gets a new group
     # while the retained one of the previous stack stays.
     assert log_group["DeletionPolicy"] == "Retain"
-    resolver = Resolver(stack_name="OrderShop")
-    resolver.refs["AWS::StackId"] = "arn:aws:cloudformation:eu-west-1:123456789012:stack/OrderShop/1c2fa620-982a-11e3-aff7-50e2416294e0"
+    resolver = Resolver(stack_name="OrderShop", stack_id=STACK_ID)
     name = resolver.resolve(log_group["Properties"]["LogGroupName"])
+    # The state machine's name, which carries the suffix (once).
     assert name == "/aws/vendedlogs/states/OrderShop-OrderWorkflow-50e2416294e0"
+
+
+STACK_ID = "arn:aws:cloudformation:eu-west-1:123456789012:stack/OrderShop/1c2fa620-982a-11e3-aff7-50e2416294e0"
+
+
+def test_the_state_machines_name_is_new_for_each_instance_of_the_stack(synthesized):
+    """Step Functions keeps a deleted state machine's name busy (DELETING) until its executions make
+    their next transition, up to the approval timeout: a redeploy after `make destroy` must not need it."""
+    from shop.local.template import Resolver
+
+    resources = synthesized.template["Resources"]
+    [(machine_id, machine)] = [(k, r) for k, r in resources.items() if r["Type"] == "AWS::StepFunctions::StateMachine"]
+    name = machine["Properties"]["StateMachineName"]
+    assert Resolver(stack_name="OrderShop", stack_id=STACK_ID).resolve(name) == "OrderShop-OrderWorkflow-50e2416294e0"
+    again = Resolver(stack_name="OrderShop", stack_id=STACK_ID.replace("50e2416294e0", "0123456789ab"))
+    assert again.resolve(name) == "OrderShop-OrderWorkflow-0123456789ab"
+    # The callback is granted SendTask* on, and told, the ARN of that very machine.
+    resolver = Resolver(stack_name="OrderShop", stack_id=STACK_ID)
+    arn = resolver.resolve({"Fn::Join": ["", ["arn:", {"Ref": "AWS::Partition"}, ":states:", {"Ref": "AWS::Region"},
+                                                ":", {"Ref": "AWS::AccountId"}, ":stateMachine:", name]]})
+    [grant] = [s for s in _statements(synthesized) if "states:SendTaskSuccess" in json.dumps(s["Action"])]
+    assert resolver.resolve(grant["Resource"]) == arn
+    told = [r["Properties"]["Environment"]["Variables"][Env.STATE_MACHINE_ARN] for r in resources.values()
+            if Env.STATE_MACHINE_ARN in r.get("Properties", {}).get("Environment", {}).get("Variables", {})]
+    built = [value for value in told if value != {"Ref": machine_id}]  # the callback's: it cannot Ref it
+    assert len(built) == 1 and resolver.resolve(built[0]) == arn
+    # Everything else names the machine by reference: the output the console and the CLI read.
+    assert synthesized.template["Outputs"][stack_outputs.STATE_MACHINE_ARN]["Value"] == {"Ref": machine_id}
+
+
+@pytest.mark.parametrize(("stack_name", "fits"), [("S" * 53, True), ("S" * 54, False)])
+def test_a_stack_name_too_long_for_the_state_machines_name_is_refused_at_synthesis(tmp_path, stack_name, fits):
+    from shop.infra.stack import build_app
+    from shop.settings import STATE_MACHINE_NAME_LIMIT
+
+    if fits:
+        _, stack = build_app(str(tmp_path), context={**TEST_CONTEXT, "stackName": stack_name})
+        assert stack.stack_name == stack_name
+        assert len(f"{stack_name}-OrderWorkflow-{'0' * 12}") == STATE_MACHINE_NAME_LIMIT
+    else:
+        with pytest.raises(ValueError, match=r"too long: 54 characters, at most 53\. The state machine is named"):
+            build_app(str(tmp_path), context={**TEST_CONTEXT, "stackName": stack_name})
 
 
 def test_the_function_url_is_public_and_can_be_invoked(template):

@@ -97,6 +97,8 @@ def test_every_declared_target_exists_in_the_pinned_moto():
         ("moto.sns.models:Topic", "publish"),
         ("moto.core.responses:BaseResponse", "_authenticate_and_authorize_normal_action"),
         ("moto.dynamodb.responses:DynamoHandler", "call_action"),
+        ("moto.stepfunctions.models:StepFunctionBackend", "delete_state_machine"),
+        ("moto.stepfunctions.parser.asl.component.state.state:CommonStateField", "eval"),
         ("moto.moto_server.werkzeug_app", "DISABLE_GLOBAL_CORS"),
     }
     for patch in patches:

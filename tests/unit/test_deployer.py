@@ -133,3 +133,16 @@ def test_a_resource_type_with_no_planner_is_refused_before_anything_is_created()
     with pytest.raises(UnsupportedTemplate, match=r"cannot create \['AWS::SQS::Queue'\]"):
         deploy(shop, clients=no_client, base_url="http://127.0.0.1:1", principals=None)
     assert "AWS::Lambda::Function" in KNOWN_TYPES and "AWS::SQS::Queue" not in KNOWN_TYPES
+
+
+def test_an_unnamed_resource_is_named_anew_for_each_deployment_as_cloudformation_does():
+    import re
+
+    from shop.local.deployer import physical_name, physical_name_prefix
+
+    name = physical_name("OrderShop", "StorageOrders79EED263")
+    assert re.fullmatch(r"OrderShop-StorageOrders79EED263-[A-Z0-9]{13}", name)
+    assert physical_name("OrderShop", "StorageOrders79EED263") != name
+    long_id = "ApprovalCallbackFunctionServiceRoleAAA16CC5"
+    assert len(physical_name("OrderShop", long_id)) == 64
+    assert physical_name("OrderShop", long_id).startswith(physical_name_prefix("OrderShop", long_id))

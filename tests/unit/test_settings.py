@@ -110,3 +110,11 @@ def test_a_stack_name_cloudformation_would_refuse_is_refused_before_the_synthesi
 
     with pytest.raises(ValueError, match="stackName .* is not a stack name"):
         stack_name_from_context(value)
+
+
+def test_a_stack_name_too_long_for_its_state_machines_name_is_refused_saying_why():
+    from shop.settings import stack_name_from_context
+
+    assert stack_name_from_context("S" * 53) == "S" * 53
+    with pytest.raises(ValueError, match="too long: 54 characters, at most 53. The state machine is named"):
+        stack_name_from_context("S" * 54)

@@ -234,3 +234,14 @@ def test_local_modes_account_is_motos_default_account():
     from shop.local.iam.policy import DEFAULT_ACCOUNT_ID as policy_default
 
     assert ACCOUNT_ID == DEFAULT_ACCOUNT_ID == policy_default
+
+
+def test_the_stack_id_is_cloudformations_and_new_for_each_deployment():
+    import re
+
+    first, second = Resolver(stack_name="OrderShop"), Resolver(stack_name="OrderShop")
+    stack_id = first.resolve({"Ref": "AWS::StackId"})
+    assert re.fullmatch(rf"arn:aws:cloudformation:{REGION}:{ACCOUNT_ID}:stack/OrderShop/"
+                        r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}", stack_id)
+    assert first.resolve({"Ref": "AWS::StackId"}) == stack_id  # one deployment, one id
+    assert second.resolve({"Ref": "AWS::StackId"}) != stack_id

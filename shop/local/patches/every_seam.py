@@ -16,6 +16,7 @@ from shop.local.patches import (
     moto_server_cors,
     outbox_capture,
     stepfunctions_clients,
+    stepfunctions_deletion,
     stepfunctions_speedups,
     stepfunctions_stop,
     stepfunctions_tasks,
@@ -36,6 +37,7 @@ def every_patch(*, invoke: Callable[[str, Any], Any], outbox: Outbox, ses: SesSa
         *stepfunctions_speedups.patches(),
         *stepfunctions_tasks.patches(),
         *stepfunctions_stop.patches(),
+        *stepfunctions_deletion.patches(),
         *dynamodb_lock.patches(),
         *moto_server_cors.patches(),
     ]
