@@ -144,7 +144,6 @@ class AwsTarget:
         try:
             kept = [(k.resource_type, k.physical_id) for k in what_stays(cloudformation, self.stack_name)
                     if k.physical_id]
-            kept += function_log_groups(cloudformation, self.stack_name)
         except StackNotFound:
             kept = []
         status = destroy(stack_name=self.stack_name, region=self.region, runner=self.destroy_runner,
@@ -179,20 +178,8 @@ def _shielded_run(command: Any, env: Any) -> int:
                           start_new_session=True).returncode
 
 
-def function_log_groups(cloudformation: Any, stack_name: str) -> list[tuple[str, str]]:
-    """The log groups Lambda creates for the stack's functions at their first run: not the stack's
-    resources, so no destroy removes them."""
-    groups = []
-    for page in cloudformation.get_paginator("list_stack_resources").paginate(StackName=stack_name):
-        groups += [("AWS::Logs::LogGroup", f"/aws/lambda/{r['PhysicalResourceId']}")
-                   for r in page["StackResourceSummaries"]
-                   if r["ResourceType"] == "AWS::Lambda::Function" and r.get("PhysicalResourceId")]
-    return groups
-
-
 def delete_retained(retained: list[tuple[str, str]], client: Callable[[str], Any]) -> None:
-    """Delete (type, physical id) resources; one already gone (a function never invoked has no log
-    group) is fine."""
+    """Delete (type, physical id) resources; one already gone is fine."""
     from shop.adapters.aws import error_code
 
     for kind, name in retained:

@@ -9,9 +9,21 @@ deployment fails with "already exists" or `StateMachineDeleting` and rolls back.
 from __future__ import annotations
 
 import aws_cdk as cdk
+from aws_cdk import aws_logs as logs
+from constructs import Construct
 
 # The suffix's length, for the limits of the names that carry it (12 hex digits).
 STACK_INSTANCE_SUFFIX_LENGTH = 12
+# AWS advises this prefix for the log groups of vended logs (Step Functions' and API Gateway's
+# among them): log delivery to a group under it is allowed by one wildcard entry of the account's
+# CloudWatch Logs resource policy, instead of one entry per log group, which soon fill the
+# policy's 5,120 characters; after that, no new stack's logging can be set up ("Policy document
+# length breaking Cloudwatch Logs Constraints").
+VENDED_LOGS_PREFIX = "/aws/vendedlogs/"
+# Where Lambda and its console look for a function's logs.
+FUNCTION_LOGS_PREFIX = "/aws/lambda/"
+# How long every log group of the stack keeps its events.
+LOG_RETENTION = logs.RetentionDays.ONE_MONTH
 
 
 def stack_instance_suffix() -> str:
@@ -19,3 +31,27 @@ def stack_instance_suffix() -> str:
     hex digits, new each time CloudFormation creates the stack, and known before any resource is."""
     stack_uuid = cdk.Fn.select(2, cdk.Fn.split("/", cdk.Aws.STACK_ID))
     return cdk.Fn.select(4, cdk.Fn.split("-", stack_uuid))
+
+
+def vended_log_group_name(service: str, name: str) -> str:
+    """`/aws/vendedlogs/<service>/<name>-<12 hex digits>`: a retained log group of a service's vended
+    logs (`states`, `apigateway`), new for each creation of the stack."""
+    return f"{VENDED_LOGS_PREFIX}{service}/{name}-" + stack_instance_suffix()
+
+
+def function_log_group_name(scope: Construct, construct_id: str) -> str:
+    """`/aws/lambda/<stack>-<construct path>-<12 hex digits>`, e.g. `/aws/lambda/OrderShop-OrderApi-
+    Function-…`: the log group of the function `construct_id` under `scope`, new for each creation of
+    the stack (the function's own name is CloudFormation's, and referring to it would be a cycle)."""
+    stack = cdk.Stack.of(scope)
+    scopes = scope.node.scopes
+    path = [each.node.id for each in scopes[scopes.index(stack) + 1:]]
+    return f"{FUNCTION_LOGS_PREFIX}{'-'.join([stack.stack_name, *path, construct_id])}-" + stack_instance_suffix()
+
+
+def retained_log_group(scope: Construct, construct_id: str, *, name: str) -> logs.LogGroup:
+    """A log group of the stack: named (`name` carries the stack instance's suffix), its events
+    kept LOG_RETENTION, and itself kept when the stack is deleted (`make destroy` lists it, read
+    from its DeletionPolicy), so a destroy never loses logs."""
+    return logs.LogGroup(scope, construct_id, log_group_name=name, retention=LOG_RETENTION,
+                         removal_policy=cdk.RemovalPolicy.RETAIN)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -93,6 +94,12 @@ class Resolver:
     stack_name: str
     refs: dict[str, str] = field(default_factory=dict)
     attributes: dict[tuple[str, str], str] = field(default_factory=dict)
+    # AWS::StackId: as CloudFormation's, new for each creation of the stack (names of retained
+    # resources end in a part of it: shop/infra/naming.py).
+    stack_id: str = ""
+
+    def __post_init__(self) -> None:
+        self.stack_id = self.stack_id or f"arn:aws:cloudformation:{REGION}:{ACCOUNT_ID}:stack/{self.stack_name}/{uuid.uuid4()}"
 
     PSEUDO = {
         "AWS::Partition": "aws",
@@ -151,6 +158,8 @@ class Resolver:
     def _ref(self, name: str) -> Any:
         if name == "AWS::StackName":
             return self.stack_name
+        if name == "AWS::StackId":
+            return self.stack_id
         if name in self.PSEUDO:
             return self.PSEUDO[name]
         try:
