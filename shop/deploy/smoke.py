@@ -268,6 +268,10 @@ def run(target: Target, durations: Durations, *, keep: bool = False, out: TextIO
                                              topic_arn=outputs[stack_outputs.OWNER_TOPIC_ARN],
                                              name=f"smoke-{target.stack_name}-{secrets.token_hex(4)}")
         report("deploy", "subscribed a temporary SQS queue to the owner's topic")
+        # Before any order: the first owner's notification must not be dropped by SNS while the
+        # queue's policy is not in force yet.
+        probes = capture.await_delivery(timeout=durations.step_timeout)
+        report("deploy", f"the queue receives what the owner's topic sends ({probes} probe(s) published)")
         results = run_scenarios(Context(shop, capture, product_id, report, durations.approval_timeout))
         passed = all(results.values())
         failed = [name for name, ok in results.items() if not ok]

@@ -41,6 +41,9 @@ PATHS = {
     Outcome.REJECTED: [*_RECEIVED, "Rejected", *_CANCELLATION],
     Outcome.TIMED_OUT: [*_RECEIVED, "TimedOut", *_CANCELLATION],
 }
+# What the smoke publishes through the owner's topic to learn that the queue receives from it: no
+# order's notification (the scenarios match theirs by order id) and not mistaken for one.
+PROBE_SUBJECT = "Smoke test: probe of the owner's topic"
 # The owner's notification puts each link on a line of its own, under a line saying what it does.
 _LINK = re.compile(r"^(Approve|Reject)\b[^\n]*:\n(https?://\S+)$", flags=re.M)
 
@@ -83,6 +86,8 @@ class NotificationCapture:
     queue_url: str
     queue_arn: str
     subscription_arn: str | None = None
+    topic_arn: str = ""
+    probes_arrived: int = 0
     _seen: dict[str, dict[str, str]] = field(default_factory=dict)  # order id -> {subject, message}
 
     @classmethod
@@ -91,7 +96,7 @@ class NotificationCapture:
         what was created is already in the returned object's hands: call `delete()` regardless."""
         queue_url = sqs.create_queue(QueueName=name)["QueueUrl"]
         queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-        capture = cls(sqs=sqs, sns=sns, queue_url=queue_url, queue_arn=queue_arn)
+        capture = cls(sqs=sqs, sns=sns, queue_url=queue_url, queue_arn=queue_arn, topic_arn=topic_arn)
         try:
             # SNS delivers to a queue only if the queue's policy lets it, for this topic alone.
             policy = {"Version": "2012-10-17", "Statement": [{
@@ -109,6 +114,23 @@ class NotificationCapture:
             raise
         return capture
 
+    def await_delivery(self, *, timeout: float) -> int:
+        """Publish probes through the topic until one arrives in the queue; how many were sent.
+
+        A queue policy takes up to 60 s to be in force, and SNS does not retry a delivery the
+        queue refused: it drops it. Without this, the first order's notification could be lost.
+        One probe per wait, since each sent before the policy took effect is dropped for good."""
+        deadline, sent = time.monotonic() + timeout, 0
+        while not self.probes_arrived:
+            if sent and time.monotonic() > deadline:
+                raise StepFailed(f"none of the {sent} probes published through the owner's topic reached the queue "
+                                 f"within {timeout:.0f}s: is the queue's policy (only the topic may send) in force?")
+            sent += 1
+            self.sns.publish(TopicArn=self.topic_arn, Subject=PROBE_SUBJECT,
+                             Message=f"Probe {sent} of the smoke test's queue subscription; about no order.")
+            self._receive(wait_seconds=max(0, min(5, int(timeout))))
+        return sent
+
     def notification(self, order_id: str, *, timeout: float) -> dict[str, str]:
         """The owner's notification about `order_id`, once it arrived."""
         def arrived() -> dict[str, str] | None:
@@ -123,6 +145,10 @@ class NotificationCapture:
         for message in messages:
             envelope = json.loads(message["Body"])
             subject, text = envelope.get("Subject") or "", envelope.get("Message") or ""
+            if subject == PROBE_SUBJECT:
+                self.probes_arrived += 1
+                self.sqs.delete_message(QueueUrl=self.queue_url, ReceiptHandle=message["ReceiptHandle"])
+                continue
             for order_id in set(re.findall(rf"\border ({ULID_PATTERN})\b", f"{subject}\n{text}")):
                 self._seen.setdefault(order_id, {"subject": subject, "message": text})
             self.sqs.delete_message(QueueUrl=self.queue_url, ReceiptHandle=message["ReceiptHandle"])
