@@ -1,7 +1,7 @@
 """How the functions are packaged: our code in one asset, its dependencies in one layer.
 
 Both are built by copying files at synth time, with no Docker and no network: the code asset is
-`shop/` (minus infrastructure, local mode and the CLI) plus `templates/` (minus local mode's
+`shop/` (minus infrastructure, local mode, the CLI and the deploy tooling) plus `templates/` (minus local mode's
 pages); the layer holds the distributions pinned in `requirements/lambda.txt`, copied from the
 environment that synthesizes.
 boto3 is never bundled: the Lambda runtime provides it.
@@ -27,7 +27,7 @@ from shop.infra.naming import function_log_group_name, retained_log_group
 
 ROOT = Path(__file__).resolve().parents[2]
 LAMBDA_REQUIREMENTS = ROOT / "requirements" / "lambda.txt"
-_NOT_DEPLOYED = shutil.ignore_patterns("__pycache__", "*.pyc", "infra", "local", "cli")
+_NOT_DEPLOYED = shutil.ignore_patterns("__pycache__", "*.pyc", "infra", "local", "cli", "deploy")
 _LOCAL_TEMPLATES = shutil.ignore_patterns("local", "console")
 _COMPILED = (".so", ".pyd", ".c")
 # What the installer wrote about this venv, not the distribution: RECORD hashes the venv's own

@@ -330,7 +330,7 @@ def test_no_function_bundle_contains_boto3_and_templates_are_bundled(synthesized
     assert "boto3" not in names and "botocore" not in names
     code = next(a for a in assets if (a / "shop" / "handlers").is_dir())
     assert (code / "templates" / "emails" / "order_received.html").is_file()
-    for not_deployed in ("shop/infra", "shop/local", "shop/cli", "templates/local", "templates/console"):
+    for not_deployed in ("shop/infra", "shop/local", "shop/cli", "shop/deploy", "templates/local", "templates/console"):
         assert not (code / not_deployed).exists(), not_deployed
     assert (code / "templates" / "pages" / "approval_review.html").is_file()
     layer = next(a for a in assets if (a / "python").is_dir())

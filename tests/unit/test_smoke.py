@@ -203,3 +203,26 @@ def test_a_policy_never_in_force_fails_the_run_before_any_order_and_cleans_up(mo
     assert seen == [] and aws.published == len(aws.dropped) > 0
     assert f"FAILED: StepFailed: none of the {aws.published} probes published through the owner's topic" in out.getvalue()
     assert aws.deleted and target.destroyed == 1
+
+
+def test_paths_are_recorded_only_from_local_mode(capsys):
+    with pytest.raises(SystemExit) as exited:
+        smoke.main(["--record-paths"])
+    assert exited.value.code == 2 and "use it with --local" in capsys.readouterr().err
+
+
+def test_a_failed_run_records_no_paths(monkeypatch, tmp_path):
+    aws, recorded = PropagatingTopicAndQueue(propagation=None), tmp_path / "local_paths.json"
+    _first_order(monkeypatch, aws)
+    out = io.StringIO()
+
+    assert not run(QueueTarget(aws), Durations(approval_timeout=10, feedback_delay=1, step_timeout=0.2), out=out,
+                   paths=smoke.RecordedPaths(recorded, record=True))
+    assert not recorded.exists()
+
+
+def test_without_a_record_of_local_mode_nothing_is_deployed(tmp_path):
+    target, out = FailingTarget(AssertionError("deployed")), io.StringIO()
+
+    assert not run(target, DURATIONS, out=out, paths=smoke.RecordedPaths(tmp_path / "none.json"))
+    assert "no recorded paths of local mode" in out.getvalue() and "run `make smoke-local`" in out.getvalue()
