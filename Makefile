@@ -149,14 +149,15 @@ destroy: $(TEMPLATE)
 	$(PY) -m shop.deploy destroy $(DEPLOY_FLAGS)
 
 # The mission's test plan against a throwaway stack (shop/deploy/smoke.py). SMOKE_ARGS: e.g. --keep,
-# -c senderEmail=you@example.com. smoke-local runs the same scenarios against local mode.
+# -c senderEmail=you@example.com. smoke-local runs the same scenarios against local mode and writes
+# each one's path through the state machine to shop/deploy/local_paths.json, which smoke compares with.
 smoke: $(TEMPLATE)
 	npm ci --no-audit --no-fund
 	@touch $(NODE_INSTALLED)
 	$(PY) -m shop.deploy.smoke $(SMOKE_ARGS)
 
 smoke-local: $(INSTALLED) $(NODE_INSTALLED) $(NODE_RUNTIME)
-	$(PY) -m shop.deploy.smoke --local $(SMOKE_ARGS)
+	$(PY) -m shop.deploy.smoke --local --record-paths $(SMOKE_ARGS)
 
 clean:
 	rm -rf cdk.out .pytest_cache .ruff_cache node_modules mutants .node

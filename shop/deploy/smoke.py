@@ -46,6 +46,11 @@ LOCAL_STEP_TIMEOUT_SECONDS = 30
 # goes to SES's mailbox simulator instead of a person.
 SMOKE_OWNER_EMAIL = "success@simulator.amazonses.com"
 EXIT_INTERRUPTED = 130
+# Each scenario's path through the state machine in local mode: `make smoke-local` writes it, and
+# every other run compares its own with it. Tooling's data: the Lambda asset leaves shop/deploy out.
+LOCAL_PATHS = Path(__file__).with_name("local_paths.json")
+_LOCAL_PATHS_ABOUT = ("The states each smoke scenario's execution entered, in order, in local mode: written by "
+                      "`make smoke-local`; `make smoke` fails when a scenario takes another path on AWS.")
 
 
 def context_key(field: str) -> str:
@@ -78,6 +83,26 @@ class Durations:
     approval_timeout: int
     feedback_delay: int
     step_timeout: float
+
+
+@dataclass(frozen=True)
+class RecordedPaths:
+    """Where local mode's paths are; `record`: write this run's there (when every scenario passed)
+    instead of comparing with them."""
+
+    file: Path = LOCAL_PATHS
+    record: bool = False
+
+    def expected(self) -> dict[str, list[str]]:
+        if self.record:
+            return {}
+        if not self.file.is_file():
+            raise SmokeSetupFailed(f"no recorded paths of local mode in {self.file}: run `make smoke-local`")
+        return json.loads(self.file.read_text())["paths"]
+
+    def write(self, paths: dict[str, list[str]]) -> None:
+        body = {"about": _LOCAL_PATHS_ABOUT, "paths": dict(sorted(paths.items()))}
+        self.file.write_text(json.dumps(body, indent=2) + "\n")
 
 
 # -- AWS ----------------------------------------------------------------------------------------------
@@ -146,7 +171,6 @@ class AwsTarget:
         try:
             kept = [(k.resource_type, k.physical_id) for k in what_stays(cloudformation, self.stack_name)
                     if k.physical_id]
-            kept += function_log_groups(cloudformation, self.stack_name)
         except StackNotFound:
             kept = []
         # Asking nothing: the orders the scenarios left running are ended first, as `make destroy
@@ -184,20 +208,8 @@ def _shielded_run(command: Any, env: Any) -> int:
                           start_new_session=True).returncode
 
 
-def function_log_groups(cloudformation: Any, stack_name: str) -> list[tuple[str, str]]:
-    """The log groups Lambda creates for the stack's functions at their first run: not the stack's
-    resources, so no destroy removes them."""
-    groups = []
-    for page in cloudformation.get_paginator("list_stack_resources").paginate(StackName=stack_name):
-        groups += [("AWS::Logs::LogGroup", f"/aws/lambda/{r['PhysicalResourceId']}")
-                   for r in page["StackResourceSummaries"]
-                   if r["ResourceType"] == "AWS::Lambda::Function" and r.get("PhysicalResourceId")]
-    return groups
-
-
 def delete_retained(retained: list[tuple[str, str]], client: Callable[[str], Any]) -> None:
-    """Delete (type, physical id) resources; one already gone (a function never invoked has no log
-    group) is fine."""
+    """Delete (type, physical id) resources; one already gone is fine."""
     from shop.adapters.aws import error_code
 
     for kind, name in retained:
@@ -269,12 +281,14 @@ class Interrupted(BaseException):
     """SIGTERM, turned into an exception so the clean-up below still runs."""
 
 
-def run(target: Target, durations: Durations, *, keep: bool = False, out: TextIO = sys.stdout) -> bool:
+def run(target: Target, durations: Durations, *, keep: bool = False, out: TextIO = sys.stdout,
+        paths: RecordedPaths = RecordedPaths()) -> bool:
     """Deploy, run every scenario, clean up (unless `keep`); True only if everything passed."""
     report = Report(out)
     capture: NotificationCapture | None = None
     passed = False
     try:
+        expected_paths = paths.expected()
         report("deploy", f"deploying stack {target.stack_name} (approval timeout {durations.approval_timeout}s, "
                          f"feedback delay {durations.feedback_delay}s)")
         outputs = target.deploy()
@@ -286,10 +300,20 @@ def run(target: Target, durations: Durations, *, keep: bool = False, out: TextIO
                                              topic_arn=outputs[stack_outputs.OWNER_TOPIC_ARN],
                                              name=f"smoke-{target.stack_name}-{secrets.token_hex(4)}")
         report("deploy", "subscribed a temporary SQS queue to the owner's topic")
-        results = run_scenarios(Context(shop, capture, product_id, report, durations.approval_timeout))
+        # Before any order: the first owner's notification must not be dropped by SNS while the
+        # queue's policy is not in force yet.
+        probes = capture.await_delivery(timeout=durations.step_timeout)
+        report("deploy", f"the queue receives what the owner's topic sends ({probes} probe(s) published)")
+        context = Context(shop, capture, product_id, report, durations.approval_timeout, expected_paths)
+        results = run_scenarios(context)
         passed = all(results.values())
         failed = [name for name, ok in results.items() if not ok]
         report("result", "every scenario passed" if passed else f"FAILED: {', '.join(failed)}")
+        if paths.record:
+            if passed:
+                paths.write(context.paths)
+            report("result", f"wrote each scenario's path to {paths.file}" if passed
+                   else f"left {paths.file} as it was: a scenario failed")
     except (KeyboardInterrupt, Interrupted):
         report("result", "interrupted")
         raise
@@ -367,6 +391,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m shop.deploy.smoke", description=__doc__.splitlines()[0])
     parser.add_argument("--local", action="store_true", help="against local mode instead of AWS (no account needed)")
     parser.add_argument("--keep", action="store_true", help="leave the stack and the queue for inspection")
+    parser.add_argument("--record-paths", action="store_true",
+                        help=f"with --local: write each scenario's path through the state machine to {LOCAL_PATHS.name}, "
+                             "which the other runs compare theirs with (make smoke-local)")
     parser.add_argument("--stack-name", default=SMOKE_STACK_NAME, help=f"default {SMOKE_STACK_NAME}")
     parser.add_argument("-c", "--context", action="append", default=[], metavar="KEY=VALUE",
                         help="more CDK context, e.g. -c senderEmail=you@example.com")
@@ -379,6 +406,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.stack_name == STACK_NAME:
         # The smoke destroys what it deployed, retained tables included: never the real shop.
         parser.error(f"{STACK_NAME} is the shop's own stack; the smoke test needs a throwaway one")
+    if args.record_paths and not args.local:
+        parser.error("--record-paths records local mode's paths: use it with --local")
     if args.local:
         durations = Durations(LOCAL_APPROVAL_TIMEOUT_SECONDS, LOCAL_FEEDBACK_DELAY_SECONDS, LOCAL_STEP_TIMEOUT_SECONDS)
         target: Target = _local_target(args, durations)
@@ -388,7 +417,7 @@ def main(argv: list[str] | None = None) -> int:
     # Ctrl-C is KeyboardInterrupt already; SIGTERM (a CI job cancelled) must clean up as well.
     signal.signal(signal.SIGTERM, _raise_interrupted)
     try:
-        return 0 if run(target, durations, keep=args.keep) else 1
+        return 0 if run(target, durations, keep=args.keep, paths=RecordedPaths(record=args.record_paths)) else 1
     except (KeyboardInterrupt, Interrupted):
         return EXIT_INTERRUPTED
 

@@ -1,7 +1,7 @@
 """How the functions are packaged: our code in one asset, its dependencies in one layer.
 
 Both are built by copying files at synth time, with no Docker and no network: the code asset is
-`shop/` (minus infrastructure, local mode and the CLI) plus `templates/` (minus local mode's
+`shop/` (minus infrastructure, local mode, the CLI and the deploy tooling) plus `templates/` (minus local mode's
 pages); the layer holds the distributions pinned in `requirements/lambda.txt`, copied from the
 environment that synthesizes.
 boto3 is never bundled: the Lambda runtime provides it.
@@ -28,10 +28,11 @@ from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
 
 from shop.infra import nag
+from shop.infra.naming import function_log_group_name, retained_log_group
 
 ROOT = Path(__file__).resolve().parents[2]
 LAMBDA_REQUIREMENTS = ROOT / "requirements" / "lambda.txt"
-_NOT_DEPLOYED = shutil.ignore_patterns("__pycache__", "*.pyc", "infra", "local", "cli")
+_NOT_DEPLOYED = shutil.ignore_patterns("__pycache__", "*.pyc", "infra", "local", "cli", "deploy")
 _LOCAL_TEMPLATES = shutil.ignore_patterns("local", "console")
 _COMPILED = (".so", ".pyd", ".c")
 # What the installer wrote about this venv, not the distribution: RECORD hashes the venv's own
@@ -127,7 +128,12 @@ class ShopCode(Construct):
         environment: dict[str, str],
         timeout_seconds: int = 10,
     ) -> lambda_.Function:
-        """A function of the shop: `handler` is a module path under `shop.handlers`."""
+        """A function of the shop: `handler` is a module path under `shop.handlers`. It logs to a
+        log group of the stack's (`<construct id>Logs`), not to the one Lambda would create itself at
+        its first run, outside the stack, with no retention, which no destroy would list or remove.
+        Its role's AWSLambdaBasicExecutionRole (added by CDK) lets it write there: the policy allows
+        logs:CreateLogStream and PutLogEvents on every log group."""
+        log_group = retained_log_group(scope, f"{construct_id}Logs", name=function_log_group_name(scope, construct_id))
         function = lambda_.Function(
             scope,
             construct_id,
@@ -140,6 +146,7 @@ class ShopCode(Construct):
             memory_size=256,
             timeout=cdk.Duration.seconds(timeout_seconds),
             environment={"POWERTOOLS_LOG_LEVEL": "INFO", **environment},
+            log_group=log_group,
         )
         # cdk-nag findings on every function (and its service role), reviewed:
         nag.acknowledge(

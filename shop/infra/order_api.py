@@ -9,12 +9,12 @@ import aws_cdk as cdk
 from aws_cdk import aws_apigatewayv2 as apigw
 from aws_cdk import aws_apigatewayv2_integrations as integrations
 from aws_cdk import aws_dynamodb as dynamodb
-from aws_cdk import aws_logs as logs
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
 from shop.infra import nag
 from shop.infra.lambda_bundle import ShopCode
+from shop.infra.naming import instance_name, retained_log_group, vended_log_group_name
 from shop.settings import DeployParameters, Env
 
 # One JSON line per request (HTTP API $context variables).
@@ -85,7 +85,8 @@ class OrderApi(Construct):
         self.http_api = apigw.HttpApi(self, "HttpApi", description="Order shop API")
         # Access logs of the default stage. HttpApi has no option for its default stage's logging, so
         # it is set on the stage's CloudFormation resource. Route keys, not paths: no order ids.
-        self.access_logs = logs.LogGroup(self, "AccessLogs", retention=logs.RetentionDays.ONE_MONTH)
+        self.access_logs = retained_log_group(
+            self, "AccessLogs", name=vended_log_group_name("apigateway", instance_name(cdk.Stack.of(self).stack_name)))
         if self.http_api.default_stage is None:  # HttpApi makes one unless told not to
             raise ValueError("the HTTP API needs its $default stage for the access logs")
         default_stage = cast(apigw.CfnStage, self.http_api.default_stage.node.default_child)

@@ -21,7 +21,6 @@ from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_cloudwatch_actions as cloudwatch_actions
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_iam as iam
-from aws_cdk import aws_logs as logs
 from aws_cdk import aws_secretsmanager as secretsmanager
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_stepfunctions as sfn
@@ -33,6 +32,7 @@ from shop.domain.status import OrderStatus
 from shop.domain.workflow_contract import CANCELLATION_ERROR, REJECTION_ERROR, TRANSIENT_ERROR, Outcome, State
 from shop.infra import nag
 from shop.infra.lambda_bundle import ShopCode
+from shop.infra.naming import retained_log_group, vended_log_group_name
 from shop.settings import Env
 
 ORDER_ID = sfn.JsonPath.string_at("$.order.orderId")
@@ -68,22 +68,6 @@ def _dynamodb_retried(task: _Task) -> _Task:
     """A DynamoDB step with the one retry policy of every DynamoDB step (1 s first, 4 attempts)."""
     task.add_retry(errors=DYNAMODB_TRANSIENT_ERRORS, max_attempts=4, backoff_rate=2)
     return task
-
-
-# AWS advises this prefix for the log groups of vended logs (Step Functions' among them): log
-# delivery to a group under it is allowed by one wildcard entry of the account's CloudWatch Logs
-# resource policy, instead of one entry per log group, which soon fill the policy's 5,120
-# characters; after that, no new state machine's logging can be set up.
-VENDED_LOGS_PREFIX = "/aws/vendedlogs/states/"
-
-
-def vended_log_group_name(state_machine_name: str) -> str:
-    """`/aws/vendedlogs/states/<state machine>`. The log group outlives the stack (CDK retains log
-    groups), so its name must be new each time the stack is created, or the next deployment of a
-    stack of the same name (the smoke test's, a redeploy after `make destroy`) fails with "already
-    exists": the state machine's name is (it ends in the stack instance's suffix, see
-    shop/infra/naming.py: order_workflow_name)."""
-    return VENDED_LOGS_PREFIX + state_machine_name
 
 
 def _logical_id(construct: Construct) -> str:
@@ -154,10 +138,8 @@ class OrderWorkflow(Construct):
             state_machine_type=sfn.StateMachineType.STANDARD,
             definition_body=sfn.DefinitionBody.from_chainable(self._definition(orders)),
             logs=sfn.LogOptions(
-                destination=logs.LogGroup(
-                    self, "Logs", log_group_name=vended_log_group_name(state_machine_name),
-                    retention=logs.RetentionDays.ONE_MONTH,
-                ),
+                destination=retained_log_group(
+                    self, "Logs", name=vended_log_group_name("states", state_machine_name)),
                 # Every event, for troubleshooting and audit (cdk-nag AwsSolutions-SF1): a dozen small
                 # events per order, since they carry no execution data.
                 level=sfn.LogLevel.ALL,

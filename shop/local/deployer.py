@@ -20,7 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from shop.local.functions import LocalFunction, lambda_environment
+from shop.local.functions import LocalFunction, default_log_group_name, lambda_environment
 from shop.local.iam.account import AccountPolicies
 from shop.local.iam.principals import Principals
 from shop.local.template import ACCOUNT_ID, REGION, Resolver, Template, UnsupportedTemplate, construct_name
@@ -165,7 +165,7 @@ def _plans(*resource_types: str) -> Callable[[Planner], Planner]:
 @_plans(
     # Skipped: dependencies are installed in the local environment (the layer); local mode keeps
     # no logs; the API's stage and integrations are read into routes (`route_target`).
-    "AWS::Lambda::LayerVersion", "AWS::Logs::LogGroup", "AWS::ApiGatewayV2::Stage",
+    "AWS::Lambda::LayerVersion", "AWS::ApiGatewayV2::Stage",
     "AWS::ApiGatewayV2::Integration", "AWS::CDK::Metadata",
     # Read, not created: policies go to the IAM enforcement (shop/local/iam/account.py).
     "AWS::IAM::Policy", "AWS::Lambda::Permission", "AWS::SNS::TopicPolicy",
@@ -174,6 +174,16 @@ def _plans(*resource_types: str) -> Callable[[Planner], Planner]:
 )
 def _named_only(plan: _Planning, logical_id: str, props: dict[str, Any], name: str) -> str:
     plan.resolver.refs[logical_id] = name
+    return name
+
+
+@_plans("AWS::Logs::LogGroup")
+def _log_group(plan: _Planning, logical_id: str, props: dict[str, Any], name: str) -> str:
+    # Not created (local mode keeps no logs), but named as on AWS: a function's LoggingConfig
+    # refers to its group, whose name Lambda gives the function (AWS_LAMBDA_LOG_GROUP_NAME).
+    name = plan.resolver.resolve(props.get("LogGroupName")) or name
+    plan.resolver.refs[logical_id] = name
+    plan.resolver.attributes[(logical_id, "Arn")] = f"arn:aws:logs:{_ARN}:log-group:{name}:*"
     return name
 
 
@@ -319,6 +329,7 @@ def deploy(
                 # The runtime looks names up in the union: a name must mean one value everywhere.
                 raise UnsupportedTemplate(f"functions disagree on environment variable {key}")
         name, memory = names[logical_id], int(props.get("MemorySize", 128))
+        log_group = props.get("LoggingConfig", {}).get("LogGroup") or default_log_group_name(name)
         clients("lambda").create_function(
             FunctionName=name,
             Runtime=props["Runtime"],
@@ -332,9 +343,10 @@ def deploy(
         stack.handlers[name] = props["Handler"]
         stack.functions.append(LocalFunction(
             name=name, handler=props["Handler"], role_arn=props["Role"], memory_mb=memory,
-            timeout_seconds=int(props.get("Timeout", 3)),
+            timeout_seconds=int(props.get("Timeout", 3)), log_group_name=log_group,
             environment=lambda_environment(
                 name, props["Handler"], environment, runtime=props["Runtime"], memory_mb=memory,
+                log_group_name=log_group,
                 credentials=principals.issue(props["Role"]).as_environment()),
         ))
 

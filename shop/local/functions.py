@@ -33,14 +33,24 @@ class LocalFunction:
     memory_mb: int = 128
     timeout_seconds: int = 3
     environment: Mapping[str, str] = field(default_factory=dict)  # as Lambda gives it, complete
+    log_group_name: str = ""  # its LoggingConfig's, or Lambda's default group
+
+    def __post_init__(self) -> None:
+        if not self.log_group_name:
+            object.__setattr__(self, "log_group_name", default_log_group_name(self.name))
 
     @property
     def arn(self) -> str:
         return f"arn:aws:lambda:{REGION}:{ACCOUNT_ID}:function:{self.name}"
 
 
+def default_log_group_name(function_name: str) -> str:
+    """The log group Lambda writes to when the function's LoggingConfig names none."""
+    return f"/aws/lambda/{function_name}"
+
+
 def lambda_environment(name: str, handler: str, variables: Mapping[str, str], *, runtime: str, memory_mb: int,
-                       credentials: Mapping[str, str]) -> dict[str, str]:
+                       credentials: Mapping[str, str], log_group_name: str = "") -> dict[str, str]:
     """The function's variables plus those its Lambda runtime (the template's `Runtime`, e.g.
     python3.13) sets (AWS's "Defined runtime environment variables"), with local credentials of
     its role."""
@@ -52,7 +62,7 @@ def lambda_environment(name: str, handler: str, variables: Mapping[str, str], *,
         "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(memory_mb),
         "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
         "AWS_LAMBDA_INITIALIZATION_TYPE": "on-demand",
-        "AWS_LAMBDA_LOG_GROUP_NAME": f"/aws/lambda/{name}",
+        "AWS_LAMBDA_LOG_GROUP_NAME": log_group_name or default_log_group_name(name),
         "AWS_LAMBDA_LOG_STREAM_NAME": "local",
         "_HANDLER": handler,
         "LANG": "en_US.UTF-8",
@@ -70,11 +80,12 @@ class LocalLambdaContext:
     function_name: str
     memory_limit_in_mb: int = 128
     function_version: str = "$LATEST"
+    log_group_name: str = ""
 
     def __post_init__(self) -> None:
         self.aws_request_id = str(uuid.uuid4())
         self.invoked_function_arn = f"arn:aws:lambda:{REGION}:{ACCOUNT_ID}:function:{self.function_name}"
-        self.log_group_name = f"/aws/lambda/{self.function_name}"
+        self.log_group_name = self.log_group_name or default_log_group_name(self.function_name)
         self.log_stream_name = "local"
 
     def get_remaining_time_in_millis(self) -> int:
@@ -110,7 +121,8 @@ class Functions:
         function = self._by_name[name]
         with container.running_as(name), environment.of_function(self._environments[name]):
             handler = load_handler(function.handler)  # imported with the function's environment
-            return handler(event, LocalLambdaContext(function_name=name, memory_limit_in_mb=function.memory_mb))
+            return handler(event, LocalLambdaContext(function_name=name, memory_limit_in_mb=function.memory_mb,
+                                                  log_group_name=function.log_group_name))
 
     def cold_start(self) -> None:
         """New containers for every function: fresh caches and environments."""

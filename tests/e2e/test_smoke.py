@@ -4,9 +4,10 @@ The scenarios, the SQS capture of the owner's notification and the clicks are th
 from __future__ import annotations
 
 import io
+import json
 from typing import Any
 
-from shop.deploy.smoke import Durations, LocalTarget, run
+from shop.deploy.smoke import LOCAL_PATHS, Durations, LocalTarget, RecordedPaths, run
 from shop.local.runtime import LocalConfig
 
 # The owner has 15 s per order (the no-answer scenario waits them out while the others run; each
@@ -44,10 +45,15 @@ def _target(synthesized, **config: Any) -> WatchedLocalTarget:
     ))
 
 
-def test_the_smoke_run_passes_every_scenario_and_leaves_nothing_behind(synthesized):
-    target, out = _target(synthesized), io.StringIO()
+def test_the_smoke_run_passes_every_scenario_and_leaves_nothing_behind(synthesized, tmp_path):
+    """As `make smoke-local` runs it: it records each scenario's path, and the committed record,
+    which `make smoke` compares AWS's paths with, is what local mode does now."""
+    target, out, recorded = _target(synthesized), io.StringIO(), tmp_path / "local_paths.json"
 
-    assert run(target, DURATIONS, out=out), out.getvalue()
+    assert run(target, DURATIONS, out=out, paths=RecordedPaths(recorded, record=True)), out.getvalue()
+
+    assert json.loads(recorded.read_text())["paths"].keys() == {"approve", "reject", "no-answer"}
+    assert recorded.read_text() == LOCAL_PATHS.read_text(), "run `make smoke-local` and commit its record"
 
     printed = out.getvalue()
     for scenario in SCENARIOS:
@@ -61,17 +67,28 @@ def test_the_smoke_run_passes_every_scenario_and_leaves_nothing_behind(synthesiz
     assert target.destroyed
 
 
-def test_a_run_failing_halfway_still_cleans_up_and_fails(synthesized):
+def test_a_run_failing_halfway_still_cleans_up_and_fails(synthesized, tmp_path):
     """Step Functions refuses every approval: the approve scenario (and the second click, which
-    needs its order) fail, the others still run, and the queue and stack are removed all the same."""
+    needs its order) fail, the others still run, and the queue and stack are removed all the same.
+    And the rejection takes another path than the one recorded (doctored here) for local mode: it
+    fails too, saying both."""
+    recorded = json.loads(LOCAL_PATHS.read_text())
+    recorded["paths"]["reject"].remove("Rejected")
+    (tmp_path / "local_paths.json").write_text(json.dumps(recorded))
     target, out = _target(synthesized, faults={"stepfunctions.send_task_success": 1000}), io.StringIO()
 
-    assert not run(target, DURATIONS, out=out)
+    assert not run(target, DURATIONS, out=out, paths=RecordedPaths(tmp_path / "local_paths.json"))
 
     printed = out.getvalue()
     assert "approve      FAIL: pressing the approve button answered 503" in printed, printed
     assert "second-click FAIL: not run" in printed
-    assert "reject       PASS" in printed and "no-answer    PASS" in printed
-    assert "FAILED: approve, second-click" in printed
+    assert "no-answer    PASS" in printed
+    assert ("reject       FAIL: the execution's path is not local mode's:\n"
+            "      this run:   OrderReceivedEmail > RequestApproval > Rejected > DeleteOrder > CancellationEmail"
+            " > OrderCancelled\n"
+            "      local mode: OrderReceivedEmail > RequestApproval > DeleteOrder > CancellationEmail"
+            " > OrderCancelled\n") in printed
+    assert "FAILED: approve, reject, second-click" in printed
+    assert json.loads((tmp_path / "local_paths.json").read_text()) == recorded  # compared with, not written
     assert target.left == {"queues": [], "protocols": ["email"]}
     assert target.destroyed and target.shop is None

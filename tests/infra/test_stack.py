@@ -16,6 +16,10 @@ from shop.adapters.stack import REQUIRED_OUTPUTS
 from shop.settings import Env
 from tests.support import TEST_CONTEXT
 
+# A stack's id as CloudFormation gives it: the names of retained resources end in its last 12 digits.
+STACK_ID = "arn:aws:cloudformation:eu-west-1:123456789012:stack/OrderShop/1c2fa620-982a-11e3-aff7-50e2416294e0"
+STACK_SUFFIX = "50e2416294e0"
+
 
 @pytest.fixture(scope="module")
 def template(synthesized) -> Template:
@@ -159,9 +163,6 @@ def test_the_state_machine_logs_to_a_group_under_the_vended_logs_prefix(template
     assert name == "/aws/vendedlogs/states/OrderShop-OrderWorkflow-50e2416294e0"
 
 
-STACK_ID = "arn:aws:cloudformation:eu-west-1:123456789012:stack/OrderShop/1c2fa620-982a-11e3-aff7-50e2416294e0"
-
-
 def test_the_state_machines_name_is_new_for_each_instance_of_the_stack(synthesized):
     """Step Functions keeps a deleted state machine's name busy (DELETING) until its executions make
     their next transition, up to the approval timeout: a redeploy after `make destroy` must not need it."""
@@ -199,6 +200,66 @@ def test_a_stack_name_too_long_for_the_state_machines_name_is_refused_at_synthes
     else:
         with pytest.raises(ValueError, match=r"too long: 54 characters, at most 53\. The state machine is named"):
             build_app(str(tmp_path), context={**TEST_CONTEXT, "stackName": stack_name})
+
+
+def _log_group_name(log_group: dict[str, Any]) -> str:
+    from shop.local.template import Resolver
+
+    return Resolver(stack_name="OrderShop", stack_id=STACK_ID).resolve(log_group["Properties"]["LogGroupName"])
+
+
+def test_every_log_group_is_named_for_this_stack_instance_keeps_its_events_a_month_and_is_retained(template):
+    """A named group outlives its stack: the name must be new for the next stack of the same name."""
+    log_groups = template.find_resources("AWS::Logs::LogGroup")
+    assert len(log_groups) == 6  # the state machine's, the API's access log, the four functions'
+    for logical_id, log_group in log_groups.items():
+        assert log_group["Properties"]["RetentionInDays"] == 30, logical_id
+        assert log_group["DeletionPolicy"] == "Retain", logical_id
+        assert _log_group_name(log_group).endswith(f"-{STACK_SUFFIX}"), logical_id
+
+
+def test_the_apis_access_log_group_is_under_the_vended_logs_prefix(template):
+    """Not in the account's CloudWatch Logs resource policy, one entry per stack, until its 5,120
+    characters are full and no stack can enable logging any more."""
+    [stage] = template.find_resources("AWS::ApiGatewayV2::Stage").values()
+    log_group_id, _ = stage["Properties"]["AccessLogSettings"]["DestinationArn"]["Fn::GetAtt"]
+    name = _log_group_name(template.find_resources("AWS::Logs::LogGroup")[log_group_id])
+    assert name == f"/aws/vendedlogs/apigateway/OrderShop-{STACK_SUFFIX}"
+
+
+def test_every_function_logs_to_a_log_group_of_its_own_in_the_stack(template):
+    """Not to the one Lambda creates at its first run, outside the stack, kept forever."""
+    log_groups = template.find_resources("AWS::Logs::LogGroup")
+    functions = template.find_resources("AWS::Lambda::Function")
+    groups = {logical_id: function["Properties"]["LoggingConfig"]["LogGroup"]["Ref"]
+              for logical_id, function in functions.items()}
+    assert len(set(groups.values())) == len(functions) == 4
+    for logical_id, group in groups.items():
+        assert _log_group_name(log_groups[group]).startswith("/aws/lambda/OrderShop-"), logical_id
+
+
+def test_every_functions_role_may_write_to_any_log_group(template):
+    """The function's log group is not /aws/lambda/<its name>: its role's basic execution policy
+    must allow writing to it, as AWS's does (on every log group), and as local mode knows it."""
+    from shop.local.iam.account import MANAGED_POLICIES
+
+    basic = "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"
+    [statement] = MANAGED_POLICIES[basic]["Statement"]
+    assert statement["Resource"] == "*" and {"logs:CreateLogStream", "logs:PutLogEvents"} <= set(statement["Action"])
+    roles = template.find_resources("AWS::IAM::Role")
+    for logical_id, function in template.find_resources("AWS::Lambda::Function").items():
+        role = roles[function["Properties"]["Role"]["Fn::GetAtt"][0]]
+        managed = [json.dumps(arn) for arn in role["Properties"]["ManagedPolicyArns"]]
+        assert any("service-role/AWSLambdaBasicExecutionRole" in arn for arn in managed), logical_id
+
+
+def test_make_destroy_lists_every_log_group_as_staying(synthesized):
+    from shop.deploy.destroy import retained_resources
+
+    log_groups = {logical_id for logical_id, resource in synthesized.template["Resources"].items()
+                  if resource["Type"] == "AWS::Logs::LogGroup"}
+    kept = {k.logical_id for k in retained_resources(synthesized.template) if k.resource_type == "AWS::Logs::LogGroup"}
+    assert kept == log_groups and len(log_groups) == 6
 
 
 def test_the_function_url_is_public_and_can_be_invoked(template):
@@ -310,7 +371,7 @@ def test_no_function_bundle_contains_boto3_and_templates_are_bundled(synthesized
     assert "boto3" not in names and "botocore" not in names
     code = next(a for a in assets if (a / "shop" / "handlers").is_dir())
     assert (code / "templates" / "emails" / "order_received.html").is_file()
-    for not_deployed in ("shop/infra", "shop/local", "shop/cli", "templates/local", "templates/console"):
+    for not_deployed in ("shop/infra", "shop/local", "shop/cli", "shop/deploy", "templates/local", "templates/console"):
         assert not (code / not_deployed).exists(), not_deployed
     assert (code / "templates" / "pages" / "approval_review.html").is_file()
     layer = next(a for a in assets if (a / "python").is_dir())

@@ -62,6 +62,19 @@ def test_lambda_invoke_runs_the_projects_handler_in_process(shop):
     assert "Grace Hopper" in email["body"]
 
 
+def test_each_function_is_told_the_log_group_its_template_gives_it(shop, synthesized):
+    """As on AWS, where a function with a LoggingConfig writes to that group, not /aws/lambda/<name>."""
+    by_path = {resource["Metadata"]["aws:cdk:path"].removesuffix("/Resource"): resource
+               for resource in synthesized.template["Resources"].values() if resource["Type"] == "AWS::Logs::LogGroup"}
+    for function in shop.stack.functions:
+        name = function.environment["AWS_LAMBDA_LOG_GROUP_NAME"]
+        assert function.log_group_name == name and name.startswith("/aws/lambda/OrderShop-"), name
+        # The group's expression (its name ends in a part of the stack's id), resolved locally.
+        construct = name.removeprefix("/aws/lambda/OrderShop-").rsplit("-", 1)[0].replace("-", "/")
+        assert f"OrderShop/{construct}Logs" in by_path, (name, sorted(by_path))
+    assert len(shop.stack.functions) == 4
+
+
 def test_a_failing_handler_is_reported_as_a_function_error(shop):
     response = boto3.client("lambda").invoke(
         FunctionName=_function(shop, "customer_email"),
