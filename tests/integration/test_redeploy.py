@@ -92,7 +92,10 @@ def fixed_name_template(synthesized, tmp_path) -> Path:
     prefix, suffix = machine["Properties"]["StateMachineName"]["Fn::Join"][1]
     assert prefix == f"{STACK_NAME}-OrderWorkflow-"
     template = _without_the_suffix(copy.deepcopy(synthesized.template), suffix)
-    assert "AWS::StackId" not in json.dumps(template["Resources"])
+    # No spelling of the machine's name keeps the suffix (the log groups' names keep theirs).
+    assert f'"{STACK_NAME}-OrderWorkflow-", {json.dumps(suffix)}' not in json.dumps(template["Resources"])
+    [fixed] = [r for r in template["Resources"].values() if r["Type"] == "AWS::StepFunctions::StateMachine"]
+    assert fixed["Properties"]["StateMachineName"] == {"Fn::Join": ["", [f"{STACK_NAME}-OrderWorkflow"]]}
     path = tmp_path / synthesized.template_path.name
     path.write_text(json.dumps(template))
     return path
