@@ -17,8 +17,10 @@ BENCH_INSTALLED := $(VENV)/.bench-installed
 MUTATION_INSTALLED := $(VENV)/.mutation-installed
 LAMBDA_RUNTIME := $(VENV)/lambda-runtime/.installed
 # The console's browser libraries (htmx, dagre) and Graphviz as WebAssembly (make architecture);
-# the CDK CLI, a devDependency, only for deploy.
+# the CDK CLI, a devDependency, only for deploy. `make test` installs the devDependencies as well
+# (NODE_TEST_INSTALLED): the tests' independent IAM evaluator, iam-simulate, is one.
 NODE_INSTALLED := node_modules/.installed
+NODE_TEST_INSTALLED := node_modules/.test-installed
 TEMPLATE := cdk.out/OrderShop.template.json
 SOURCES := app.py cdk.json $(shell find shop templates requirements -type f -not -path '*/__pycache__/*' 2>/dev/null)
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
@@ -89,6 +91,11 @@ $(NODE_INSTALLED): package.json package-lock.json
 	npm ci --omit=dev --no-audit --no-fund --loglevel=error
 	@touch $@
 
+# Everything, devDependencies too: a superset of $(NODE_INSTALLED), which it stamps as well.
+$(NODE_TEST_INSTALLED): package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	@touch $(NODE_INSTALLED) $@
+
 synth: $(TEMPLATE)
 
 # CDK_VALIDATION=false skips CDK's built-in CloudFormation validation here, a WebAssembly engine
@@ -105,7 +112,7 @@ architecture: $(TEMPLATE) $(NODE_INSTALLED)
 run: $(TEMPLATE) $(NODE_INSTALLED)
 	$(PY) -m shop.local
 
-test: lint $(INSTALLED) $(LAMBDA_RUNTIME) $(NODE_INSTALLED) $(NODE_RUNTIME)
+test: lint $(INSTALLED) $(LAMBDA_RUNTIME) $(NODE_TEST_INSTALLED) $(NODE_RUNTIME)
 	$(PY) -m pytest
 
 # ruff, then mypy over shop/ (pyproject.toml [tool.mypy]; its first run takes minutes: aws_cdk's types).

@@ -118,6 +118,48 @@ def test_resource_wildcards(pattern, resource, allowed):
     assert decide("dynamodb:Query", resource, policy(allow("dynamodb:Query", pattern))).allowed is allowed
 
 
+FUNCTION_ALIAS = f"{FUNCTION}:live"
+
+
+@pytest.mark.parametrize(
+    ("pattern", "resource", "allowed"),
+    [
+        # A `*` inside a segment stays in it: it used to match across the colons (`*` = `.*`).
+        ("arn:aws:lambda:us-east-1:*function:approval-callback", FUNCTION, False),
+        # ... though the region's segment-ending `*` may take the account along.
+        ("arn:aws:lambda:*:*function:approval-callback", FUNCTION, True),
+        ("arn:aws:lambda:us-east-1:1*2:function:approval-callback", FUNCTION, True),
+        (f"arn:aws:lambda:us-east-1:{ACCOUNT}:function:approval-*-x", FUNCTION, False),
+        (f"arn:aws:lambda:us-east-1:{ACCOUNT}:function:*callback", FUNCTION, True),
+        (f"arn:aws:lambda:us-east-1:{ACCOUNT}:function:*callback", FUNCTION_ALIAS, False),
+        (f"arn:aws:lambda:us-east-1:{ACCOUNT}:function:approval-?allback", FUNCTION, True),
+        ("arn:aws:lambda:us-east-1:12345678901?:function:approval-callback", FUNCTION, True),
+        ("arn:aws:lambda:us-east-?:function:approval-callback", FUNCTION, False),  # `?` is one character, not ":"
+        # "If the * wildcard is the last character of a resource ARN segment, it can expand to match
+        # beyond the colon boundaries."
+        ("arn:aws:lambda:*", FUNCTION, True),
+        ("arn:aws:lambda:us-east-1:*", FUNCTION_ALIAS, True),
+        (f"arn:aws:lambda:us-east-1:{ACCOUNT}:function*", FUNCTION, True),
+        (f"arn:aws:lambda:us-east-1:{ACCOUNT}:function:approval-*", FUNCTION_ALIAS, True),
+        ("arn:aws:lambda:*:function:approval-callback", FUNCTION, True),
+    ],
+)
+def test_a_resource_wildcard_spans_colons_only_at_the_end_of_its_segment(pattern, resource, allowed):
+    # IAM User Guide, "IAM JSON policy elements: Resource", Using wildcards in resource ARNs.
+    invoke = policy(allow("lambda:InvokeFunction", pattern))
+    assert decide("lambda:InvokeFunction", resource, invoke).allowed is allowed
+
+
+def test_arn_like_keeps_a_wildcard_to_its_component():
+    # ArnLike checks "each of the six colon-delimited components ... separately": a `*` in the
+    # account component never reaches into the resource, where a StringLike's would.
+    pattern = "arn:aws:lambda:us-east-1:*function:approval-callback"
+    arn_like = policy(allow("sts:AssumeRole", Condition={"ArnLike": {"aws:SourceArn": pattern}}))
+    string_like = policy(allow("sts:AssumeRole", Condition={"StringLike": {"aws:SourceArn": pattern}}))
+    assert not decide("sts:AssumeRole", "*", arn_like, context={"aws:SourceArn": FUNCTION}).allowed
+    assert decide("sts:AssumeRole", "*", string_like, context={"aws:SourceArn": FUNCTION}).allowed
+
+
 def test_not_action_with_allow_allows_everything_else():
     # IAM User Guide, NotAction: "Allow": every action except IAM's.
     everything_but_iam = policy({"Effect": "Allow", "NotAction": "iam:*", "Resource": "*"})
@@ -527,16 +569,21 @@ def test_a_set_operator_with_a_negated_operator():
     ).allowed
 
 
-def test_several_values_without_a_set_operator_are_not_guessed():
-    # "Multivalued context keys require a condition set operator": AWS documents no result without one.
-    plain = policy(
-        allow("ses:SendEmail", IDENTITY, Condition={"StringLike": {"ses:Recipients": "*@example.com"}})
+@pytest.mark.parametrize(
+    "recipients", [["a@example.com"], ["a@example.com", "b@example.com"], []], ids=["one", "two", "none"]
+)
+@pytest.mark.parametrize("operator", ["StringLike", "StringNotLike", "StringLikeIfExists"])
+def test_a_multivalued_key_without_a_set_operator_is_not_guessed_whatever_its_count(operator, recipients):
+    # "Multivalued context keys require a condition set operator", and whether a key is multivalued
+    # "depends on the number of values in the request context": ses:Recipients is a set even when it
+    # holds one address, so one value is refused like two (it used to be judged as a plain string).
+    plain = policy(allow("ses:SendEmail", IDENTITY, Condition={operator: {"ses:Recipients": "*@example.com"}}))
+    with pytest.raises(UnsupportedPolicy, match="multivalued context key: use ForAnyValue or ForAllValues"):
+        decide("ses:SendEmail", IDENTITY, plain, context={"ses:Recipients": recipients})
+    # A single-valued key (a string in the request) is judged as before.
+    assert decide("ses:SendEmail", IDENTITY, plain, context={"ses:Recipients": "a@example.com"}).allowed is (
+        operator != "StringNotLike"
     )
-    assert decide("ses:SendEmail", IDENTITY, plain, context={"ses:Recipients": ["a@example.com"]}).allowed
-    with pytest.raises(UnsupportedPolicy, match="ForAnyValue or ForAllValues"):
-        decide(
-            "ses:SendEmail", IDENTITY, plain, context={"ses:Recipients": ["a@example.com", "b@example.com"]}
-        )
 
 
 @pytest.mark.parametrize(
@@ -555,6 +602,74 @@ def test_numeric_operators(operator, bound, value, holds):
     # IAM User Guide, numeric condition operators: "NumericLessThanEquals": {"s3:max-keys": "10"}
     listing = policy(allow("s3:ListBucket", Condition={operator: {"s3:max-keys": bound}}))
     assert decide("s3:ListBucket", "*", listing, context={"s3:max-keys": value}).allowed is holds
+
+
+@pytest.mark.parametrize("value", ["ten", "", "NaN", "Infinity", "10 keys"])
+@pytest.mark.parametrize(
+    "operator",
+    ["NumericEquals", "NumericNotEquals", "NumericLessThan", "NumericGreaterThanEquals",
+     "NumericLessThanIfExists", "NumericNotEqualsIfExists"],
+)
+def test_a_value_that_is_not_a_number_matches_no_numeric_operator(operator, value):
+    # It used to raise ValueError out of evaluate (neither a decision nor UnsupportedPolicy). The
+    # comparison cannot be made, so the condition does not match, negated or not: ...IfExists only
+    # changes what a missing key does, and the key is present.
+    listing = policy(allow("s3:ListBucket", Condition={operator: {"s3:max-keys": "10"}}))
+    decision = decide("s3:ListBucket", "*", listing, context={"s3:max-keys": value})
+    assert decision == Decision(Effect.IMPLICIT_DENY, "no identity policy allows it")
+    deny_unless = policy(allow("s3:ListBucket"), {"Effect": "Deny", "Action": "s3:*", "Resource": "*",
+                                                   "Condition": {operator: {"s3:max-keys": "10"}}})
+    assert decide("s3:ListBucket", "*", deny_unless, context={"s3:max-keys": value}).allowed
+    # Under a set operator the unreadable value is one that does not match.
+    for_all = policy(allow("s3:ListBucket", Condition={f"ForAllValues:{operator}": {"s3:max-keys": "10"}}))
+    assert not decide("s3:ListBucket", "*", for_all, context={"s3:max-keys": ["10", value]}).allowed
+
+
+# --- resources of another account --------------------------------------------------------------------
+
+OTHER_ACCOUNT = "999999999999"
+OTHER_TOPIC = f"arn:aws:sns:us-east-1:{OTHER_ACCOUNT}:their-topic"
+
+
+def test_a_resource_in_another_account_needs_its_resource_policy_to_allow_too():
+    # IAM User Guide, "Cross-account policy evaluation logic": the identity policy and the resource
+    # policy must both allow. It used to be judged by the identity policy alone.
+    publish_anything = policy(allow("sns:Publish", "*"))
+    assert decide("sns:Publish", OTHER_TOPIC, publish_anything) == Decision(
+        Effect.IMPLICIT_DENY,
+        f"the resource is in account {OTHER_ACCOUNT}, not {ACCOUNT}: across accounts both an identity "
+        "policy and the resource policy must allow it, and it has no resource policy",
+    )
+    assert decide("sns:Publish", TOPIC, publish_anything).allowed  # the caller's own account: as before
+
+    def their_policy(principal: Any) -> dict[str, Any]:
+        return policy({"Sid": "Ours", "Effect": "Allow", "Principal": principal, "Action": "sns:Publish",
+                       "Resource": OTHER_TOPIC})
+
+    # The resource policy alone does not do either, even naming the role itself ...
+    assert decide("sns:Publish", OTHER_TOPIC, resource_policy=their_policy({"AWS": ROLE})).effect is (
+        Effect.IMPLICIT_DENY
+    )
+    # ... both together do, whether it names the role or trusts the caller's account.
+    for principal in ({"AWS": ROLE}, {"AWS": ACCOUNT}, {"AWS": f"arn:aws:iam::{ACCOUNT}:root"}, "*"):
+        decision = decide("sns:Publish", OTHER_TOPIC, publish_anything, resource_policy=their_policy(principal))
+        assert decision == Decision(
+            Effect.ALLOW, "allowed by statement #1 of identity policy #1 and allowed by statement 'Ours' "
+            "of the resource policy"
+        ), principal
+    assert decide("sns:Publish", OTHER_TOPIC, publish_anything,
+                  resource_policy=their_policy({"AWS": OTHER_ROLE})).effect is Effect.IMPLICIT_DENY
+    # A service principal has no account of its own: the resource policy decides, as before.
+    service = Request("cloudwatch.amazonaws.com", "sns:Publish", OTHER_TOPIC, SECURE)
+    assert evaluate(service, identity_policies=[],
+                    resource_policy=their_policy({"Service": "cloudwatch.amazonaws.com"})).allowed
+
+
+def test_an_arn_without_an_account_is_the_callers():
+    bucket = policy(allow("s3:GetObject", "arn:aws:s3:::bucket/*"))
+    assert decide("s3:GetObject", "arn:aws:s3:::bucket/key", bucket).allowed
+    managed = "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"
+    assert decide("iam:GetPolicy", managed, policy(allow("iam:GetPolicy"))).allowed
 
 
 # --- what is not implemented fails loudly -----------------------------------------------------------

@@ -25,6 +25,20 @@ logger = logging.getLogger("shop.local.iam")
 
 
 @dataclass(frozen=True)
+class Recorded:
+    """One request as `authorize` judged it, with the policies that applied: for comparing the
+    evaluator with another (tests/e2e/test_lifecycles_enforced.py)."""
+
+    principal: str
+    action: str
+    resource: str
+    context: Mapping[str, Any]
+    identity_policies: tuple[Mapping[str, Any], ...]
+    resource_policy: Mapping[str, Any] | None
+    allowed: bool
+
+
+@dataclass(frozen=True)
 class Denial:
     principal: str
     action: str
@@ -57,6 +71,7 @@ class Enforcer:
         self.ses_sandbox = ses_sandbox
         self.denials: list[Denial] = []
         self.allowed: set[tuple[str, str]] = set()  # (principal, action) pairs that were used
+        self.recorded: list[Recorded] | None = None  # a list: every request from now on is kept there
         self._lock = threading.Lock()
         self.load(AccountPolicies())
 
@@ -87,15 +102,26 @@ class Enforcer:
             "aws:PrincipalAccount": ACCOUNT_ID if principal.startswith("arn:") else "",
             **(context or {}),
         }
+        resource_policy = self._resource_policy(resource)
         decision = evaluate(
             Request(principal=principal, action=action, resource=resource, context=full_context),
             identity_policies=self._identity.get(principal, []),
-            resource_policy=self._resource_policy(resource),
+            resource_policy=resource_policy,
             account_id=ACCOUNT_ID,
         )
+        if self.recorded is not None:
+            self._record(principal, action, resource, full_context, decision.allowed)
         if not decision.allowed:
             self._deny(Denial(principal, action, resource, decision.reason))
         self.allowed.add((principal, action))
+
+    def _record(self, principal: str, action: str, resource: str, context: Mapping[str, Any], allowed: bool) -> None:
+        identity = self.policies.identity.get(principal, []) if principal != DEVELOPER else [ADMINISTRATOR_POLICY]
+        document = self.policies.resource.get(self._governed_by(resource))
+        recorded = Recorded(principal, action, resource, dict(context), tuple(identity), document, allowed)
+        with self._lock:
+            if self.recorded is not None:
+                self.recorded.append(recorded)
 
     def _deny(self, denial: Denial) -> NoReturn:
         """Keep, log (principal, action, resource) and raise a refusal."""
@@ -106,11 +132,14 @@ class Enforcer:
         raise AccessDenied(denial)
 
     def _resource_policy(self, resource: str) -> Any:
-        policy = self._resource.get(resource)
-        if policy is None and resource.startswith("arn:aws:lambda:"):
+        return self._resource.get(self._governed_by(resource))
+
+    def _governed_by(self, resource: str) -> str:
+        """The resource whose policy governs this one."""
+        if resource not in self._resource and resource.startswith("arn:aws:lambda:"):
             # A qualified function ARN (`...:function:NAME:ALIAS`) is governed by the function's policy.
-            policy = self._resource.get(":".join(resource.split(":")[:7]))
-        return policy
+            return ":".join(resource.split(":")[:7])
+        return resource
 
     def authorize_call(self, principal: str, service: str, operation: str, params: Mapping[str, Any]) -> None:
         """One API call: every IAM request it makes must be allowed."""

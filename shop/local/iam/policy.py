@@ -1,9 +1,11 @@
-"""AWS's policy evaluation logic within one account, for local mode's IAM checks.
+"""AWS's policy evaluation logic for callers of one account, for local mode's IAM checks.
 
 It follows IAM's "Policy evaluation logic" and "Determining whether a request is allowed or denied
 within an account": an explicit Deny in any applicable policy wins; otherwise the request is allowed
 when an identity policy allows it or the resource policy allows it for that principal. A resource
-policy that names the account only delegates to the principal's identity policies.
+policy that names the account only delegates to the principal's identity policies. A resource of
+another account (the account field of its ARN) follows "Cross-account policy evaluation logic"
+instead: both the identity policy and the resource policy must allow the request.
 
 It is strict on purpose: any condition operator, policy element, principal type or policy variable it
 does not implement raises `UnsupportedPolicy`, so a policy local mode cannot judge never silently
@@ -85,6 +87,19 @@ def _wildcards(pattern: str, *, star: str = ".*", one: str = ".") -> str:
     return "".join(star if char == "*" else one if char == "?" else re.escape(char) for char in pattern)
 
 
+def _arn_wildcards(pattern: str) -> str:
+    """The regex of a Resource element's ARN: "You can use wildcard characters (* and ?) within the
+    individual segments of an ARN (the parts separated by colons) ... If the * wildcard is the last
+    character of a resource ARN segment, it can expand to match beyond the colon boundaries" (IAM
+    User Guide, "IAM JSON policy elements: Resource"). So `...:*function:fn` stays in its segment,
+    while `arn:aws:lambda:*` and `...:function*` match across colons."""
+    segments = []
+    for segment in pattern.split(":"):
+        regex = _wildcards(segment, star="[^:]*", one="[^:]")
+        segments.append(regex.removesuffix("[^:]*") + ".*" if segment.endswith("*") else regex)
+    return ":".join(segments)
+
+
 @dataclass(frozen=True, slots=True)
 class _Patterns:
     """The values of an Action or Resource element; those without wildcards are a set lookup."""
@@ -94,10 +109,12 @@ class _Patterns:
     wildcard: re.Pattern[str] | None
 
     @classmethod
-    def of(cls, patterns: Sequence[str]) -> _Patterns:
+    def of(cls, patterns: Sequence[str], *, arns: bool = False) -> _Patterns:
+        """`arns`: a Resource element, whose wildcards keep to their ARN segment (`_arn_wildcards`)."""
         exact = frozenset(p for p in patterns if "*" not in p and "?" not in p)
         wild = [p for p in patterns if p not in exact]
-        regex = "|".join(f"(?:{_wildcards(p)})" for p in wild)
+        translate = _arn_wildcards if arns else _wildcards
+        regex = "|".join(f"(?:{translate(p)})" for p in wild)
         return cls("*" in patterns, exact, re.compile(regex, re.DOTALL) if wild else None)
 
     def match(self, value: str) -> bool:
@@ -139,6 +156,16 @@ def _caller(principal: str, account_id: str) -> _Caller:
             raise ValueError(f"principal {principal!r} is not in account {account_id}")
         return _Caller(_Kind.IAM, principal, parts[4])
     return _Caller(_Kind.SERVICE, principal.lower(), None)
+
+
+def resource_account(resource: str, default: str) -> str:
+    """The account that owns a resource: its ARN's account field ("arn:partition:service:region:
+    account-id:..."); `default` (the caller's) for "*" and for ARNs without one, such as S3 buckets'
+    (or with "aws" there, as AWS managed policies have)."""
+    parts = resource.split(":", 5)
+    if len(parts) == 6 and parts[0] == "arn" and len(parts[4]) == 12 and parts[4].isdigit():
+        return parts[4]
+    return default
 
 
 class _Grant(enum.Enum):
@@ -211,7 +238,9 @@ def _principals(element: Any) -> _Principals:
 
 # --- conditions -------------------------------------------------------------------------------------
 
-Test = Callable[[str], bool]  # a condition operator's positive form, ORed over the policy's values
+# A condition operator's positive form, ORed over the policy's values. None: the request's value is not
+# of the operator's type (a NumericEquals on "ten"), so neither the operator nor its negation matches.
+Test = Callable[[str], bool | None]
 
 
 def _string_equals(values: list[str]) -> Test:
@@ -251,20 +280,33 @@ def _bool(values: list[str]) -> Test:
     return lambda value: value.lower() in allowed
 
 
-def _number(value: str) -> Decimal:
+def _number(value: str) -> Decimal | None:
+    """A condition value as a number; None when it is not one (NaN and infinities are not either)."""
     try:
-        return Decimal(value)
+        number = Decimal(value.strip())
     except InvalidOperation:
-        raise ValueError(f"{value!r} is not a number") from None
+        return None
+    return number if number.is_finite() else None
 
 
 def _numeric(compare: Callable[[Decimal, Decimal], bool]) -> Callable[[list[str]], Test]:
+    """A request value that is not a number matches no numeric operator, negated ones included: the
+    comparison cannot be made, so the condition does not match (as for a missing key, where only
+    ...IfExists holds). A policy value that is not a number is the policy's error: UnsupportedPolicy."""
+
     def factory(values: list[str]) -> Test:
-        try:
-            bounds = [_number(value) for value in values]
-        except ValueError as error:
-            raise UnsupportedPolicy(f"numeric condition: {error}") from None
-        return lambda value: any(compare(_number(value), bound) for bound in bounds)
+        bounds = []
+        for value in values:
+            bound = _number(value)
+            if bound is None:
+                raise UnsupportedPolicy(f"numeric condition: {value!r} is not a number")
+            bounds.append(bound)
+
+        def test(value: str) -> bool | None:
+            number = _number(value)
+            return None if number is None else any(compare(number, bound) for bound in bounds)
+
+        return test
 
     return factory
 
@@ -301,6 +343,13 @@ def _values_of(context: Mapping[str, str | Sequence[str]], key: str) -> tuple[st
     return (value,) if isinstance(value, str) else tuple(value)
 
 
+def _multivalued(context: Mapping[str, str | Sequence[str]], key: str) -> bool:
+    """Whether the request gives the key as a set of values (a multivalued key, such as ses:Recipients,
+    whatever the number of its values) rather than as one string (a single-valued key)."""
+    value = context.get(key)
+    return value is not None and not isinstance(value, str)
+
+
 @dataclass(frozen=True, slots=True)
 class _Match:
     """One key under a matching operator, with AWS's rules for values and missing keys:
@@ -315,8 +364,12 @@ class _Match:
       ...IfExists and Null check" ("Condition operators"); ...IfExists is true when the key is
       missing; ForAllValues "also returns true if there are no context keys in the request",
       ForAnyValue is then false ("Set operators for multivalued context keys");
-    - "multivalued context keys require a condition set operator": with several values and no
-      ForAnyValue/ForAllValues, AWS documents no result, so this raises UnsupportedPolicy.
+    - a request value the operator cannot read (`Test` answers None) matches neither the operator nor
+      its negation;
+    - "Multivalued context keys require a condition set operator" ("Single-valued vs. multivalued
+      context keys"): whether a key is multivalued "depends on the number of values in the request
+      context", so a key the request gives as a set, even of one value, under an operator without
+      ForAnyValue/ForAllValues has no documented result, and this raises UnsupportedPolicy.
     """
 
     operator: str
@@ -327,20 +380,22 @@ class _Match:
     if_exists: bool
 
     def holds(self, context: Mapping[str, str | Sequence[str]]) -> bool:
+        if not self.qualifier and _multivalued(context, self.key):
+            raise UnsupportedPolicy(
+                f"{self.operator} on {self.key}, a multivalued context key: use ForAnyValue or ForAllValues"
+            )
         values = _values_of(context, self.key)
         if not values:
             if self.if_exists or self.qualifier == _ALL_VALUES:
                 return True
             return self.negated and self.qualifier != _ANY_VALUE
-        if self.qualifier == _ANY_VALUE:
-            return any(self.test(value) != self.negated for value in values)
         if self.qualifier == _ALL_VALUES:
-            return all(self.test(value) != self.negated for value in values)
-        if len(values) > 1:
-            raise UnsupportedPolicy(
-                f"{self.operator} on {self.key}, which has several values: use ForAnyValue or ForAllValues"
-            )
-        return self.test(values[0]) != self.negated
+            return all(self._matches(value) for value in values)
+        return any(self._matches(value) for value in values)
+
+    def _matches(self, value: str) -> bool:
+        positive = self.test(value)
+        return positive is not None and positive != self.negated
 
 
 @dataclass(frozen=True, slots=True)
@@ -471,7 +526,7 @@ def _statement(statement: Any, number: int) -> _Statement:
     resources = None
     if resource is not None:
         listed = [_no_variables(r, f"{where} Resource") for r in _strings(resource[0], f"{where} Resource")]
-        resources = _Patterns.of(listed)
+        resources = _Patterns.of(listed, arns=True)
 
     principal = _one_of(statement, "Principal", where)
     if principal is not None and principal[1] and effect == "Allow":
@@ -526,7 +581,7 @@ def compile_policy(policy: Mapping[str, Any], *, name: str | None = None) -> Com
 def validate(policy: Mapping[str, Any]) -> None:
     """Raise UnsupportedPolicy for anything `evaluate` could not handle (for the deployer to check
     every policy at deploy time). One thing depends on the request and is only caught by `evaluate`:
-    a context key given several values to an operator without ForAnyValue/ForAllValues."""
+    a multivalued context key under an operator without ForAnyValue/ForAllValues."""
     compile_policy(policy)
 
 
@@ -546,8 +601,10 @@ def evaluate(
 ) -> Decision:
     """Whether AWS allows `request`, given the caller's identity policies and the resource's policy.
 
-    Service principals and anonymous callers have no identity policies: passing some is a mistake
-    and raises ValueError, as does a principal from another account.
+    The caller is of `account_id`; a principal from another account raises ValueError. A resource of
+    another account is a cross-account request: the identity policies and the resource policy must
+    both allow it (so without a resource policy it is denied). Service principals and anonymous
+    callers have no identity policies: passing some is a mistake and raises ValueError.
     """
     caller = _caller(request.principal, account_id)
     identity = [_compiled(policy) for policy in identity_policies]
@@ -569,6 +626,8 @@ def evaluate(
                     return Decision(Effect.EXPLICIT_DENY, f"explicitly denied by {where}")
                 allowed_by = allowed_by or f"allowed by {where}"
 
+    cross_account = caller.kind is _Kind.IAM and resource_account(request.resource, account_id) != account_id
+    identity_allowed_by, resource_allowed_by = allowed_by, None
     delegated = False
     if resource_policy is not None:
         policy = _compiled(resource_policy)
@@ -583,11 +642,18 @@ def evaluate(
             where = f"statement {statement.label} of {_label(policy, None)}"
             if statement.deny:
                 return Decision(Effect.EXPLICIT_DENY, f"explicitly denied by {where}")
-            if grant is _Grant.DIRECT:
-                allowed_by = allowed_by or f"allowed by {where}"
+            if grant is _Grant.DIRECT or cross_account:
+                # Across accounts, naming the caller's account trusts it: its identity policies decide.
+                resource_allowed_by = resource_allowed_by or f"allowed by {where}"
+                allowed_by = allowed_by or resource_allowed_by
             else:
                 delegated = True
 
+    if cross_account:
+        if identity_allowed_by and resource_allowed_by:
+            return Decision(Effect.ALLOW, f"{identity_allowed_by} and {resource_allowed_by}")
+        return Decision(Effect.IMPLICIT_DENY, _cross_account_denial(
+            request.resource, account_id, identity_allowed_by is not None, resource_policy is not None))
     if allowed_by:
         return Decision(Effect.ALLOW, allowed_by)
     return Decision(Effect.IMPLICIT_DENY, _nothing_allows(caller, resource_policy is not None, delegated))
@@ -599,6 +665,17 @@ def _label(policy: CompiledPolicy, number: int | None) -> str:
     if policy.name:
         return f"{kind} '{policy.name}'"
     return kind if number is None else f"{kind} #{number}"
+
+
+def _cross_account_denial(resource: str, account_id: str, identity_allows: bool, has_resource_policy: bool) -> str:
+    where = f"the resource is in account {resource_account(resource, account_id)}, not {account_id}"
+    if not has_resource_policy:
+        missing = "it has no resource policy"
+    elif identity_allows:
+        missing = "its resource policy does not allow it"
+    else:
+        missing = "no identity policy allows it"
+    return f"{where}: across accounts both an identity policy and the resource policy must allow it, and {missing}"
 
 
 def _nothing_allows(caller: _Caller, has_resource_policy: bool, delegated: bool) -> str:
