@@ -10,8 +10,8 @@ from shop.adapters.aws import client, error_code
 from shop.domain.executions import Execution, HistoryEvent
 from shop.domain.workflow_contract import ExecutionStatus
 
-# What Step Functions answers when a token can no longer be used: already answered, timed out,
-# or never existed. moto says InvalidToken where AWS says TaskTimedOut; both mean the same here.
+# What Step Functions answers when a token can no longer be used: already answered, timed out, its
+# execution ended (all TaskTimedOut on AWS, and in local mode), or never existed (InvalidToken).
 _TASK_GONE = {"InvalidToken", "TaskDoesNotExist", "TaskTimedOut"}
 
 

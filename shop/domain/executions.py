@@ -6,12 +6,12 @@ GetExecutionHistory, so nothing past it reads Step Functions' dictionaries or `*
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from shop.domain.workflow_contract import ExecutionStatus
+from shop.domain.workflow_contract import CANCELLATION_ERROR, REJECTION_ERROR, ExecutionStatus, State
 
 
 @dataclass(frozen=True)
@@ -77,3 +77,23 @@ class HistoryEvent:
     @property
     def exited(self) -> bool:
         return self.type.endswith("StateExited")
+
+
+# The approval task's answers as its history shows them: an approval succeeds it, a rejection or a
+# cancellation fails it with its own error. Any other failure (a Lambda fault) is retried.
+_ANSWERED_BY_FAILURE = (REJECTION_ERROR, CANCELLATION_ERROR)
+
+
+def approval_timed_out(events: Iterable[HistoryEvent]) -> bool:
+    """Whether the approval task timed out before it took an answer: then no decision reached the
+    workflow, whatever a record says. Task events name no state; they belong to the state entered last."""
+    state = None
+    for event in events:
+        if event.entered:
+            state = event.state
+        elif state == State.REQUEST_APPROVAL:
+            if event.type == "TaskSucceeded" or (event.type == "TaskFailed" and event.error in _ANSWERED_BY_FAILURE):
+                return False
+            if event.type == "TaskTimedOut":
+                return True
+    return False

@@ -116,6 +116,18 @@ def unknown_delivery(record: dict[str, Any]) -> AlreadyDecided:
                           "out first. The order's status (or the console) shows which. Nothing was changed.")
 
 
+def too_late_to_deliver(record: dict[str, Any], deadline: int) -> LinkExpired:
+    """A decision recorded and not (known to be) delivered, asked to be delivered from its deadline on,
+    when the shop passes no decision on. An earlier attempt may have delivered it (a lost response):
+    the answer says so rather than that it came to nothing."""
+    return LinkExpired(f"This order was already {past_tense(record['decision'])} at "
+                       f"{format_utc(record['decidedAt'])}, and the time to decide ran out at "
+                       f"{format_utc(iso(datetime.fromtimestamp(deadline, UTC)))}: the shop passes no decision "
+                       "on to the order's workflow after it. Unless an earlier attempt delivered it, the order "
+                       "was not confirmed in time and is cancelled; the order's status (or the console) shows "
+                       "which. Nothing was changed.")
+
+
 def not_delivered(record: dict[str, Any], *, certain: bool = True) -> NotDelivered:
     """Recorded, and certainly not delivered (refused) or, if not `certain`, perhaps delivered."""
     said = (f"Your decision is recorded: the order was {past_tense(record['decision'])} at "
@@ -181,6 +193,8 @@ def _after_deadline(request: CallbackRequest, *, orders: OrdersTable, decisions:
     order = orders.get(request.order_id)
     decided = decisions.get(request.order_id)
     if decided:  # decided before its deadline: that is what happened, not a timeout
+        if order is not None and _awaiting_delivery(order, decided, Decision(decided["decision"])):
+            return too_late_to_deliver(decided, request.expires)
         return refusal(decided, order, gone=order is None, now=now)
     if order is None:  # the cancellation path deletes the order first: it has run
         return LinkExpired(ran_out_and_cancelled(iso(datetime.fromtimestamp(request.expires, UTC))))
@@ -218,7 +232,7 @@ def open_for_owner(order_id: str, *, orders: OrdersTable, decisions: DecisionsTa
     """The order and any decision on it, for the owner's console and CLI: refused unless it
     awaits approval with its task token (removed with the decision), its notification was sent
     and, while nothing is decided yet, its deadline has not passed. A decision recorded and not
-    yet delivered stays deliverable until the workflow stops waiting."""
+    yet delivered is refused its delivery from the deadline on by `_decide_once`, like every path."""
     order = orders.get(order_id)
     decided = decisions.get(order_id)
     if order is None:
@@ -273,6 +287,7 @@ def _deadline(order: StoredOrder) -> int:
 def _decide_once(order: StoredOrder, decided: dict[str, Any] | None, decision: Decision, *, expires: int,
                  orders: OrdersTable, decisions: DecisionsTable, workflow: Workflow,
                  now: datetime) -> dict[str, Any]:
+    _refuse_from_the_deadline(order, decided, decision, deadline=expires, now=now)
     order_id = order.order_id
     claim, claimed_until = new_claim_id(), int(now.timestamp()) + CLAIM_SECONDS
     uncertain = False  # whether an earlier delivery of this decision may have reached the workflow
@@ -330,6 +345,22 @@ def _decide_once(order: StoredOrder, decided: dict[str, Any] | None, decision: D
     _quietly(orders.set_decided, order_id, status=_STATUS_FOR[decision], decided_at=decided["decidedAt"])
     return {**order.to_public(), "status": _STATUS_FOR[decision], "decision": decided["decision"],
             "decidedAt": decided["decidedAt"]}
+
+
+def _refuse_from_the_deadline(order: StoredOrder, decided: dict[str, Any] | None, decision: Decision, *,
+                              deadline: int, now: datetime) -> None:
+    """From the stated deadline on (the links' `expires`, the order's `approvalDeadline`: the task's
+    EnteredTime plus its timeout, to the second), nothing is delivered, by any path: a link, the
+    console, the CLI, a retried delivery. Step Functions' own timer fires later (up to a second, more
+    after a retried RequestApproval), and a decision it still took then would break what the deadline
+    promised: the links, the README and the customer's "not confirmed in time"."""
+    if now.timestamp() < deadline:
+        return
+    if decided is None:
+        raise LinkExpired(TIME_RAN_OUT) if order.status == OrderStatus.AWAITING_APPROVAL else not_pending(order)
+    if not _awaiting_delivery(order, decided, decision):
+        raise refusal(decided, order, now=now)
+    raise too_late_to_deliver(decided, deadline)
 
 
 def _quietly(call: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:

@@ -21,7 +21,7 @@ from shop.adapters.tables import DecisionsTable, OrdersTable
 from shop.adapters.workflow import Workflow
 from shop.domain.approval import Decision
 from shop.domain.errors import AlreadyDecided, InvalidRequest, LinkExpired, LinkRefused, NotFound
-from shop.domain.executions import Execution, HistoryEvent
+from shop.domain.executions import Execution, HistoryEvent, approval_timed_out
 from shop.domain.ids import is_ulid
 from shop.domain.orders import StoredOrder, without_private_fields
 from shop.domain.status import OrderStatus
@@ -153,11 +153,18 @@ _TAKES_TO = {Decision.APPROVE: State.MARK_SHIPPED, Decision.REJECT: State.REJECT
 DELIVERED, NOT_YET_DELIVERED, MISSED = "delivered", "pending", "missed"
 
 
-def delivery(record: dict[str, Any], marks: dict[str, str], execution_status: str) -> str:
+def delivery(record: dict[str, Any], marks: dict[str, str], execution_status: str, *,
+             timed_out: bool = False) -> str:
     """Whether a recorded decision reached the workflow, from the execution's history (the truth)
     before the record's own bookkeeping: `delivered`; `pending`, the workflow still waiting for it
-    (Deliver now delivers it); or `missed`, the workflow went on without it (its deadline passed)."""
-    if record.get("delivered") or _TAKES_TO.get(Decision(record["decision"])) in marks:
+    (Deliver now delivers it); or `missed`, the workflow went on without it (its deadline passed).
+    `timed_out`: the history shows the approval task timed out unanswered (`approval_timed_out`),
+    which no record saying "delivered" overrides: an answer that found the task closed was not taken."""
+    if _TAKES_TO.get(Decision(record["decision"])) in marks:
+        return DELIVERED
+    if timed_out:
+        return MISSED
+    if record.get("delivered"):
         return DELIVERED
     if not record.get("missed") and execution_status == ExecutionStatus.RUNNING and marks.get(State.REQUEST_APPROVAL) == CURRENT:
         return NOT_YET_DELIVERED
@@ -194,7 +201,8 @@ def order_detail(order_id: str, *, orders: OrdersTable, decisions: DecisionsTabl
     execution_status = execution.status if execution else ""
     marks = state_marks(events, execution_status)
     record = decisions.get(order_id)
-    decision = _decision(record, delivery(record, marks, execution_status)) if record else None
+    decision = _decision(record, delivery(record, marks, execution_status, timed_out=approval_timed_out(events))
+                         ) if record else None
     return {
         "order": without_private_fields(dict(snapshot)),
         "status": status,

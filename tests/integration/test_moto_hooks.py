@@ -274,3 +274,65 @@ def test_concurrent_writes_to_one_item_do_not_break_moto(shop):
     finally:
         sys.setswitchinterval(interval)
     assert errors == []
+
+
+def _short_approval_task(shop: LocalShop, *, timeout_seconds: int = 2) -> tuple[str, str]:
+    """An execution of the shop's state machine whose approval task times out after `timeout_seconds`
+    (its order is not in the table, so nobody is asked): its ARN and the task's token, read from the
+    RequestApproval invocation's parameters in its history."""
+    from ulid import ULID
+
+    sfn = boto3.client("stepfunctions")
+    order = {**ORDER, "orderId": str(ULID())}
+    arn = sfn.start_execution(stateMachineArn=shop.stack.outputs["StateMachineArn"], name=order["orderId"],
+                              input=json.dumps({"order": order, "approvalTimeoutSeconds": timeout_seconds,
+                                                "feedbackDelaySeconds": 1}))["executionArn"]
+
+    def token() -> str | None:
+        for event in sfn.get_execution_history(executionArn=arn)["events"]:
+            if event["type"] == "TaskScheduled":
+                payload = json.loads(event["taskScheduledEventDetails"]["parameters"])["Payload"]
+                if "taskToken" in payload:
+                    return payload["taskToken"]
+        return None
+
+    return arn, poll(token, what="the approval task's token")
+
+
+def _history_types(arn: str) -> list[str]:
+    return [event["type"] for event in boto3.client("stepfunctions").get_execution_history(executionArn=arn)["events"]]
+
+
+def test_an_answer_after_the_tasks_timeout_is_refused_while_the_catch_path_runs(shop):
+    """moto kept accepting the token (200) while the execution went down its timeout's Catch path:
+    the owner's tools then said "delivered" of a cancelled order. AWS answers TaskTimedOut."""
+    sfn = boto3.client("stepfunctions")
+    arn, token = _short_approval_task(shop)
+    shop.faults.arm("dynamodb.delete_item", 2)  # DeleteOrder retries (1 s, 2 s): the Catch path lasts
+    try:
+        poll(lambda: "TaskTimedOut" in _history_types(arn), what="the approval task to time out")
+        with pytest.raises(sfn.exceptions.TaskTimedOut):
+            sfn.send_task_success(taskToken=token, output=json.dumps({"decision": "approve"}))
+        with pytest.raises(sfn.exceptions.TaskTimedOut):
+            sfn.send_task_failure(taskToken=token, error="OrderRejected", cause="too late")
+        assert sfn.describe_execution(executionArn=arn)["status"] == "RUNNING"  # still on its Catch path
+    finally:
+        shop.faults.arm("dynamodb.delete_item", 0)
+    ended = poll(lambda: (d := sfn.describe_execution(executionArn=arn))["status"] != "RUNNING" and d,
+                 timeout=30, what="the execution to end")
+    assert json.loads(ended["output"])["outcome"] == "TIMED_OUT"
+
+
+def test_an_answer_after_the_execution_ended_is_task_timed_out_as_on_aws(shop):
+    """AWS: TaskTimedOut, "the task token has either expired or the task associated with the token has
+    already been closed". moto answered InvalidToken (a token it never issued) once the execution ended."""
+    sfn = boto3.client("stepfunctions")
+    arn, token = _short_approval_task(shop)
+    poll(lambda: sfn.describe_execution(executionArn=arn)["status"] != "RUNNING", timeout=30,
+         what="the execution to end")
+    with pytest.raises(sfn.exceptions.TaskTimedOut):
+        sfn.send_task_success(taskToken=token, output=json.dumps({"decision": "approve"}))
+    with pytest.raises(sfn.exceptions.TaskTimedOut):
+        sfn.send_task_failure(taskToken=token, error="OrderRejected", cause="too late")
+    with pytest.raises(sfn.exceptions.InvalidToken):  # a token no execution was ever given
+        sfn.send_task_success(taskToken="AAAA" + token[4:][::-1], output="{}")

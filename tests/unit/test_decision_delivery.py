@@ -118,19 +118,17 @@ def test_a_console_decision_that_could_not_be_delivered_is_not_yet_delivered_and
     assert workflow.calls == [("failure", "the-token", "OrderCancelled")]
 
 
-def test_an_undelivered_decision_past_the_deadline_is_reported_missed_never_delivered():
+def test_an_undelivered_decision_past_the_deadline_is_refused_never_delivered():
     orders, decisions = Orders(awaiting()), Decisions()
     with pytest.raises(NotDelivered):
         click(orders, decisions, FailingOnce())
     late = NOW + timedelta(hours=2)
 
-    # The workflow timed out meanwhile: delivering now finds the task gone.
-    with pytest.raises(LinkExpired, match="approved at .*, but that decision did not reach .* before its deadline"):
-        deliver(orders, decisions, Workflow(gone=True), now=late)
-
-    assert decisions.get("01JORDER")["missed"] is True and decisions.get("01JORDER")["delivered"] is False
-    with pytest.raises(LinkExpired, match="before its deadline"):
-        deliver(orders, decisions, Workflow(), now=late)
+    # Past the deadline the shop passes nothing on, even to a workflow that would still take it.
+    workflow = Workflow()
+    with pytest.raises(LinkExpired, match="approved at .*, and the time to decide ran out at .*: the shop passes no"):
+        deliver(orders, decisions, workflow, now=late)
+    assert workflow.calls == [] and decisions.get("01JORDER")["delivered"] is False
 
 
 def test_a_task_gone_after_certain_failures_only_is_missed_after_an_unknown_one_it_is_not_guessed():

@@ -109,3 +109,62 @@ def test_what_is_no_order_id_is_not_found_before_any_aws_call(order_id):
                                       **tables, now=datetime.now(UTC))):
         with pytest.raises(NotFound):
             call()
+
+
+def _events(*steps: tuple[str, str | None, str | None]) -> list[HistoryEvent]:
+    """(type, state, error) -> HistoryEvents as the adapter makes them, one second apart."""
+    return [HistoryEvent(id=n, type=type_, timestamp=datetime(2026, 11, 24, 10, 0, n, tzinfo=UTC), state=state,
+                         error=error) for n, (type_, state, error) in enumerate(steps, start=1)]
+
+
+_WAITING = (("ExecutionStarted", None, None), ("TaskStateEntered", "RequestApproval", None),
+            ("TaskScheduled", None, None), ("TaskStarted", None, None), ("TaskSubmitted", None, None))
+_TIMED_OUT = ("TaskTimedOut", None, "States.Timeout")
+
+
+class _OneExecution:
+    """The workflow as order_detail reads it: one execution and its history."""
+
+    def __init__(self, status: ExecutionStatus, events: list[HistoryEvent]):
+        self.execution, self.events = Execution("01JDF12740C1HB5QE4DT9TWB3R", status), events
+
+    def describe(self, name: str) -> Execution:
+        return self.execution
+
+    def history(self, name: str) -> list[HistoryEvent]:
+        return self.events
+
+
+@pytest.mark.parametrize(("status", "events"), [
+    # The task timed out; the execution has not entered its TimedOut state yet.
+    (ExecutionStatus.RUNNING, _events(*_WAITING, _TIMED_OUT)),
+    # ... and then went down its cancellation path to the end.
+    (ExecutionStatus.SUCCEEDED, _events(*_WAITING, _TIMED_OUT, ("TaskStateExited", "RequestApproval", None),
+                                        ("PassStateEntered", "TimedOut", None), ("PassStateExited", "TimedOut", None),
+                                        ("ExecutionSucceeded", None, None))),
+])
+def test_a_decision_recorded_as_delivered_is_missed_when_the_history_shows_the_task_timed_out(status, events):
+    """A late answer that the emulator took (or a record written on a lost response) said "delivered"
+    of an order its workflow cancelled: the history is the truth."""
+    decisions = fakes.Decisions()
+    decisions.items["01JDF12740C1HB5QE4DT9TWB3R"] = {"decision": "approve", "decidedAt": "2026-11-24T10:00:02Z",
+                                                      "delivered": True}
+    shown = owner.order_detail("01JDF12740C1HB5QE4DT9TWB3R", orders=fakes.Orders(), decisions=decisions,
+                               workflow=_OneExecution(status, events))
+    assert shown["decision"]["delivery"] == owner.MISSED
+
+
+@pytest.mark.parametrize(("events", "timed_out"), [
+    (_events(*_WAITING), False),
+    (_events(*_WAITING, _TIMED_OUT), True),
+    (_events(*_WAITING, ("TaskSucceeded", None, None), ("TaskStateExited", "RequestApproval", None)), False),
+    (_events(*_WAITING, ("TaskFailed", None, "OrderRejected")), False),
+    # A fault of the step's Lambda is retried: the retry's wait is what timed out.
+    (_events(*_WAITING[:4], ("TaskFailed", None, "TransientError"), *_WAITING[2:], _TIMED_OUT), True),
+    # Another state's timeout is not the approval's.
+    (_events(*_WAITING, ("TaskSucceeded", None, None), ("TaskStateEntered", "MarkShipped", None), _TIMED_OUT), False),
+])
+def test_the_approval_task_timed_out_only_when_its_own_wait_did_before_any_answer(events, timed_out):
+    from shop.domain.executions import approval_timed_out
+
+    assert approval_timed_out(events) is timed_out
