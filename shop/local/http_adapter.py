@@ -24,6 +24,7 @@ from shop.local.events import function_url_event, http_api_event, to_response
 from shop.local.functions import Functions
 from shop.local.iam.enforcer import AccessDenied, Enforcer
 from shop.local.outbox import Outbox
+from shop.local.patches.faults import Faults
 from shop.local.template import ACCOUNT_ID, REGION
 from shop.rendering import environment
 
@@ -33,7 +34,9 @@ logger = logging.getLogger(__name__)
 HTTP_API_MAX_BODY = 10 * 1024 * 1024  # the HTTP API quota "Payload size" (10 MB, not adjustable)
 FUNCTION_URL_MAX_BODY = 6 * 1024 * 1024  # Lambda's synchronous invocation payload (6 MB): no other front
 LOCAL_MAX_BODY = 64 * 1024  # local mode's own pages: the console's forms carry one short field
-_LOCAL_PAGES = frozenset({"/", "/favicon.ico", "/outbox", "/outbox.json", LOCAL_STACK_PATH})
+# Where faults are armed while the shop runs (shop/local/patches/faults.py; README, "FAULTS").
+LOCAL_FAULTS_PATH = "/_local/faults"
+_LOCAL_PAGES = frozenset({"/", "/favicon.ico", "/outbox", "/outbox.json", LOCAL_STACK_PATH, LOCAL_FAULTS_PATH})
 # A URL that is a whole line. The owner's notification gives each of its links a line of its own,
 # and customer text never starts a line there (one-line fields, quoted after a label), so a URL a
 # customer typed into their name stays text instead of becoming a link next to the real ones.
@@ -56,6 +59,7 @@ class HttpAdapter:
         self.console: Console | None = None  # the owner's console, set with the stack
         self.functions: Functions | None = None
         self.enforcer: Enforcer | None = None
+        self.faults: Faults | None = None  # the running shop's fault schedule
         self.as_owner = contextlib.nullcontext  # the console's AWS calls are the owner's
         self.owner_credentials: dict[str, str] = {}  # handed to the `shop` CLI with the outputs
 
@@ -105,6 +109,8 @@ class HttpAdapter:
                               watch=request.args.get("watch") == "1")
         if self.stack is None:
             return Response("starting", status=503)
+        if path == LOCAL_FAULTS_PATH and self.faults is not None:
+            return self._faults_page(request, self.faults)
         if path == "/":
             return self._page("local/index.html", stack=self.stack, aws_endpoint=self.aws_endpoint, hints=self.hints)
         if self.console and (path == CONSOLE or path.startswith(CONSOLE + "/")):
@@ -115,6 +121,25 @@ class HttpAdapter:
                          "ownerCredentials": self.owner_credentials}
             return Response(json.dumps(described, indent=2), content_type="application/json")
         return Response(json.dumps({"message": "Not Found"}), status=404, content_type="application/json")
+
+    @staticmethod
+    def _faults_page(request: Request, faults: Faults) -> Response:
+        """GET lists the pending faults; POST arms those of its JSON body, in `FAULTS` syntax
+        (`{"dynamodb.update_item": "12"}`), all of them or, if one is bad, none; both answer the
+        faults now pending."""
+        if request.method == "POST":
+            try:
+                schedule = json.loads(request.get_data(as_text=True))
+                if not isinstance(schedule, dict):
+                    raise ValueError('the body is a JSON object, e.g. {"dynamodb.update_item": "12"}')
+                faults.arm_all(Faults.parse_mapping(schedule))
+            except ValueError as error:  # json.JSONDecodeError included
+                message = error.msg if isinstance(error, json.JSONDecodeError) else str(error)
+                return _json({"message": f"Nothing was armed: {message}"}, status=400)
+        elif request.method not in ("GET", "HEAD"):
+            return Response(json.dumps({"message": "Method Not Allowed"}), status=405,
+                            content_type="application/json", headers={"Allow": "GET, HEAD, POST"})
+        return _json(faults.pending())
 
     def _through(self, request: Request, front: FunctionUrl | Route, parameters: dict[str, str] | None) -> Response:
         if isinstance(front, FunctionUrl):
@@ -201,6 +226,11 @@ def _max_body(front: FunctionUrl | Route | None) -> int:
 def _too_large() -> Response:
     # The status AWS's fronts answer; the wording is API Gateway's (a Function URL's is not documented).
     return Response(json.dumps({"message": "Request Entity Too Large"}), status=413, content_type="application/json")
+
+
+def _json(body: object, *, status: int = 200) -> Response:
+    return Response(json.dumps(body, indent=2), status=status, content_type="application/json",
+                    headers={"Cache-Control": "no-store"})
 
 
 def _internal_server_error() -> Response:

@@ -13,7 +13,7 @@ import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from shop.domain.workflow_contract import ExecutionStatus
 from shop.local.template import ACCOUNT_ID, REGION
@@ -25,6 +25,9 @@ from shop.settings import (
     STACK_NAME,
     Env,
 )
+
+if TYPE_CHECKING:
+    from shop.local.patches.faults import Fault
 
 ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_TEMPLATE = ROOT / "cdk.out" / f"{STACK_NAME}.template.json"
@@ -79,7 +82,8 @@ class LocalConfig:
     template_path: Path = DEFAULT_TEMPLATE
     catalog_path: Path | None = DEFAULT_CATALOG
     environment: dict[str, str] = field(default_factory=dict)  # extra overrides, for tests
-    faults: dict[str, int] = field(default_factory=dict)  # e.g. {"ses.send_email": 3}
+    # e.g. {"ses.send_email": Fault.parse("lost:1")}; a whole number throttles that many calls
+    faults: dict[str, Fault | int] = field(default_factory=dict)
     # SES's sandbox, as a new AWS account has it: mail only to verified addresses (see README).
     ses_sandbox: bool = True
     ses_verified: tuple[str, ...] = ()  # customer addresses (or domains) verified besides the sample's
@@ -113,7 +117,7 @@ class LocalConfig:
         from shop.local.patches.faults import Faults
 
         try:
-            config.faults = Faults.parse(env.get("FAULTS", ""))
+            config.faults = dict(Faults.parse(env.get("FAULTS", "")))
         except ValueError as error:
             raise SystemExit(f"FAULTS: {error}") from None
         if config.approval_timeout_seconds < 1:
@@ -295,8 +299,7 @@ class LocalShop:
         self.catalog_size = ProductsTable(self.stack.environment[Env.PRODUCTS_TABLE]).put_all(products)
 
     def _arm_faults(self) -> None:
-        for name, count in self.config.faults.items():
-            self.faults.arm(name, count)
+        self.faults.arm_all(self.config.faults)
 
     def _serve(self) -> None:
         from shop.adapters.aws import client
@@ -304,7 +307,7 @@ class LocalShop:
 
         adapter = self.adapter
         adapter.stack, adapter.aws_endpoint, adapter.hints = self.stack, self.aws_endpoint, self.hints()
-        adapter.functions, adapter.enforcer = self.functions, self.enforcer
+        adapter.functions, adapter.enforcer, adapter.faults = self.functions, self.enforcer, self.faults
         adapter.owner_credentials = self.owner_credentials.as_client_arguments()
         # The console calls AWS as the CLI does: as the owner, through this process's clients.
         adapter.serve_console(ShopResources(self.stack.outputs, clients=client), as_owner=self.as_owner)
@@ -396,6 +399,9 @@ class LocalShop:
                                     f"{self.stack.outputs['StateMachineArn']}"),
         }
 
+    def faults_summary(self) -> str:
+        return ",".join(f"{name}={fault}" for name, fault in self.faults.pending().items()) or "none left"
+
     def banner(self) -> str:
         return "\n".join([
             "",
@@ -414,7 +420,8 @@ class LocalShop:
             "",
             f"  SES:     {self.ses_summary()}",
             "",
-            *([f"  Injected faults: {self.config.faults}", ""] if self.config.faults else []),
+            *([f"  Injected faults: {self.faults_summary()}   (more: POST {self.base_url}/_local/faults)", ""]
+              if self.config.faults else []),
             "  Ctrl-C stops everything. Everything lives in this process's memory: orders, emails and",
             "  approvals do not survive a restart, and orders still in flight are discarded.",
             "",

@@ -1,26 +1,43 @@
 """Injected faults prove each retry and recovery path: throttled emails, a lost SendTaskSuccess,
 a throttled DynamoDB step, and retries that run out (the order is marked FAILED, not lost).
 
-The SDK's own retries are turned off (AWS_MAX_ATTEMPTS=1) so every fault reaches the workflow.
+Every test runs twice: with the SDK's own retries turned off (AWS_MAX_ATTEMPTS=1), so every fault
+reaches the workflow, and with the SDK's default retry configuration, as on AWS, where botocore
+retries a throttle or a 500 on its own before the shop's code sees it.
 """
 
 from __future__ import annotations
 
 import json
+import threading
 
 import boto3
 import pytest
 import requests
+from botocore.exceptions import ClientError
 
 from shop.adapters.workflow import execution_arn
+from shop.local.patches.faults import TARGETS, Fault
 from shop.local.runtime import LocalConfig, LocalShop
-from tests.support import ShopClient, subjects
+from shop.settings import Env
+from tests.support import DEMO_PRODUCT, ShopClient, poll, subjects
+
+NO_SDK_RETRIES, SDK_RETRIES = "AWS_MAX_ATTEMPTS=1", "default SDK retries"
+
+
+@pytest.fixture(scope="module", params=[NO_SDK_RETRIES, SDK_RETRIES])
+def sdk_retries(request) -> str:
+    return request.param
 
 
 @pytest.fixture(scope="module")
-def shop(synthesized):
+def shop(synthesized, sdk_retries):
     with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("AWS_MAX_ATTEMPTS", "1")
+        patch.delenv("AWS_RETRY_MODE", raising=False)
+        if sdk_retries == NO_SDK_RETRIES:
+            patch.setenv("AWS_MAX_ATTEMPTS", "1")
+        else:
+            patch.delenv("AWS_MAX_ATTEMPTS", raising=False)
         running = LocalShop(LocalConfig(port=0, aws_port=0, template_path=synthesized.template_path,
                                         approval_timeout_seconds=120, feedback_delay_seconds=1)).start()
         yield ShopClient(running)
@@ -30,9 +47,13 @@ def shop(synthesized):
 @pytest.fixture(autouse=True)
 def disarmed(shop):
     yield
-    for name in list(shop.shop.faults.injected):
-        shop.shop.faults.arm(name, 0)
+    shop.shop.faults.arm_all(dict.fromkeys(TARGETS, 0))
     shop.shop.faults.injected.clear()
+
+
+def _sdk_attempts(sdk_retries: str) -> int:
+    """How many times the handlers' SDK makes a call (shop/adapters/aws.py: standard mode, 3 by default)."""
+    return 1 if sdk_retries == NO_SDK_RETRIES else 3
 
 
 def _failed_attempts(shop: ShopClient, order_id: str, state: str) -> int:
@@ -48,12 +69,13 @@ def _failed_attempts(shop: ShopClient, order_id: str, state: str) -> int:
     return failures
 
 
-def test_a_throttled_email_is_retried_by_the_workflow(shop):
-    shop.shop.faults.arm("ses.send_email", 2)
+def test_a_throttled_email_is_retried_by_the_workflow(shop, sdk_retries):
+    # Each of the workflow's two failed attempts is a call that failed every one of the SDK's.
+    shop.shop.faults.arm("ses.send_email", 2 * _sdk_attempts(sdk_retries))
     order_id = shop.place_ok()["orderId"]
 
     shop.wait_for_email(order_id, "We have your order", timeout=30)
-    assert shop.shop.faults.injected["ses.send_email"] == 2
+    assert shop.shop.faults.injected["ses.send_email"] == 2 * _sdk_attempts(sdk_retries)
     assert _failed_attempts(shop, order_id, "OrderReceivedEmail") == 2
     shop.wait_for_status(order_id, "AWAITING_APPROVAL")
 
@@ -63,12 +85,13 @@ def _console(shop: ShopClient, order_id: str, action: str) -> requests.Response:
                          allow_redirects=False, timeout=10)
 
 
-def test_a_lost_send_task_success_says_the_decision_is_recorded_and_the_next_click_delivers_it(shop):
+def test_a_throttled_send_task_success_says_the_decision_is_recorded_and_the_next_click_delivers_it(
+        shop, sdk_retries):
     order_id = shop.place_ok()["orderId"]
     links = shop.links(order_id)
     shop.wait_for_status(order_id, "AWAITING_APPROVAL")
 
-    shop.shop.faults.arm("stepfunctions.send_task_success", 1)
+    shop.shop.faults.arm("stepfunctions.send_task_success", _sdk_attempts(sdk_retries))
     first = requests.post(links["approve"], timeout=10)
 
     # The truth: recorded, not delivered yet, and the same link delivers it.
@@ -162,12 +185,13 @@ def test_a_failure_after_the_order_was_deleted_ends_as_order_failed(shop):
     assert shop.order(order_id).status_code == 404  # and RecordFailure did not resurrect it
 
 
-def test_nothing_decides_an_order_while_request_approval_is_retried_and_the_retry_undoes_nothing(shop):
+def test_nothing_decides_an_order_while_request_approval_is_retried_and_the_retry_undoes_nothing(
+        shop, sdk_retries):
     """The owner's notification fails (SNS throttled, twice): the state machine retries
     RequestApproval while the order already shows AWAITING_APPROVAL. A decision from the console in
     that window used to answer the dead attempt's token, then the retry moved the order back to
     AWAITING_APPROVAL and asked the owner about an order that counted as decided."""
-    shop.shop.faults.arm("sns.publish", 2)
+    shop.shop.faults.arm("sns.publish", 2 * _sdk_attempts(sdk_retries))
     order_id = shop.place_ok()["orderId"]
     shop.wait_for_status(order_id, "AWAITING_APPROVAL")  # marked by the first attempt, not yet asked
 
@@ -181,3 +205,128 @@ def test_nothing_decides_an_order_while_request_approval_is_retried_and_the_retr
     assert requests.post(links["approve"], timeout=10).status_code == 200
     shop.wait_for_status(order_id, "FEEDBACK_REQUESTED")
     assert shop.finished_execution(order_id)["output"]["outcome"] == "APPROVED"
+
+
+# -- lost responses, slow calls, and arming faults while the shop runs --------------------------------
+
+def _faults_page(shop: ShopClient, body: object = None, **headers: str) -> requests.Response:
+    url = f"{shop.url}/_local/faults"
+    if body is None:
+        return requests.get(url, headers=headers, timeout=10)
+    return requests.post(url, data=body if isinstance(body, str) else json.dumps(body), headers=headers, timeout=10)
+
+
+def test_a_lost_put_takes_effect_and_its_caller_hears_a_500_or_the_sdks_retry_meets_the_effect(shop, sdk_retries):
+    table = shop.shop.stack.environment[Env.PRODUCTS_TABLE]
+    dynamodb = boto3.client("dynamodb")
+    key = {"productId": {"S": "lost-put-probe"}}
+    shop.shop.faults.arm("dynamodb.put_item", Fault.parse("lost:1"))
+    try:
+        with pytest.raises(ClientError) as raised:
+            dynamodb.put_item(TableName=table, Item=key, ConditionExpression="attribute_not_exists(productId)")
+
+        if sdk_retries == NO_SDK_RETRIES:  # the caller hears a server error, and cannot tell what happened
+            assert raised.value.response["ResponseMetadata"]["HTTPStatusCode"] == 500
+            assert raised.value.response["Error"]["Code"] == "InternalServerError"
+        else:  # botocore retried the 500 on its own, and its retry met the first attempt's effect
+            assert raised.value.response["Error"]["Code"] == "ConditionalCheckFailedException"
+        assert "Item" in dynamodb.get_item(TableName=table, Key=key, ConsistentRead=True)  # it took effect
+        assert shop.shop.faults.injected["dynamodb.put_item"] == 1 and shop.shop.faults.pending() == {}
+    finally:
+        dynamodb.delete_item(TableName=table, Key=key)
+
+
+def test_a_slow_call_waits_while_other_calls_of_the_same_service_go_on(shop):
+    """Observed by order, not by a clock: a get started first, and slowed, ends after a later one."""
+    table = shop.shop.stack.environment[Env.PRODUCTS_TABLE]
+    dynamodb = boto3.client("dynamodb")
+    key = {"productId": {"S": DEMO_PRODUCT}}
+    shop.shop.faults.arm("dynamodb.get_item", Fault.parse("slow:5"))
+    slow_one_done, answers = threading.Event(), []
+
+    def slow_get() -> None:
+        answers.append(dynamodb.get_item(TableName=table, Key=key))
+        slow_one_done.set()
+
+    first = threading.Thread(target=slow_get)
+    first.start()
+    poll(lambda: shop.shop.faults.pending() == {}, what="the first get to meet the slow fault")
+
+    assert "Item" in dynamodb.get_item(TableName=table, Key=key)  # not held behind the slow one
+    assert not slow_one_done.is_set()
+    first.join()
+    assert "Item" in answers[0]  # the slow call did run, late
+    assert shop.shop.faults.injected["dynamodb.get_item"] == 1
+
+
+def test_faults_armed_while_the_shop_runs_start_in_the_middle_of_an_order(shop, sdk_retries):
+    order_id = shop.place_ok()["orderId"]
+    links = shop.links(order_id)
+    shop.wait_for_status(order_id, "AWAITING_APPROVAL")
+
+    throttles = str(_sdk_attempts(sdk_retries))
+    armed = _faults_page(shop, {"stepfunctions.send_task_success": throttles, "sns.publish": "slow:0.5"})
+    assert armed.status_code == 200
+    assert armed.json() == {"sns.publish": "slow:0.5", "stepfunctions.send_task_success": throttles}
+    assert _faults_page(shop).json() == armed.json()  # GET lists them
+
+    first = requests.post(links["approve"], timeout=10)
+    assert first.status_code == 503 and "recorded, not yet delivered" in first.text
+    assert _faults_page(shop).json() == {"sns.publish": "slow:0.5"}  # the throttles are spent
+    assert _faults_page(shop, {"sns.publish": "0"}).json() == {}  # 0 disarms
+    assert requests.post(links["approve"], timeout=10).status_code == 200
+    shop.wait_for_status(order_id, "FEEDBACK_REQUESTED")
+
+
+@pytest.mark.parametrize("headers", [{"Origin": "http://evil.example"}, {"Sec-Fetch-Site": "cross-site"},
+                                     {"Origin": "null"}], ids=["foreign-origin", "cross-site", "null-origin"])
+def test_another_sites_page_cannot_arm_faults(shop, headers):
+    refused = _faults_page(shop, {"dynamodb.update_item": "12"}, **headers)
+
+    assert refused.status_code == 403
+    assert shop.shop.faults.pending() == {}
+
+
+def test_a_get_of_the_faults_page_arms_nothing(shop):
+    assert requests.get(f"{shop.url}/_local/faults?dynamodb.update_item=12", timeout=10).json() == {}
+    assert requests.put(f"{shop.url}/_local/faults", json={"dynamodb.update_item": "12"},
+                        timeout=10).status_code == 405
+    assert shop.shop.faults.pending() == {}
+
+
+@pytest.mark.parametrize(("body", "named"), [
+    ("not json", "Nothing was armed"),
+    (["dynamodb.update_item", "12"], "a JSON object"),
+    ({"dynamodb.scan": "1"}, "dynamodb.scan=1"),
+    ({"sns.publish": "slow:1", "dynamodb.update_item": "lost:x"}, "dynamodb.update_item=lost:x"),
+    ({"dynamodb.update_item": "slow:-1"}, "dynamodb.update_item=slow:-1"),
+    ({"dynamodb.update_item": "slow:nan"}, "dynamodb.update_item=slow:nan"),
+    ({"dynamodb.update_item": 12}, "dynamodb.update_item=12"),
+    ({"dynamodb.update_item": "twelve"}, "dynamodb.update_item=twelve"),
+])
+def test_a_bad_schedule_is_refused_and_arms_nothing(shop, body, named):
+    shop.shop.faults.arm("ses.send_email", 5)
+
+    refused = _faults_page(shop, body)
+
+    assert refused.status_code == 400 and named in refused.json()["message"], refused.text
+    assert shop.shop.faults.pending() == {"ses.send_email": "5"}  # neither the good entry nor the bad
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "emulator gap, not fixed here: moto's DynamoDB task names a 500 'DynamoDB.InternalServerError'; the "
+    "workflow retries 'DynamoDB.InternalServerErrorException' (the name AWS's integration gives it), so the "
+    "order ends FAILED"))
+def test_a_lost_response_to_the_state_machines_own_task_is_retried_by_the_workflow(shop):
+    """The state machine's DynamoDB tasks meet lost responses too: DeleteOrder deletes, hears a
+    500, and its retry finds nothing left to delete."""
+    order_id = shop.place_ok()["orderId"]
+    links = shop.links(order_id)
+    shop.wait_for_status(order_id, "AWAITING_APPROVAL")
+
+    shop.shop.faults.arm("dynamodb.delete_item", Fault.parse("lost:1"))
+    assert requests.post(links["reject"], timeout=10).status_code == 200
+    shop.wait_for_email(order_id, "was cancelled", timeout=30)
+    assert shop.finished_execution(order_id)["output"]["outcome"] == "REJECTED"
+    assert _failed_attempts(shop, order_id, "DeleteOrder") == 1
+    assert shop.order(order_id).status_code == 404
