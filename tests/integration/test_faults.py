@@ -313,10 +313,6 @@ def test_a_bad_schedule_is_refused_and_arms_nothing(shop, body, named):
     assert shop.shop.faults.pending() == {"ses.send_email": "5"}  # neither the good entry nor the bad
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "emulator gap, not fixed here: moto's DynamoDB task names a 500 'DynamoDB.InternalServerError'; the "
-    "workflow retries 'DynamoDB.InternalServerErrorException' (the name AWS's integration gives it), so the "
-    "order ends FAILED"))
 def test_a_lost_response_to_the_state_machines_own_task_is_retried_by_the_workflow(shop):
     """The state machine's DynamoDB tasks meet lost responses too: DeleteOrder deletes, hears a
     500, and its retry finds nothing left to delete."""
