@@ -222,7 +222,7 @@ class LocalShop:
         self.base_url = f"http://{HOST}:{self.http.server_port}"
         aws_port = self.config.aws_port if self.config.aws_port is not None else self.http.server_port + 1
         # What moto's ThreadedMotoServer builds, with the guard in front of moto's WSGI app.
-        aws_guard = Guard(DomainDispatcherApplication(create_backend_app))
+        aws_guard = Guard(DomainDispatcherApplication(create_backend_app), aws_apis_only=True)
         self.aws = make_server(HOST, aws_port, aws_guard, threaded=True, request_handler=MotoRequestHandler)
         aws_guard.port = self.aws.server_port
         self._exit.callback(self.aws.server_close)
