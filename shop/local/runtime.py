@@ -317,8 +317,11 @@ class LocalShop:
         """Run the block as the owner's tools: the owner's credentials and clients of its own."""
         from shop import container
         from shop.local import environment
+        from shop.local.functions import SDK_SETTINGS_FROM_PROCESS
 
-        variables = {"AWS_DEFAULT_REGION": REGION, **self.owner_credentials.as_environment()}
+        # The SDK's retry settings are the developer's, as the `shop` command's are (AWS_MAX_ATTEMPTS).
+        sdk = {key: os.environ[key] for key in SDK_SETTINGS_FROM_PROCESS if key in os.environ}
+        variables = {"AWS_DEFAULT_REGION": REGION, **sdk, **self.owner_credentials.as_environment()}
         with container.running_as("owner"), environment.of_function(variables):
             yield
 
