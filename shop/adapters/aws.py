@@ -23,13 +23,18 @@ def session() -> Any:
     return boto3.session.Session()
 
 
-@per_container
-def client(service: str) -> Any:
+def client_config() -> Any:
+    """How every client of the shop's retries, the functions', the console's and the CLI's: standard
+    mode, whatever the installed botocore's default; the attempt count is AWS_MAX_ATTEMPTS (default
+    3), so local fault tests can hand retries to the state machine."""
     from botocore.config import Config
 
-    # Standard retry mode; the attempt count is AWS_MAX_ATTEMPTS (default 3), so local fault
-    # tests can hand retries to the state machine through configuration.
-    return session().client(service, config=Config(retries={"mode": "standard"}))
+    return Config(retries={"mode": "standard"})
+
+
+@per_container
+def client(service: str) -> Any:
+    return session().client(service, config=client_config())
 
 
 def error_code(error: Exception) -> str:

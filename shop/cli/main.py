@@ -96,16 +96,42 @@ class CommandError(Exception):
 def _resources(args: argparse.Namespace):
     import boto3
 
+    from shop.adapters.aws import client_config
     from shop.adapters.stack import ShopResources, outputs_from_cloudformation, outputs_from_local
 
     if args.aws:
         session = boto3.Session(region_name=args.region) if args.region else boto3.Session()
-        outputs = outputs_from_cloudformation(args.stack, session.client("cloudformation"))
-        return ShopResources(outputs, session.client)
-    outputs, endpoint, owner_credentials = outputs_from_local(args.local)
+        outputs = outputs_from_cloudformation(args.stack, session.client("cloudformation", config=client_config()))
+        return ShopResources(outputs, lambda service: session.client(service, config=client_config()))
+    outputs, endpoint, owner_credentials = outputs_from_local(_local_url(args))
     # The owner's local credentials, which the local shop hands out: never the user's real ones.
     session = boto3.Session(**owner_credentials, region_name=_region(outputs))
-    return ShopResources(outputs, lambda service: session.client(service, endpoint_url=endpoint))
+    return ShopResources(outputs, lambda service: session.client(service, endpoint_url=endpoint,
+                                                                 config=client_config()))
+
+
+def _local_url(args: argparse.Namespace) -> str:
+    """The local shop's URL as given, if it is one: http(s), a host, a port if any that is a number,
+    and no space or control character (http.client refuses those with a traceback)."""
+    from urllib.parse import urlsplit
+
+    source = "--local" if args.local_given else "$SHOP_URL"
+    url = args.local
+    problem = ""
+    if any(char.isspace() or not char.isprintable() for char in url):
+        problem = "it contains a space or a control character"
+    else:
+        try:
+            parts = urlsplit(url)
+            _ = parts.port  # raises for a port that is not a number
+        except ValueError as error:
+            problem = str(error)
+        else:
+            if parts.scheme not in ("http", "https") or not parts.hostname:
+                problem = "it needs http:// or https:// and a host"
+    if problem:
+        raise CommandError("invalid", f"{source} {url!r} is not a URL: {problem} (e.g. http://127.0.0.1:{LOCAL_DEFAULT_PORT})")
+    return url
 
 
 def _region(outputs: dict[str, str]) -> str:
@@ -265,6 +291,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _options(args: argparse.Namespace) -> argparse.Namespace:
+    args.local_given = hasattr(args, "local")
     defaults = {"json": False, "aws": False, "stack": STACK_NAME, "region": None,
                 "local": os.environ.get("SHOP_URL") or f"http://127.0.0.1:{LOCAL_DEFAULT_PORT}"}
     for name, value in defaults.items():

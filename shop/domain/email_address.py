@@ -18,8 +18,12 @@ customer was told 201. So an address is accepted only when SES can take it:
   erratum 1690). 320 (64 + @ + 255) is an upper bound no mail server actually accepts.
   Lengths are counted on the ASCII form SES is given, since that is what SMTP carries.
 
-The address is stored as the customer wrote it (a domain in Unicode stays readable in their
-emails); `for_sending` gives the ASCII form for SES.
+The address is stored as it is mailed (`stored_form`), a domain in Unicode kept readable in the
+customer's emails; `for_sending` gives the ASCII form for SES. IDNA's mapping drops invisible
+characters and folds case and width: `ada@exa\u200bmple.com` goes to ada@example.com, and an order
+that showed the typed form would show the owner an address no mail went to (or one that only looks
+like another: the hidden character is the point of such an address). The customer typed what reads
+as example.com and expects mail there, so that is what is stored, shown and mailed.
 """
 
 from __future__ import annotations
@@ -84,6 +88,19 @@ def _check_domain(domain: str) -> None:
             raise InvalidEmail("its domain may hold only letters, digits, hyphens and dots")
     if not _TOP_LEVEL.fullmatch(labels[-1]):
         raise InvalidEmail("its domain must end in a top-level domain of letters, like .com")
+
+
+def stored_form(address: str) -> str:
+    """A checked address as the shop stores and shows it: the one that is mailed, its domain in
+    Unicode when the customer wrote it so (`BÜCHER.example` -> `bücher.example`, `exa\u200bmple.com`
+    -> `example.com`). An ASCII address is kept as typed: SES is given its domain in lower case, the
+    same domain."""
+    local, _, domain = address.rpartition("@")
+    if domain.isascii():
+        return address
+    import idna
+
+    return f"{local}@{idna.decode(check_email(address).rpartition('@')[2])}"
 
 
 def for_sending(address: str) -> str:

@@ -11,12 +11,12 @@ from typing import Any
 import fastjsonschema
 
 from shop.domain.catalog import Product
-from shop.domain.email_address import InvalidEmail, check_email
+from shop.domain.email_address import InvalidEmail, check_email, stored_form
 from shop.domain.errors import InvalidRequest, UnprocessableOrder
 from shop.domain.ids import ULID_PATTERN
 from shop.domain.money import round_amount
 from shop.domain.status import OrderStatus
-from shop.domain.text import forbidden_character
+from shop.domain.text import forbidden_character, invisible_only
 
 MAX_ITEMS_PER_ORDER = 50
 MAX_QUANTITY_PER_ITEM = 1000
@@ -144,7 +144,7 @@ def parse_order_request(body: Any) -> OrderRequest:
         seen.add(item["productId"])
     _check_texts(body)
     return OrderRequest(
-        customer_email=body["customerEmail"].strip(),
+        customer_email=stored_form(body["customerEmail"].strip()),
         customer_name=body["customerName"].strip(),
         shipping_address={key: value.strip() for key, value in body["shippingAddress"].items()},
         items=[(item["productId"], item["quantity"]) for item in body["items"]],
@@ -167,6 +167,10 @@ def _check_texts(body: dict[str, Any]) -> None:
         if problem:
             raise InvalidRequest(f"{field_name} must be one line of plain text, but it contains {problem}",
                                  field=field_name)
+        invisible = invisible_only(value)
+        if invisible:
+            raise InvalidRequest(f"{field_name} must not be blank: it holds only invisible characters "
+                                 f"(such as {invisible})", field=field_name)
 
 
 @dataclass(frozen=True)

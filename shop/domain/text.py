@@ -49,6 +49,28 @@ def forbidden_character(text: str, *, multiline: bool = False) -> str | None:
     return None
 
 
+# Characters that show nothing on their own, beyond spaces and format characters (Cf: U+200B zero
+# width space, U+FEFF, the tag characters U+E0000-E007F): the Hangul fillers, which are letters
+# (Lo) that render blank, and the braille blank. Unicode lists the fillers as default-ignorable.
+_BLANK_LETTERS = frozenset("\u115f\u1160\u3164\uffa0\u2800")
+# Spaces (Zs), format characters (Cf), and marks that only combine with another character (Mn, Me).
+_INVISIBLE_CATEGORIES = frozenset({"Zs", "Cf", "Mn", "Me"})
+
+
+def _invisible(char: str) -> bool:
+    return char.isspace() or char in _BLANK_LETTERS or unicodedata.category(char) in _INVISIBLE_CATEGORIES
+
+
+def invisible_only(text: str) -> str | None:
+    """If `text` shows nothing at all (a name of only U+200B, Hangul fillers or tag characters,
+    which a "not blank" rule takes for text), the first of its characters in words ("U+3164"),
+    else None. Text with one visible character is not judged here."""
+    if text and all(_invisible(char) for char in text):
+        stripped = text.strip() or text
+        return f"U+{ord(stripped[0]):04X}"
+    return None
+
+
 def _escaped(char: str) -> str:
     code = ord(char)
     return f"\\x{code:02x}" if code <= 0xFF else f"\\u{code:04x}"

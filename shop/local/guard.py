@@ -12,9 +12,16 @@ loaded) its requests become same-origin to the browser, answers included. Two ch
   status for "this server does not serve that name" (RFC 9110, 15.5.20): nothing about the request
   is refused but where it was sent, and a proxy or a typo shows as exactly that.
 - **Origin.** A browser names the page behind every cross-origin request but a plain GET, and
-  says `Sec-Fetch-Site` too. A request from another origin (another site, another port, `null`)
-  is refused with 403 on every surface only local mode has. The order API and the Function URL
-  are public on AWS, posts from anywhere included, and stay so here.
+  says `Sec-Fetch-Site` on every request, a plain GET's included. A request from another origin
+  (another site, another port, `null`) is refused with 403 on every surface only local mode has,
+  GETs included: no tool but a browser sends `Sec-Fetch-Site`, and an `<img>` is a GET. The order
+  API and the Function URL are public on AWS, posts from anywhere included, and stay so here.
+- **The AWS endpoint serves the AWS APIs only, to signed requests.** moto's own `/moto-api/` pages
+  (its recorder, which writes every later request, tokens included, to a file in the checkout; its
+  reset; its dashboard) are not AWS's and nothing of local mode's uses them: 404. And every AWS
+  SDK and the AWS CLI sign each request with an `Authorization` header, which a browser cannot
+  send to another origin without a preflight, itself refused: a request without one is a
+  browser's (or a browser older than `Sec-Fetch-Site`), and gets 403.
 """
 
 from __future__ import annotations
@@ -26,8 +33,6 @@ from werkzeug.datastructures import Headers
 from werkzeug.wrappers import Request, Response
 
 LOOPBACK_NAMES = ("127.0.0.1", "localhost", "[::1]")
-# Methods a browser sends across sites without naming the page (no Origin header).
-_SAFE_METHODS = frozenset({"GET", "HEAD"})
 
 
 def allowed_hosts(port: int) -> frozenset[str]:
@@ -52,14 +57,32 @@ def same_origin(origin: str | None, host: str) -> bool:
     return origin is None or origin.strip().lower() == f"http://{host.strip().lower()}"
 
 
-def from_another_site(method: str, headers: Headers | Mapping[str, str], host: str) -> bool:
-    """Whether a browser sent this request for a page of another origin. Where a browser knows
-    Sec-Fetch-Site it sends it on every request; a top-level GET from a link elsewhere is harmless
-    (GET changes nothing) and a link must keep working, so it counts for unsafe methods only."""
+def from_another_site(headers: Headers | Mapping[str, str], host: str) -> bool:
+    """Whether a browser sent this request for a page of another origin. A browser that knows
+    Sec-Fetch-Site sends it on every request, GETs included (an `<img>`, a link followed from
+    another site): `cross-site` or `same-site` (another port of 127.0.0.1) is another page's, for
+    every method. `none` is the developer's own: typed into the address bar, a bookmark, a link
+    opened from the terminal."""
     if not same_origin(headers.get("Origin"), host):
         return True
     fetch_site = headers.get("Sec-Fetch-Site", "same-origin").strip().lower()
-    return method.upper() not in _SAFE_METHODS and fetch_site not in ("same-origin", "none")
+    return fetch_site not in ("same-origin", "none")
+
+
+def signed_by_an_sdk(headers: Headers | Mapping[str, str]) -> bool:
+    """Whether the request carries an AWS signature in its `Authorization` header (SigV4's
+    `AWS4-HMAC-SHA256 Credential=...`, SigV4a's `AWS4-ECDSA-P256-SHA256`, S3's old `AWS key:sig`).
+    The value is not checked (any key is the administrator's): what counts is that a page of another
+    origin cannot send the header at all. A presigned URL's query is no such proof: a page can
+    forge any query."""
+    scheme, _, rest = headers.get("Authorization", "").strip().partition(" ")
+    return scheme.upper().startswith("AWS") and bool(rest.strip())
+
+
+def moto_own_path(path: str) -> bool:
+    """moto's own pages on its server (`/moto-api/...`: recorder, reset, state, dashboard, and its
+    `/favicon.ico`), which AWS does not have."""
+    return path == "/moto-api" or path.startswith("/moto-api/") or path == "/favicon.ico"
 
 
 def _refusal(status: int, message: str) -> Response:
@@ -74,10 +97,12 @@ class Guard:
     server is bound; until then every request is misdirected."""
 
     def __init__(self, app: Callable[..., Iterable[bytes]], *, port: int | None = None,
-                 local_only: Callable[[Request], bool] = lambda request: True) -> None:
+                 local_only: Callable[[Request], bool] = lambda request: True,
+                 aws_apis_only: bool = False) -> None:
         self.app = app
         self.port = port
         self.local_only = local_only
+        self.aws_apis_only = aws_apis_only  # the AWS endpoint's port: signed AWS API calls only
 
     def __call__(self, environ, start_response):
         request = Request(environ)
@@ -91,6 +116,12 @@ class Guard:
         if not host_allowed(host, self.port):
             return _refusal(421, f"This server answers to {', '.join(sorted(allowed_hosts(self.port or 0)))} only.")
         own_host = host or f"{request.environ.get('SERVER_NAME')}:{self.port}"
-        if self.local_only(request) and from_another_site(request.method, request.headers, own_host):
+        if self.local_only(request) and from_another_site(request.headers, own_host):
             return _refusal(403, "Refused: local mode does not answer pages of other sites.")
+        if self.aws_apis_only:
+            if moto_own_path(request.path):
+                return _refusal(404, "This port serves the AWS APIs only; moto's own /moto-api/ pages are off.")
+            if not signed_by_an_sdk(request.headers):
+                return _refusal(403, "Refused: the AWS endpoint answers signed requests only, as AWS does "
+                                     "(the AWS CLI and SDKs sign every request; a web page cannot).")
         return None

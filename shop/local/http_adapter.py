@@ -12,6 +12,7 @@ from functools import lru_cache
 from typing import Any
 
 from markupsafe import Markup, escape
+from werkzeug.exceptions import ClientDisconnected
 from werkzeug.wrappers import Request, Response
 from werkzeug.wsgi import get_content_length, get_input_stream
 
@@ -70,8 +71,9 @@ class HttpAdapter:
 
     def __call__(self, environ, start_response):
         front = self.aws_front(Request(environ))
-        if not _body_within(environ, _max_body(front[0] if front else None)):
-            return _too_large()(environ, start_response)
+        refusal = _read_body(environ, _max_body(front[0] if front else None))
+        if refusal is not None:
+            return refusal(environ, start_response)
         request = Request(environ)
         response = self.dispatch(request) if front is None else self._through(request, *front)
         return response(environ, start_response)
@@ -195,26 +197,33 @@ class HttpAdapter:
         return Response(render_page(template, **context), content_type="text/html; charset=utf-8")
 
 
-def _body_within(environ, limit: int) -> bool:
+def _read_body(environ, limit: int) -> Response | None:
     """Read the request's body, if it is at most `limit` bytes, and leave it in `environ` as a body
-    of known length; False (and read no further than one byte past the limit) if it is longer.
+    of known length; else the answer: 413 (having read no further than one byte past the limit) if
+    it is longer, 400 if it ended before it was whole (the client went away mid-body, or sent
+    broken chunks), without the traceback werkzeug would log for it.
     werkzeug's own `max_content_length` does not do for a chunked body: its reader stops at the
     limit without a word, and the handler would get the body cut short."""
     length = get_content_length(environ)
     if length is not None and length > limit:
-        return False  # refused before a byte is read
+        return _too_large()  # refused before a byte is read
     stream = get_input_stream(environ)  # chunked: the server's reader; neither length nor chunks: empty
     body = bytearray()
-    while len(body) <= limit:
-        piece = stream.read(limit + 1 - len(body))
-        if not piece:
-            break
-        body += piece
+    try:
+        while len(body) <= limit:
+            piece = stream.read(limit + 1 - len(body))
+            if not piece:
+                break
+            body += piece
+    except (ClientDisconnected, OSError):  # a declared length not reached; chunks cut off or malformed
+        return _message(400, "The request's body ended before it was whole.")
     if len(body) > limit:
-        return False
+        return _too_large()
+    # Now a body of known length: werkzeug reads none of a body it still thinks is chunked.
     environ.pop("wsgi.input_terminated", None)
+    environ.pop("HTTP_TRANSFER_ENCODING", None)
     environ.update({"wsgi.input": io.BytesIO(body), "CONTENT_LENGTH": str(len(body))})
-    return True
+    return None
 
 
 def _max_body(front: FunctionUrl | Route | None) -> int:
@@ -223,9 +232,13 @@ def _max_body(front: FunctionUrl | Route | None) -> int:
     return HTTP_API_MAX_BODY if isinstance(front, Route) else LOCAL_MAX_BODY
 
 
+def _message(status: int, message: str) -> Response:
+    return Response(json.dumps({"message": message}), status=status, content_type="application/json")
+
+
 def _too_large() -> Response:
     # The status AWS's fronts answer; the wording is API Gateway's (a Function URL's is not documented).
-    return Response(json.dumps({"message": "Request Entity Too Large"}), status=413, content_type="application/json")
+    return _message(413, "Request Entity Too Large")
 
 
 def _json(body: object, *, status: int = 200) -> Response:
@@ -234,7 +247,7 @@ def _json(body: object, *, status: int = 200) -> Response:
 
 
 def _internal_server_error() -> Response:
-    return Response(json.dumps({"message": "Internal Server Error"}), status=500, content_type="application/json")
+    return _message(500, "Internal Server Error")
 
 
 @lru_cache(maxsize=1)

@@ -226,7 +226,7 @@ class LocalShop:
         self.base_url = f"http://{HOST}:{self.http.server_port}"
         aws_port = self.config.aws_port if self.config.aws_port is not None else self.http.server_port + 1
         # What moto's ThreadedMotoServer builds, with the guard in front of moto's WSGI app.
-        aws_guard = Guard(DomainDispatcherApplication(create_backend_app))
+        aws_guard = Guard(DomainDispatcherApplication(create_backend_app), aws_apis_only=True)
         self.aws = make_server(HOST, aws_port, aws_guard, threaded=True, request_handler=MotoRequestHandler)
         aws_guard.port = self.aws.server_port
         self._exit.callback(self.aws.server_close)
@@ -320,8 +320,11 @@ class LocalShop:
         """Run the block as the owner's tools: the owner's credentials and clients of its own."""
         from shop import container
         from shop.local import environment
+        from shop.local.functions import SDK_SETTINGS_FROM_PROCESS
 
-        variables = {"AWS_DEFAULT_REGION": REGION, **self.owner_credentials.as_environment()}
+        # The SDK's retry settings are the developer's, as the `shop` command's are (AWS_MAX_ATTEMPTS).
+        sdk = {key: os.environ[key] for key in SDK_SETTINGS_FROM_PROCESS if key in os.environ}
+        variables = {"AWS_DEFAULT_REGION": REGION, **sdk, **self.owner_credentials.as_environment()}
         with container.running_as("owner"), environment.of_function(variables):
             yield
 

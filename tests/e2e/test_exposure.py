@@ -9,6 +9,11 @@ answered as before.
 from __future__ import annotations
 
 import http.client
+import http.server
+import json
+import socket
+import threading
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import boto3
@@ -18,6 +23,7 @@ from botocore.exceptions import ClientError
 
 from shop.adapters.stack import LOCAL_STACK_PATH
 from shop.local.http_adapter import FUNCTION_URL_MAX_BODY, HTTP_API_MAX_BODY, LOCAL_MAX_BODY
+from tests.e2e.test_console import browser  # noqa: F401 (the fixture: Debian's Chromium)
 from tests.support import order_body, running_shop
 
 EVIL = "https://evil.example"
@@ -100,6 +106,122 @@ def test_the_aws_cli_with_any_credentials_still_works(shop):
     tables = aws_client(shop, "dynamodb").list_tables()["TableNames"]
 
     assert shop.shop.stack.outputs["OrdersTableName"] in tables
+
+
+@pytest.fixture
+def recorder(tmp_path):
+    """moto's recorder, writing to a file of the test's own: if a request switches it on, the
+    checkout stays clean, and the recorder is off again after the test."""
+    from moto.moto_api import recorder
+
+    location, recorder._location = recorder._location, str(tmp_path / "moto_recording")
+    try:
+        yield recorder
+    finally:
+        recorder._user_enabled = False
+        recorder._location = location
+
+
+@pytest.fixture
+def attack_page():
+    """Serve `html` from http://localhost:PORT/, another site than 127.0.0.1 to the browser, and
+    loopback, so that no local-network rule of the browser's holds its requests back."""
+    pages: dict[str, bytes] = {}
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802 (http.server's name)
+            body = pages.get(self.path, b"")
+            self.send_response(200 if body else 404)
+            self.send_header("Content-Type", "text/html")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+
+    def serve(html: str) -> str:
+        pages["/"] = html.encode()
+        return f"http://localhost:{server.server_port}/"
+
+    try:
+        yield serve
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
+
+
+def test_a_page_of_another_site_cannot_switch_on_motos_recorder(shop, recorder, attack_page, browser):  # noqa: F811
+    """The issue's attack: an <img> GET, which Chromium sends with Sec-Fetch-Site: cross-site and
+    no Origin. The recorder would append every later AWS request, task tokens included, to a file."""
+    aws = shop.shop.aws_endpoint
+    url = attack_page(f"""<!doctype html><body><script>
+      window.settled = 0;
+      for (const path of ["/moto-api/recorder/start-recording", "/moto-api/data.json"]) {{
+        const img = new Image();
+        img.onload = img.onerror = () => {{ window.settled += 1; }};
+        img.src = "{aws}" + path;
+      }}
+    </script></body>""")
+    context = browser.new_context()
+    try:
+        page = context.new_page()
+        page.goto(url)
+        page.wait_for_function("window.settled === 2", timeout=20_000)  # both requests answered
+    finally:
+        context.close()
+
+    awaiting(shop)  # AWS traffic a switched-on recorder would write down
+    assert not recorder._user_enabled
+    assert not Path(recorder._location).exists()
+
+
+@pytest.mark.parametrize("path", ["/moto-api/recorder/start-recording", "/moto-api/recorder/replay-recording",
+                                  "/moto-api/data.json", "/moto-api/reset"])
+def test_the_aws_port_serves_no_moto_api_to_anyone(shop, recorder, path):
+    """Not to curl either, signed or not: nothing of local mode needs moto's own pages, and they
+    record, replay and wipe what the shop holds."""
+    signed = {"Authorization": "AWS4-HMAC-SHA256 Credential=local/20261201/us-east-1/s3/aws4_request, "
+                               "SignedHeaders=host, Signature=00"}
+    for headers in ({}, signed):
+        for method in (requests.get, requests.post):
+            response = method(f"{shop.shop.aws_endpoint}{path}", headers=headers, timeout=10)
+            assert response.status_code == 404, (method, headers, response.text)
+    assert not recorder._user_enabled
+    assert shop.shop.stack.outputs["OrdersTableName"] in aws_client(shop, "dynamodb").list_tables()["TableNames"]
+
+
+def test_the_aws_port_refuses_what_no_sdk_sends(shop):
+    """SDKs sign every request and never say Sec-Fetch-Site; a browser cannot send the one and
+    always sends the other (or, if older, sends neither: the unsigned GET an <img> makes)."""
+    topic = shop.shop.stack.outputs["OwnerTopicArn"]
+    unsigned = requests.get(f"{shop.shop.aws_endpoint}/", timeout=10,
+                            params={"Action": "Publish", "TopicArn": topic, "Message": "hello"})
+    assert unsigned.status_code == 403
+
+    for site in ("cross-site", "same-site"):
+        client = aws_client(shop, "dynamodb")
+        client.meta.events.register("before-sign", lambda request, site=site, **_: request.headers.__setitem__(
+            "Sec-Fetch-Site", site))
+        with pytest.raises(ClientError) as refused:
+            client.list_tables()
+        assert refused.value.response["ResponseMetadata"]["HTTPStatusCode"] == 403
+
+
+@pytest.mark.parametrize("path", ["/outbox.json", "/outbox", LOCAL_STACK_PATH, "/console/approvals", "/"])
+@pytest.mark.parametrize("site", ["cross-site", "same-site"])
+def test_local_pages_refuse_a_get_of_another_site(shop, path, site):
+    """An <img> or a link of another page is a GET with no Origin: refused on local mode's own
+    pages (a GET changes nothing, and these are not for other sites to load either)."""
+    response = requests.get(shop.url + path, headers={"Sec-Fetch-Site": site}, timeout=10)
+
+    assert response.status_code == 403
+    assert requests.get(shop.url + path, headers={"Sec-Fetch-Site": "none"}, timeout=10).status_code == 200
 
 
 # -- 2. DNS rebinding: only loopback names in Host, on both ports ------------------------------------
@@ -250,3 +372,79 @@ def test_a_body_within_the_limit_still_reaches_the_handler(shop):
     path, _ = _front(shop, "url")
     response = requests.post(f"{shop.url}{path}", data=body, timeout=10)
     assert response.status_code == 400 and "Too Large" not in response.text  # the handler: parameters missing
+
+
+def _post_chunked(shop, path: str, body: bytes, content_type: str = "application/json") -> http.client.HTTPResponse:
+    """`curl -H 'Transfer-Encoding: chunked' --data-binary @file`: the body in a few chunks, no length."""
+    connection = http.client.HTTPConnection("127.0.0.1", port_of(shop.url), timeout=10)
+    connection.putrequest("POST", path)
+    connection.putheader("Content-Type", content_type)
+    connection.putheader("Transfer-Encoding", "chunked")
+    connection.endheaders()
+    third = max(1, len(body) // 3)
+    for start in range(0, len(body), third):
+        piece = body[start:start + third]
+        connection.send(b"%x\r\n%s\r\n" % (len(piece), piece))
+    connection.send(b"0\r\n\r\n")
+    response = connection.getresponse()
+    response.read()
+    connection.close()
+    return response
+
+
+def test_a_chunked_order_is_placed(shop):
+    """The re-buffered body kept Transfer-Encoding, so werkzeug read none of it: 400 "a JSON object
+    is required"."""
+    response = _post_chunked(shop, "/orders", json.dumps(order_body()).encode())
+
+    assert response.status == 201
+
+
+@pytest.mark.parametrize("which", ["api", "url"])
+def test_a_chunked_body_reaches_the_function_whole(shop, monkeypatch, which):
+    path, _ = _front(shop, which)
+    body = json.dumps({"pad": "x" * 70_000}).encode()  # past the local pages' limit, within both fronts'
+    events: list[dict] = []
+    invoke = shop.shop.adapter._invoke
+    monkeypatch.setattr(shop.shop.adapter, "_invoke", lambda name, event: events.append(event) or invoke(name, event))
+
+    response = _post_chunked(shop, path, body)
+
+    assert response.status != 413
+    [event] = events
+    assert event["body"].encode() == body and not event.get("isBase64Encoded")
+
+
+def test_a_chunked_console_form_is_read(shop):
+    """Where the console goes back to is the form's `next`: read only if the body arrived."""
+    order_id = awaiting(shop)
+
+    response = _post_chunked(shop, f"/console/orders/{order_id}/approve", b"next=%2Fconsole%2Fapprovals",
+                             content_type="application/x-www-form-urlencoded")
+
+    assert response.status == 303 and response.getheader("Location") == "/console/approvals?done=approve"
+    shop.wait_for_status(order_id, "SHIPPED")
+
+
+@pytest.mark.parametrize("which", ["api", "url", "console"])
+def test_a_chunked_body_past_the_limit_is_refused_on_every_front(shop, which):
+    path, limit = _front(shop, which)
+
+    assert _post_chunked(shop, path, b"a" * (limit + 1)).status == 413
+
+
+@pytest.mark.parametrize("chunked", [False, True])
+def test_a_client_gone_mid_body_is_answered_quietly(shop, caplog, chunked):
+    """Half a body, then the connection closes: werkzeug logged "Error on request" with a traceback."""
+    connection = http.client.HTTPConnection("127.0.0.1", port_of(shop.url), timeout=10)
+    connection.putrequest("POST", "/orders")
+    connection.putheader("Content-Type", "application/json")
+    connection.putheader(*(("Transfer-Encoding", "chunked") if chunked else ("Content-Length", "1000")))
+    connection.endheaders()
+    connection.send(b"64\r\n" + b"{" * 10 if chunked else b"{" * 10)
+    connection.sock.shutdown(socket.SHUT_WR)  # the client is done sending; the body is not
+    response = connection.getresponse()
+    assert response.status == 400
+    connection.close()
+
+    assert not [record for record in caplog.records if record.exc_info or "Error on request" in record.getMessage()]

@@ -239,3 +239,37 @@ def test_a_closed_pipe_ends_quietly_with_sigpipes_status(argv):
     assert result.stderr == ""
     # argparse itself ignores a failed write of its help, and exits 0 as usual.
     assert result.returncode == (0 if argv == ["--help"] else EXIT_BROKEN_PIPE) and EXIT_BROKEN_PIPE == 141
+
+
+@pytest.mark.parametrize("url", ["http://127.0.0.1:8000/a b", "http://127.0.0.1:8000/\x01", "http://127.0.0.1:80 00",
+                                 "http://127.0.0.1:8000\n", "http://127.0.0.1:8000\x1b[2J", "http://[::1",
+                                 "http://127.0.0.1:99999", "127.0.0.1:8000", "ftp://127.0.0.1"])
+@pytest.mark.parametrize("given", ["option", "environment"])
+def test_a_local_url_that_is_not_one_is_a_usage_error_not_a_traceback(monkeypatch, capsys, url, given):
+    """http.client raised InvalidURL for a space or a control character, out of `main`."""
+    from shop.cli import main
+
+    monkeypatch.setenv("SHOP_URL", url if given == "environment" else "http://127.0.0.1:8000")
+    argv = ["--local", url] if given == "option" else []
+
+    assert main([*argv, "order", "list"]) == EXIT["invalid"]
+    error = capsys.readouterr().err
+    assert error.startswith(f"shop: {'--local' if given == 'option' else '$SHOP_URL'} ")
+    assert "is not a URL" in error and "\x01" not in error and "\x1b" not in error and error.count("\n") == 1
+
+
+def test_the_clis_clients_retry_as_the_shops_own(monkeypatch):
+    """Standard mode and AWS_MAX_ATTEMPTS attempts, as the functions' clients (shop.adapters.aws)."""
+    from shop.cli.main import _resources
+
+    monkeypatch.setattr("shop.adapters.stack.outputs_from_local", lambda url: (
+        {"StateMachineArn": "arn:aws:states:us-east-1:123456789012:stateMachine:M"}, "http://127.0.0.1:1",
+        {"aws_access_key_id": "a", "aws_secret_access_key": "b"}))
+    for attempts in ("1", None):
+        if attempts is None:
+            monkeypatch.delenv("AWS_MAX_ATTEMPTS")
+        else:
+            monkeypatch.setenv("AWS_MAX_ATTEMPTS", attempts)
+        args = argparse.Namespace(aws=False, local="http://127.0.0.1:8000", local_given=True)
+        retries = _resources(args).clients("dynamodb").meta.config.retries
+        assert retries["mode"] == "standard" and retries.get("total_max_attempts", 3) == int(attempts or 3)

@@ -93,3 +93,16 @@ def test_an_address_is_authorized_as_the_verified_identity_it_belongs_to():
     assert SesSandbox.verified_identity(backend, "orders@shop.test") == "shop.test"
     assert SesSandbox.verified_identity(backend, "success@simulator.amazonses.com") == "success@simulator.amazonses.com"
     assert SesSandbox.verified_identity(backend, "eve@example.org") is None
+
+
+def test_a_verified_domain_covers_its_subdomains_at_any_depth():
+    """SES's guide: with example.com verified, a.example.com, a.b.example.com and their addresses
+    need no identities of their own. The nearest verified identity is the one authorized."""
+    backend = SimpleNamespace(email_identities={"example.com": 1, "b.example.com": 1, "grace@c.example.com": 1})
+    assert SesSandbox.verified_identity(backend, "ada@sub.example.com") == "example.com"
+    assert SesSandbox.verified_identity(backend, "ada@a.b.example.com") == "b.example.com"
+    assert SesSandbox.verified_identity(backend, "ada@B.Example.com") == "b.example.com"
+    assert SesSandbox.verified_identity(backend, "grace@c.example.com") == "grace@c.example.com"
+    assert SesSandbox.verified_identity(backend, "ada@c.example.com") == "example.com"
+    for outside in ("ada@example.com.evil.test", "ada@notexample.com", "ada@com"):
+        assert SesSandbox.verified_identity(backend, outside) is None, outside

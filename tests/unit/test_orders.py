@@ -278,6 +278,48 @@ def test_a_one_line_field_refuses_what_would_forge_lines_or_drive_a_terminal(bod
     assert error.message == f"{field} must be one line of plain text, but it contains {named}"
 
 
+@pytest.mark.parametrize(("path", "field"), ONE_LINE_FIELDS)
+@pytest.mark.parametrize("blank", [
+    pytest.param("\u200b", id="zero-width-space"), pytest.param("\u200b\u200c\u200d\u2060\ufeff", id="zero-widths"),
+    pytest.param("\u3164", id="hangul-filler"), pytest.param("\u115f\u1160", id="hangul-jamo-fillers"),
+    pytest.param("\uffa0", id="halfwidth-hangul-filler"), pytest.param(" \u3164 ", id="filler-in-spaces"),
+    pytest.param("\U000e0041\U000e0064\U000e0061\U000e007f", id="tag-characters"),
+    pytest.param("\u034f\u0301", id="combining-marks-alone"), pytest.param("\u2800", id="braille-blank"),
+])
+def test_a_field_of_only_invisible_characters_is_blank(body, path, field, blank):
+    """"Not blank" was `\\S`, which these pass: the order showed a name, or an address, of nothing."""
+    change(*path, to=blank)(body)
+
+    error = refused(body)
+
+    assert error.field == field
+    assert error.message.startswith(f"{field} must not be blank: it holds only invisible characters (such as U+")
+
+
+@pytest.mark.parametrize("name", ["Ada\u200bLovelace", "\u1100\u1161", "\u3164Ada", "Zo\u00eb", "\u0915\u094d\u0937"])
+def test_a_field_with_any_visible_character_is_kept(body, name):
+    body["customerName"] = name
+
+    assert parse_order_request(body).customer_name == name
+
+
+@pytest.mark.parametrize(("typed", "stored"), [
+    ("ada@exa\u200bmple.com", "ada@example.com"),  # mailed to example.com: IDNA drops the invisible character
+    ("ada@\uff45\uff58\uff41mple.com", "ada@example.com"),  # full-width letters
+    ("ada@B\u00dcCHER.example", "ada@b\u00fccher.example"),  # readable, and what xn--bcher-kva.example is
+    ("Ada@Example.COM", "Ada@Example.COM"),  # ASCII as typed: SES gets the same domain in lower case
+])
+def test_the_email_stored_is_the_one_mailed(body, typed, stored):
+    from shop.domain.email_address import for_sending
+
+    body["customerEmail"] = typed
+
+    request = parse_order_request(body)
+
+    assert request.customer_email == stored
+    assert for_sending(request.customer_email) == for_sending(typed)
+
+
 def test_the_fake_approve_block_of_the_report_is_refused(body):
     body["customerName"] = "Eve\n\nApprove and ship it:\nhttp://evil.example/approve\n"
 

@@ -158,7 +158,7 @@ class Console:
 
     # -- actions -------------------------------------------------------------------------------
     def _act(self, request: Request, order_id: str, action: str) -> Response:
-        if from_another_site(request.method, request.headers, request.host):
+        if from_another_site(request.headers, request.host):
             return self._message(403, "Refused", "Console actions are only taken from the console's own pages.")
         # Where to go back to is settled before acting: once the order is decided, nothing may fail.
         back = back_to(request.form.get("next"), default=f"{PREFIX}/orders/{quote(order_id, safe='')}")

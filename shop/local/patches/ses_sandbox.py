@@ -1,9 +1,9 @@
 """SES's sandbox, which every new AWS account starts in: mail goes only to verified identities.
 
 moto checks only that the sender is verified. In the sandbox, SES also refuses a message with any
-recipient that is not a verified address (or an address of a verified domain), and it authorizes
-`ses:SendEmail` against every recipient's identity as well as the sender's (that half is IAM's:
-see shop/local/iam/actions.py). The mailbox simulator's addresses are accepted in the sandbox.
+recipient that is not a verified address (or an address of a verified domain, whose subdomains it
+covers too), and it authorizes `ses:SendEmail` against every recipient's identity as well as the
+sender's (that half is IAM's: see shop/local/iam/actions.py). The mailbox simulator's addresses are accepted in the sandbox.
 Production access (`sandbox=False`) lifts the recipient check.
 """
 
@@ -23,16 +23,20 @@ class SesSandbox:
 
     @staticmethod
     def verified_identity(backend: Any, address: str) -> str | None:
-        """The verified identity `address` sends or receives under: itself, its domain, or none."""
+        """The verified identity `address` sends or receives under: itself, else the nearest verified
+        domain it is in, its own or a parent (SES: verifying example.com covers a.example.com and
+        a.b.example.com, and their addresses, without identities of their own), or none."""
         from email.utils import parseaddr
 
         _, bare = parseaddr(address)
-        domain = bare.rpartition("@")[2].lower()
         if bare in backend.email_identities:
             return bare
-        if domain in backend.email_identities:
-            return domain
-        return bare if domain == SIMULATOR_DOMAIN else None
+        domain = bare.rpartition("@")[2].lower()
+        if domain == SIMULATOR_DOMAIN:
+            return bare
+        labels = domain.split(".")
+        return next((parent for parent in (".".join(labels[i:]) for i in range(max(1, len(labels) - 1)))
+                     if parent in backend.email_identities), None)
 
     def identity_arn(self, address: str) -> str:
         """The identity SES authorizes `address` against: the verified one it belongs to (its
