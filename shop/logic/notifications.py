@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from shop.adapters.tables import DecisionsTable, OrdersTable
+from shop.adapters.workflow import Workflow
 from shop.domain.approval import Decision, approval_links, new_link_id
 from shop.domain.email_address import for_sending
 from shop.domain.errors import AlreadyDecided
@@ -78,12 +79,13 @@ def resend_approval_request(
     key: bytes,
     orders: OrdersTable,
     decisions: DecisionsTable,
+    workflow: Workflow,
     publish: Callable[..., str],
     now: datetime,
 ) -> dict[str, Any]:
     """Send the owner a fresh pair of links for an order still awaiting approval. The links sent
     before stop working: only the newest link id decides. The deadline stays what it was."""
-    order, decided = open_for_owner(order_id, orders=orders, decisions=decisions, now=now)
+    order, decided = open_for_owner(order_id, orders=orders, decisions=decisions, workflow=workflow, now=now)
     if decided:  # even one not yet delivered: its links would change nothing
         raise refusal(decided, order, now=now)
     approval = order.approval
