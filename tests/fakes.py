@@ -92,7 +92,7 @@ class Orders:
         self.before("orders.replace_link")
         order = self.items.get(order_id)
         if (order is None or order.get("status") != OrderStatus.AWAITING_APPROVAL
-                or order.get("approvalLinkId") != old_link_id):
+                or order.get("approvalLinkId") not in (old_link_id, new_link_id)):
             return False
         order["approvalLinkId"] = new_link_id
         return True
