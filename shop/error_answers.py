@@ -22,6 +22,7 @@ from shop.domain.errors import (
     NotDelivered,
     NotFound,
     NotReady,
+    ResendUnfinished,
     ShopError,
     UnprocessableOrder,
 )
@@ -53,6 +54,8 @@ ANSWERS: dict[type[ShopError], Answer] = {
     NotReady: Answer(409, "Not yet"),
     NotDelivered: Answer(503, "Your decision is recorded, not yet delivered", _DELIVER_AGAIN_SECONDS),
     DeliveryUnknown: Answer(503, "Your decision is recorded, its delivery not confirmed", _DELIVER_AGAIN_SECONDS),
+    # The old links may be dead and the new ones unsent: resending again is the remedy.
+    ResendUnfinished: Answer(503, "New links not sent", _DELIVER_AGAIN_SECONDS),
 }
 
 # On the approval link's page a malformed request is a link cut short (a mail client broke it).

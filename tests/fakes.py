@@ -12,12 +12,15 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Callable, Iterable
+from datetime import UTC, datetime
 from typing import Any
 
 from shop.adapters.tables import DecisionConflict, IdempotencyConflict
 from shop.adapters.workflow import NotTaken, TaskGone
+from shop.domain.executions import Execution
 from shop.domain.orders import APPROVAL_FIELDS, StoredOrder
 from shop.domain.status import OrderStatus
+from shop.domain.workflow_contract import ExecutionStatus
 
 Before = Callable[[str], None]
 
@@ -89,7 +92,7 @@ class Orders:
         self.before("orders.replace_link")
         order = self.items.get(order_id)
         if (order is None or order.get("status") != OrderStatus.AWAITING_APPROVAL
-                or order.get("approvalLinkId") != old_link_id):
+                or order.get("approvalLinkId") not in (old_link_id, new_link_id)):
             return False
         order["approvalLinkId"] = new_link_id
         return True
@@ -195,12 +198,20 @@ class IdempotencyKeys:
 
 class Workflow:
     """The approval task of one execution: it takes one answer for its token, then refuses any
-    (as Step Functions does: TaskTimedOut, InvalidToken). `gone` makes it refuse from the start."""
+    (as Step Functions does: TaskTimedOut, InvalidToken). `gone` makes it refuse from the start;
+    `ended`, the execution's status, says it has ended (DescribeExecution)."""
 
-    def __init__(self, gone: bool = False, before: Before = _nothing):
+    def __init__(self, gone: bool = False, before: Before = _nothing, ended: ExecutionStatus | None = None):
         self.calls: list[tuple] = []
-        self.gone = gone
+        self.gone = gone or ended is not None
         self.before = before
+        self.ended = ended  # how the execution ended (RecordFailure may have failed to say so on the order)
+
+    def describe(self, name: str) -> Execution:
+        self.before("workflow.describe")
+        if self.ended is None:
+            return Execution(name, ExecutionStatus.RUNNING)
+        return Execution(name, self.ended, stop_date=datetime(2026, 11, 24, 10, 5, tzinfo=UTC))
 
     def approve(self, token: str, output: dict[str, Any]) -> None:
         self._call("success", token, output.get("decision"))

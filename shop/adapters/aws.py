@@ -45,6 +45,14 @@ def error_code(error: Exception) -> str:
     return ""
 
 
+def refused(error: Exception) -> bool:
+    """AWS answered the call with a 4xx (throttled, invalid, a failed condition): it certainly did
+    not take effect. Any other failure (a 5xx, a timeout, a lost connection) leaves that unknown."""
+    response = getattr(error, "response", None) or {}
+    status = response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0) if isinstance(response, dict) else 0
+    return bool(error_code(error)) and isinstance(status, int) and 400 <= status < 500
+
+
 # Codes that mean "try again later": throttling and AWS-side faults.
 _TRANSIENT_CODES = {
     "Throttling", "ThrottlingException", "ThrottledException", "TooManyRequestsException",

@@ -144,13 +144,14 @@ class OrdersTable(_Table):
 
     def replace_link(self, order_id: str, *, old_link_id: str, new_link_id: str) -> bool:
         """Make `new_link_id` the only link id that decides; False if the order moved on (or was
-        resent) in the meantime, in which case nothing changed."""
+        resent) in the meantime, in which case nothing changed. The same write again holds: a retry
+        (the SDK's, or the caller's) of one whose answer was lost finishes it rather than failing."""
         return self._condition_held(
             self.dynamodb.update_item,
             TableName=self.table_name,
             Key={"orderId": {"S": order_id}},
             UpdateExpression="SET approvalLinkId = :new",
-            ConditionExpression="#status = :awaiting AND approvalLinkId = :old",
+            ConditionExpression="#status = :awaiting AND approvalLinkId IN (:old, :new)",
             ExpressionAttributeNames={"#status": "status"},
             ExpressionAttributeValues={
                 ":new": {"S": new_link_id},

@@ -29,6 +29,7 @@ from shop.domain.errors import (
     NotDelivered,
     NotFound,
     NotReady,
+    ResendUnfinished,
     ShopError,
     UnprocessableOrder,
 )
@@ -64,6 +65,8 @@ EXIT_KIND_FOR_ERROR: dict[type[ShopError], str] = {
     # Recorded, not delivered: trying again (`approvals deliver`) delivers it.
     NotDelivered: "failed",
     DeliveryUnknown: "failed",
+    # The old links may be dead, the new ones unsent: `approvals resend` again sends working ones.
+    ResendUnfinished: "failed",
 }
 # Killed by SIGPIPE, as `ls` and `git log` are when `| head` stops reading: the shell reports 128 + 13.
 EXIT_BROKEN_PIPE = 141

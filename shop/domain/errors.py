@@ -56,6 +56,12 @@ class NotDelivered(LinkRefused):
     meanwhile."""
 
 
+class ResendUnfinished(LinkRefused):
+    """A resend that may have replaced the order's links without sending the new ones (an AWS fault
+    after the change, or one whose answer was lost): the links sent before may no longer work, and
+    resending again sends working ones."""
+
+
 class DeliveryUnknown(NotDelivered):
     """The decision is recorded, and Step Functions was told, but its answer was lost (a timeout, a
     5xx): it may have taken the decision. The next click delivers it, or finds it was taken."""

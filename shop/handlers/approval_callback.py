@@ -63,6 +63,7 @@ def confirm_page() -> Response:
         key=signing_key(settings.link_signing_secret),
         orders=OrdersTable(settings.orders_table),
         decisions=DecisionsTable(settings.decisions_table),
+        workflow=Workflow(settings.state_machine_arn),
         now=utc_now(),
     )
     return _page(200, "approval_review.html", order=review.order, approve=review.decision is Decision.APPROVE,

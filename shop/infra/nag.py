@@ -27,3 +27,15 @@ def acknowledge(scope: IConstruct, rule: str, reason: str) -> None:
     several, e.g. `AwsSolutions-IAM5[Resource::*]` for one wildcard: name exactly what is accepted.
     """
     cdk.Validations.of(scope).acknowledge(cdk.Acknowledgment(id=f"{PACK}::{rule}", reason=reason))
+
+
+def finding_resource(scope: IConstruct, arn: str) -> str:
+    """A resource as cdk-nag's IAM5 finding names it: a pseudo parameter as `<AWS::Region>`, any
+    other token as its CloudFormation JSON, e.g. an ARN whose name ends in a per-stack suffix."""
+    import json
+
+    resolved = cdk.Stack.of(scope).resolve(arn)
+    parts = resolved["Fn::Join"][1] if isinstance(resolved, dict) and "Fn::Join" in resolved else [resolved]
+    return "".join(part if isinstance(part, str)
+                   else f"<{part['Ref']}>" if set(part) == {"Ref"} and part["Ref"].startswith("AWS::")
+                   else json.dumps(part, separators=(",", ":")) for part in parts)

@@ -76,6 +76,12 @@ class ShopStack(cdk.Stack):
                 resource_name=state_machine_name,
                 arn_format=cdk.ArnFormat.COLON_RESOURCE_NAME,
             ),
+            executions_arn=self.format_arn(
+                service="states",
+                resource="execution",
+                resource_name=f"{state_machine_name}:*",
+                arn_format=cdk.ArnFormat.COLON_RESOURCE_NAME,
+            ),
         )
         workflow = OrderWorkflow(
             self,

@@ -4,7 +4,7 @@ Approved:  OrderReceivedEmail -> RequestApproval (waits for the owner) -> MarkSh
            ShipmentEmail -> WaitBeforeFeedback -> FeedbackEmail -> MarkFeedbackRequested -> done
 Rejected or no answer in time: -> Rejected | TimedOut -> DeleteOrder -> CancellationEmail -> done
 A step still failing after its retries: -> RecordFailure (status FAILED; nothing to mark once the
-           order was deleted) -> OrderFailed
+           order was deleted) -> OrderFailed, or OrderFailedUnrecorded when the mark itself kept failing
 
 Emails need templates, so they are a Lambda; status changes and the deletion are direct
 DynamoDB integrations (no Lambda to pay for). Durations come from the execution input, which the
@@ -230,10 +230,18 @@ class OrderWorkflow(Construct):
         # A step after DeleteOrder (the cancellation email) can fail too: there is no order left to
         # mark, its condition fails, and the execution must still end as OrderFailed (the alarm, the
         # owner's tools), not with the condition's error.
+        # RecordFailure itself can run out of retries (a DynamoDB throttling burst): the order's record
+        # then still says where it stood (AWAITING_APPROVAL, SHIPPED...), with its task token. The
+        # execution still fails as OrderFailed, saying so; the owner's tools and the link pages read
+        # the order's status from the ended execution (shop.domain.status.status_of).
+        unrecorded = sfn.Fail(self, "OrderFailedUnrecorded", error="OrderFailed",
+                              cause="A step kept failing after its retries, and so did marking the order FAILED: "
+                              "its record is out of date, and this execution is the record of the failure")
         failed = (
             self._set_status("RecordFailure", orders, OrderStatus.FAILED)
             .add_catch(order_failed, errors=["DynamoDB.ConditionalCheckFailedException"],
                        result_path=sfn.JsonPath.DISCARD)
+            .add_catch(unrecorded, errors=[sfn.Errors.ALL], result_path=sfn.JsonPath.DISCARD)
             .next(order_failed)
         )
 

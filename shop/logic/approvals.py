@@ -45,8 +45,9 @@ from shop.domain.errors import (
     NotFound,
     NotReady,
 )
+from shop.domain.executions import Execution
 from shop.domain.orders import StoredOrder
-from shop.domain.status import OrderStatus
+from shop.domain.status import OrderStatus, status_of
 from shop.domain.workflow_contract import CANCELLATION_ERROR, REJECTION_ERROR
 from shop.logic.clock import iso, parse_iso
 from shop.rendering import format_utc
@@ -148,12 +149,40 @@ def not_pending(order: StoredOrder) -> LinkRefused:
     return AlreadyDecided(f"This order is {order.status} and takes no decision now. Nothing was changed.")
 
 
+def workflow_ended(execution: Execution, decided: dict[str, Any] | None = None) -> AlreadyDecided:
+    """The answer about an order whose workflow has ended: it takes no decision, whatever its record
+    says (one its workflow could not write still says AWAITING_APPROVAL, with a dead task token)."""
+    status = status_of(None, execution.status, execution.outcome)
+    when = f" at {format_utc(iso(execution.stop_date))}" if execution.stop_date else ""
+    said = (f"This order was already {past_tense(decided.get('decision', ''))} at "
+            f"{format_utc(decided.get('decidedAt', ''))}, and its" if decided else "This order's")
+    failed = (" The order's console page (or `shop order show`) shows the step that failed."
+              if status == OrderStatus.FAILED else "")
+    return AlreadyDecided(f"{said} workflow ended{when} ({status}); it takes no decision now. "
+                          f"Nothing was changed.{failed}")
+
+
+# What the record says of an order waiting for the owner, or about to: only its execution can tell
+# that its workflow ended without updating the record.
+_WAITING = (OrderStatus.RECEIVED, OrderStatus.AWAITING_APPROVAL)
+
+
+def _still_running(order: StoredOrder, decided: dict[str, Any] | None, workflow: Workflow) -> None:
+    """Refuse an order whose record says it waits for the owner while its workflow has ended: the
+    task token it holds is dead, and the record will never move on."""
+    if order.status not in _WAITING:
+        return
+    execution = workflow.describe(order.order_id)
+    if execution is not None and not execution.running:
+        raise workflow_ended(execution, decided)
+
+
 _NOT_SENT_YET = ("The owner's notification for this order is still being sent; it can be decided in a "
                  "moment. Nothing was changed.")
 
 
-def _open_order(request: CallbackRequest, orders: OrdersTable,
-                decisions: DecisionsTable) -> tuple[StoredOrder, dict[str, Any] | None]:
+def _open_order(request: CallbackRequest, orders: OrdersTable, decisions: DecisionsTable,
+                workflow: Workflow) -> tuple[StoredOrder, dict[str, Any] | None]:
     """The order and any decision on it, refusing links that cannot decide anything."""
     order = orders.get(request.order_id)
     decided = decisions.get(request.order_id)
@@ -167,6 +196,7 @@ def _open_order(request: CallbackRequest, orders: OrdersTable,
         if hmac.compare_digest((approval.pending_link_id or "").encode(), request.link_id.encode()):
             raise NotReady(_NOT_SENT_YET)  # a link opened before its sending was confirmed
         raise LinkForged("This link is not the latest one sent for this order. Use the newest email.")
+    _still_running(order, decided, workflow)
     return order, decided
 
 
@@ -178,20 +208,25 @@ def _awaiting_delivery(order: StoredOrder, decided: dict[str, Any], decision: De
 
 
 def _verified(request: CallbackRequest, *, key: bytes, orders: OrdersTable, decisions: DecisionsTable,
-              now: datetime) -> None:
+              workflow: Workflow, now: datetime) -> None:
     """The link's signature and deadline. A forged link learns nothing and costs no I/O; a link the
     shop signed whose deadline passed is told what actually happened, which only the tables know:
     "being cancelled" stays true only while the order is still there awaiting its timeout."""
     try:
         verify(request, key=key, now=now.timestamp())
     except LinkExpired:
-        raise _after_deadline(request, orders=orders, decisions=decisions, now=now) from None
+        raise _after_deadline(request, orders=orders, decisions=decisions, workflow=workflow, now=now) from None
 
 
 def _after_deadline(request: CallbackRequest, *, orders: OrdersTable, decisions: DecisionsTable,
-                    now: datetime) -> LinkRefused:
+                    workflow: Workflow, now: datetime) -> LinkRefused:
     order = orders.get(request.order_id)
     decided = decisions.get(request.order_id)
+    if order is not None:
+        try:
+            _still_running(order, decided, workflow)
+        except LinkRefused as ended:
+            return ended
     if decided:  # decided before its deadline: that is what happened, not a timeout
         if order is not None and _awaiting_delivery(order, decided, Decision(decided["decision"])):
             return too_late_to_deliver(decided, request.expires)
@@ -204,10 +239,10 @@ def _after_deadline(request: CallbackRequest, *, orders: OrdersTable, decisions:
 
 
 def review(request: CallbackRequest, *, key: bytes, orders: OrdersTable, decisions: DecisionsTable,
-           now: datetime) -> Review:
+           workflow: Workflow, now: datetime) -> Review:
     """GET and HEAD: the order and the decision the button will make (or deliver). Changes nothing."""
-    _verified(request, key=key, orders=orders, decisions=decisions, now=now)
-    order, decided = _open_order(request, orders, decisions)
+    _verified(request, key=key, orders=orders, decisions=decisions, workflow=workflow, now=now)
+    order, decided = _open_order(request, orders, decisions, workflow)
     if decided:
         if not _awaiting_delivery(order, decided, request.decision):
             raise refusal(decided, order, now=now)
@@ -221,24 +256,26 @@ def decide(request: CallbackRequest, *, key: bytes, orders: OrdersTable, decisio
            workflow: Workflow, now: datetime) -> dict[str, Any]:
     """POST from a link: record the decision once, then resume the workflow. Returns the order
     as decided."""
-    _verified(request, key=key, orders=orders, decisions=decisions, now=now)
-    order, decided = _open_order(request, orders, decisions)
+    _verified(request, key=key, orders=orders, decisions=decisions, workflow=workflow, now=now)
+    order, decided = _open_order(request, orders, decisions, workflow)
     return _decide_once(order, decided, request.decision, expires=request.expires, orders=orders,
                         decisions=decisions, workflow=workflow, now=now)
 
 
-def open_for_owner(order_id: str, *, orders: OrdersTable, decisions: DecisionsTable,
+def open_for_owner(order_id: str, *, orders: OrdersTable, decisions: DecisionsTable, workflow: Workflow,
                    now: datetime) -> tuple[StoredOrder, dict[str, Any] | None]:
     """The order and any decision on it, for the owner's console and CLI: refused unless it
-    awaits approval with its task token (removed with the decision), its notification was sent
-    and, while nothing is decided yet, its deadline has not passed. A decision recorded and not
-    yet delivered is refused its delivery from the deadline on by `_decide_once`, like every path."""
+    awaits approval with its task token (removed with the decision), its workflow still runs, its
+    notification was sent and, while nothing is decided yet, its deadline has not passed. A
+    decision recorded and not yet delivered is refused its delivery from the deadline on by
+    `_decide_once`, like every path."""
     order = orders.get(order_id)
     decided = decisions.get(order_id)
     if order is None:
         if decided:
             raise refusal(decided, gone=True)
         raise NotFound(f"There is no open order {order_id}.", field="orderId")
+    _still_running(order, decided, workflow)
     awaiting = order.status == OrderStatus.AWAITING_APPROVAL and bool(order.approval.task_token)
     if decided:
         if not awaiting:
@@ -257,7 +294,7 @@ def decide_as_owner(order_id: str, decision: Decision, *, orders: OrdersTable, d
                     workflow: Workflow, now: datetime) -> dict[str, Any]:
     """The owner's console or CLI: approve, reject or cancel an order awaiting approval, under the
     same made-once rules as the links."""
-    order, decided = open_for_owner(order_id, orders=orders, decisions=decisions, now=now)
+    order, decided = open_for_owner(order_id, orders=orders, decisions=decisions, workflow=workflow, now=now)
     return _decide_once(order, decided, decision, expires=_deadline(order), orders=orders,
                         decisions=decisions, workflow=workflow, now=now)
 
@@ -266,7 +303,7 @@ def deliver_as_owner(order_id: str, *, orders: OrdersTable, decisions: Decisions
                      now: datetime) -> dict[str, Any]:
     """The owner's "Deliver now": pass a decision recorded earlier, and not yet delivered, to the
     workflow; exactly what a second click on its link does."""
-    order, decided = open_for_owner(order_id, orders=orders, decisions=decisions, now=now)
+    order, decided = open_for_owner(order_id, orders=orders, decisions=decisions, workflow=workflow, now=now)
     if decided is None:
         raise NotReady("This order has no decision to deliver: approve, reject or cancel it instead. "
                        "Nothing was changed.")

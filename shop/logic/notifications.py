@@ -6,10 +6,12 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
+from shop.adapters.aws import refused
 from shop.adapters.tables import DecisionsTable, OrdersTable
+from shop.adapters.workflow import Workflow
 from shop.domain.approval import Decision, approval_links, new_link_id
 from shop.domain.email_address import for_sending
-from shop.domain.errors import AlreadyDecided
+from shop.domain.errors import AlreadyDecided, ResendUnfinished
 from shop.logic.approvals import open_for_owner, refusal
 from shop.logic.clock import iso, parse_iso
 from shop.rendering import render
@@ -78,12 +80,13 @@ def resend_approval_request(
     key: bytes,
     orders: OrdersTable,
     decisions: DecisionsTable,
+    workflow: Workflow,
     publish: Callable[..., str],
     now: datetime,
 ) -> dict[str, Any]:
     """Send the owner a fresh pair of links for an order still awaiting approval. The links sent
     before stop working: only the newest link id decides. The deadline stays what it was."""
-    order, decided = open_for_owner(order_id, orders=orders, decisions=decisions, now=now)
+    order, decided = open_for_owner(order_id, orders=orders, decisions=decisions, workflow=workflow, now=now)
     if decided:  # even one not yet delivered: its links would change nothing
         raise refusal(decided, order, now=now)
     approval = order.approval
@@ -91,13 +94,36 @@ def resend_approval_request(
     assert approval.deadline and approval.task_token and approval.link_id, "not an order awaiting approval"
     deadline_at = parse_iso(approval.deadline)
     link_id = new_link_id()
-    if not orders.replace_link(order_id, old_link_id=approval.link_id, new_link_id=link_id):
+    if not _replace_link(orders, order_id, old_link_id=approval.link_id, new_link_id=link_id):
         raise AlreadyDecided("This order changed while the links were being made (decided, or resent "
                              "from elsewhere). Nothing was sent.")
-    message_id = _notify_owner(order.to_public(), approval.task_token, link_id=link_id, deadline_at=deadline_at,
-                               approval_url=approval_url, topic_arn=topic_arn, key=key, publish=publish,
-                               replaces_earlier=True)
+    # From here on the links sent before are dead: no answer may say that nothing changed.
+    try:
+        message_id = _notify_owner(order.to_public(), approval.task_token, link_id=link_id,
+                                   deadline_at=deadline_at, approval_url=approval_url, topic_arn=topic_arn,
+                                   key=key, publish=publish, replaces_earlier=True)
+    except Exception as error:
+        raise ResendUnfinished("This order's links were replaced, but the email with the new ones may not "
+                               "have gone out: the links sent before no longer work. Resend again in a minute "
+                               "to get working links.") from error
     return {"orderId": order_id, "messageId": message_id, "approvalDeadline": approval.deadline}
+
+
+def _replace_link(orders: OrdersTable, order_id: str, *, old_link_id: str, new_link_id: str) -> bool:
+    """`OrdersTable.replace_link`, finishing a write whose answer was lost (a 5xx, a timeout: it may
+    have taken effect) by making it again, which holds for its own new link id. A refusal (a 4xx)
+    certainly changed nothing, and leaves as it came: the old links still work."""
+    try:
+        return orders.replace_link(order_id, old_link_id=old_link_id, new_link_id=new_link_id)
+    except Exception as error:
+        if refused(error):
+            raise
+    try:
+        return orders.replace_link(order_id, old_link_id=old_link_id, new_link_id=new_link_id)
+    except Exception as error:
+        raise ResendUnfinished("The shop may have replaced this order's links but could not confirm it, and "
+                               "sent no email: the links sent before may no longer work. Resend again in a "
+                               "minute to get working links.") from error
 
 
 def _notify_owner(order: dict[str, Any], task_token: str, *, link_id: str, deadline_at: datetime,

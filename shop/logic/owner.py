@@ -20,33 +20,18 @@ from typing import Any
 from shop.adapters.tables import DecisionsTable, OrdersTable
 from shop.adapters.workflow import Workflow
 from shop.domain.approval import Decision
-from shop.domain.errors import AlreadyDecided, InvalidRequest, LinkExpired, LinkRefused, NotFound
+from shop.domain.errors import InvalidRequest, LinkExpired, LinkRefused, NotFound
 from shop.domain.executions import Execution, HistoryEvent, approval_timed_out
 from shop.domain.ids import is_ulid
 from shop.domain.orders import StoredOrder, without_private_fields
-from shop.domain.status import OrderStatus
+from shop.domain.status import EXECUTION_STATUS_OF, OrderStatus, status_of
 from shop.domain.workflow_contract import ExecutionStatus, State
 from shop.domain.workflow_graph import CURRENT, current_state, state_marks, workflow_graph
-from shop.logic.approvals import decide_as_owner, deliver_as_owner
+from shop.logic.approvals import decide_as_owner, deliver_as_owner, workflow_ended
 from shop.logic.clock import iso, parse_iso
 from shop.logic.notifications import resend_approval_request
 from shop.rendering import format_utc
 
-# Each status, and the execution status every order in it has: the list asks Step Functions
-# for those executions only.
-EXECUTION_STATUS_OF = {
-    OrderStatus.RECEIVED: ExecutionStatus.RUNNING,
-    OrderStatus.AWAITING_APPROVAL: ExecutionStatus.RUNNING,
-    OrderStatus.APPROVED: ExecutionStatus.RUNNING,
-    OrderStatus.SHIPPED: ExecutionStatus.RUNNING,
-    OrderStatus.CLOSING: ExecutionStatus.RUNNING,
-    OrderStatus.FEEDBACK_REQUESTED: ExecutionStatus.SUCCEEDED,
-    OrderStatus.REJECTED: ExecutionStatus.SUCCEEDED,
-    OrderStatus.CANCELLED: ExecutionStatus.SUCCEEDED,
-    OrderStatus.TIMED_OUT: ExecutionStatus.SUCCEEDED,
-    OrderStatus.FAILED: ExecutionStatus.FAILED,
-    OrderStatus.ABORTED: ExecutionStatus.ABORTED,
-}
 # In the order an order moves through them, for the console's filter and the CLI's error message.
 STATUSES = tuple(EXECUTION_STATUS_OF)
 
@@ -65,14 +50,10 @@ def _time(value: datetime | None) -> str | None:
 
 
 def _status(order: StoredOrder | None, execution: Execution | None) -> str:
-    """A live order's status, or the one a deleted order's execution says it ended with."""
-    if order is not None:
-        return order.status
-    assert execution is not None, "no order and no execution: there is nothing to have a status"
-    if execution.status == ExecutionStatus.SUCCEEDED:
-        return execution.outcome or OrderStatus.FEEDBACK_REQUESTED
-    return {ExecutionStatus.RUNNING: OrderStatus.CLOSING, ExecutionStatus.FAILED: OrderStatus.FAILED}.get(
-        execution.status, OrderStatus.ABORTED)
+    """A live order's status, unless its execution ended otherwise (its record could not be
+    written: shop.domain.status.status_of), or the one a deleted order's execution ended with."""
+    return status_of(order.status if order is not None else None, execution.status if execution else None,
+                     execution.outcome if execution else None)
 
 
 def _summary(order: Mapping[str, Any], status: str, execution: Execution, *, notified: bool) -> dict[str, Any]:
@@ -237,7 +218,6 @@ def _ended(order_id: str, *, workflow: Workflow) -> LinkRefused | None:
     execution = workflow.describe(order_id)
     if execution is None:
         return None
-    status = _status(None, execution)
     timed_out = next((event for event in workflow.history(order_id)
                       if event.type == "TaskTimedOut" or (event.entered and event.state == State.TIMED_OUT)), None)
     if timed_out is not None:
@@ -247,10 +227,7 @@ def _ended(order_id: str, *, workflow: Workflow) -> LinkRefused | None:
                                "order is being cancelled. Nothing was changed.")
         return LinkExpired(f"This order was not decided in time: the deadline passed at {passed}, and the "
                            "order was cancelled. Nothing was changed.")
-    ended = execution.stop_date
-    when = f" at {format_utc(iso(ended))}" if ended else ""
-    return AlreadyDecided(f"This order's workflow ended{when} ({status}); it takes no decision now. "
-                          "Nothing was changed.")
+    return workflow_ended(execution)
 
 
 @contextmanager
@@ -291,4 +268,4 @@ def resend(order_id: str, *, approval_url: str, topic_arn: str, signing_key: Cal
     with _acting_on(order_id, workflow=workflow):
         return resend_approval_request(order_id, approval_url=approval_url, topic_arn=topic_arn,
                                        key=signing_key(), orders=orders, decisions=decisions,
-                                       publish=publish, now=now)
+                                       workflow=workflow, publish=publish, now=now)

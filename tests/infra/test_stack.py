@@ -125,10 +125,19 @@ def test_a_failure_after_the_order_was_deleted_still_ends_as_order_failed(defini
     record = definition["States"]["RecordFailure"]
     assert record["Next"] == "OrderFailed"
     catches = {error: catch["Next"] for catch in record.get("Catch", []) for error in catch["ErrorEquals"]}
-    assert catches == {"DynamoDB.ConditionalCheckFailedException": "OrderFailed"}
+    assert catches == {"DynamoDB.ConditionalCheckFailedException": "OrderFailed",
+                       "States.ALL": "OrderFailedUnrecorded"}
     # The catch is for a missing order only: throttling is still retried, and the order never resurrected.
     assert record["Parameters"]["ConditionExpression"] == "attribute_exists(orderId)"
     assert "DynamoDB.ProvisionedThroughputExceededException" in record["Retry"][0]["ErrorEquals"]
+
+
+def test_a_failure_that_cannot_be_recorded_still_ends_as_order_failed_and_says_so(definition):
+    """RecordFailure runs out of retries too (a throttling burst): the execution must still fail as
+    OrderFailed, whose cause does not claim the order was marked."""
+    unrecorded = definition["States"]["OrderFailedUnrecorded"]
+    assert (unrecorded["Type"], unrecorded["Error"]) == ("Fail", "OrderFailed")
+    assert "marked FAILED" not in unrecorded["Cause"] and "out of date" in unrecorded["Cause"]
 
 
 @pytest.mark.parametrize("state", ["MarkShipped", "MarkFeedbackRequested", "RecordFailure"])

@@ -326,3 +326,67 @@ def test_a_lost_response_to_the_state_machines_own_task_is_retried_by_the_workfl
     assert shop.finished_execution(order_id)["output"]["outcome"] == "REJECTED"
     assert _failed_attempts(shop, order_id, "DeleteOrder") == 1
     assert shop.order(order_id).status_code == 404
+
+
+def _cli(shop: ShopClient, *args: str) -> tuple[int, str]:
+    """The `shop` CLI against this local shop, in process: its exit status and what it printed."""
+    import contextlib
+    import io
+
+    from shop.cli.main import main
+
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        status = main(["--local", shop.url, *args])
+    return status, out.getvalue() + err.getvalue()
+
+
+def test_an_order_whose_failure_could_not_be_recorded_shows_failed_everywhere_and_its_token_is_dead(shop):
+    """Issue 18, item 3: a DynamoDB throttling burst after the approval was delivered outlasts
+    MarkShipped's retries, then RecordFailure's. The order's record still says AWAITING_APPROVAL,
+    with its task token and link id; its execution has FAILED. The console, the CLI and both links
+    must say that the order failed, and nothing may use the dead token or show it as waiting."""
+    order_id = shop.place_ok()["orderId"]
+    links = shop.links(order_id)
+    shop.wait_for_status(order_id, "AWAITING_APPROVAL")
+
+    shop.shop.faults.arm("dynamodb.update_item", 1000)  # every write of the order, all retries long
+    approved = requests.post(links["approve"], timeout=10)
+    execution = shop.finished_execution(order_id, timeout=90)
+    shop.shop.faults.arm("dynamodb.update_item", 0)
+
+    assert approved.status_code == 200  # delivered: the approval's bookkeeping failed quietly
+    assert execution["status"] == "FAILED"
+    events = boto3.client("stepfunctions").get_execution_history(
+        executionArn=execution["executionArn"], maxResults=1000)["events"]
+    assert events[-1]["executionFailedEventDetails"]["error"] == "OrderFailed"
+    assert "out of date" in events[-1]["executionFailedEventDetails"]["cause"]
+    assert _failed_attempts(shop, order_id, "RecordFailure") == 5  # first try + 4 retries
+    stale = shop.stored_order(order_id)  # what the burst left behind
+    assert stale["status"] == "AWAITING_APPROVAL" and stale["approvalTaskToken"] and stale["approvalLinkId"]
+
+    # The console: the order page, the list (and its FAILED filter), the approvals page.
+    page = requests.get(f"{shop.url}/console/orders/{order_id}", timeout=10).text
+    assert 'id="order-status">FAILED' in page and 'data-action="' not in page
+    failed_list = requests.get(f"{shop.url}/console/orders?status=FAILED", timeout=10).text
+    assert order_id in failed_list
+    assert order_id not in requests.get(f"{shop.url}/console/approvals", timeout=10).text
+    for action in ("approve", "cancel", "deliver", "resend"):
+        refused = _console(shop, order_id, action)
+        assert refused.status_code == 409 and "workflow ended" in refused.text, action
+
+    # The CLI.
+    status, shown = _cli(shop, "order", "show", order_id, "--json")
+    assert status == 0 and json.loads(shown)["status"] == "FAILED"
+    status, listed = _cli(shop, "approvals", "list", "--json")
+    assert status == 0 and order_id not in listed
+    status, said = _cli(shop, "approvals", "reject", order_id)
+    assert status == 4 and "workflow ended" in said
+
+    # Both links say the same, opened or clicked, and nothing reaches Step Functions.
+    answers = [requests.get(links["approve"], timeout=10), requests.get(links["reject"], timeout=10),
+               requests.post(links["approve"], timeout=10), requests.post(links["reject"], timeout=10)]
+    assert {answer.status_code for answer in answers} == {409}
+    assert all("already approved" in answer.text and "workflow ended" in answer.text and "(FAILED)" in answer.text
+               for answer in answers)
+    assert shop.stored_order(order_id)["approvalLinkId"] == stale["approvalLinkId"]  # the resend changed nothing

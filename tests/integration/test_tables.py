@@ -121,6 +121,10 @@ def test_a_resend_replaces_only_the_current_links(tables):
     assert orders.replace_link("01JORDER", old_link_id="stale", new_link_id="link-2") is False
     assert orders.replace_link("01JORDER", old_link_id="link-1", new_link_id="link-2") is True
     assert orders.get("01JORDER").approval.link_id == "link-2"
+    # The same write again (a retry of one whose answer was lost) holds; another resend's does not.
+    assert orders.replace_link("01JORDER", old_link_id="link-1", new_link_id="link-2") is True
+    assert orders.replace_link("01JORDER", old_link_id="link-1", new_link_id="link-3") is False
+    assert orders.get("01JORDER").approval.link_id == "link-2"
 
 
 # -- decisions ---------------------------------------------------------------------------------------

@@ -33,7 +33,7 @@ def opened(orders: Orders, decisions: Decisions, way: str, *, request=None):
     request = request or link()
     with pytest.raises(Exception) as caught:
         if way == "review":
-            review(request, key=KEY, orders=orders, decisions=decisions, now=LONG_AFTER)
+            review(request, key=KEY, orders=orders, decisions=decisions, workflow=Workflow(), now=LONG_AFTER)
         else:
             decide(request, key=KEY, orders=orders, decisions=decisions, workflow=Workflow(), now=LONG_AFTER)
     return caught.value

@@ -103,6 +103,13 @@ class StepFunctions:
 
     def __init__(self, world: World):
         self.world, self.calls, self.error, self.seen = world, [], None, None
+        self.ended: tuple[str, datetime] | None = None  # the execution's status and stop date, once it ended
+
+    def describe_execution(self, *, executionArn: str) -> dict[str, Any]:
+        """A read, not logged: the protocol's writes are what the log follows."""
+        if self.ended is None:
+            return {"status": "RUNNING", "startDate": NOW}
+        return {"status": self.ended[0], "startDate": NOW, "stopDate": self.ended[1]}
 
     def send_task_success(self, *, taskToken: str, output: str) -> None:
         self._call("SendTaskSuccess", taskToken, json.loads(output))
@@ -150,7 +157,7 @@ class World:
     # -- the four ways in -------------------------------------------------------------------------
     def review(self, decision: Decision = Decision.APPROVE, now: datetime = NOW, **link_args: Any):
         return approvals.review(link(decision, **link_args), key=KEY, orders=self.orders, decisions=self.decisions,
-                                now=now)
+                                workflow=self.workflow, now=now)
 
     def click(self, decision: Decision = Decision.APPROVE, now: datetime = NOW, **link_args: Any):
         return approvals.decide(link(decision, **link_args), key=KEY, orders=self.orders, decisions=self.decisions,
@@ -802,7 +809,7 @@ def test_after_a_resend_the_old_links_are_refused_and_only_the_new_ones_decide()
     published: list[dict[str, Any]] = []
 
     resend_approval_request(ORDER_ID, approval_url="https://cb.example/", topic_arn="arn:topic", key=KEY,
-                            orders=world.orders, decisions=world.decisions,
+                            orders=world.orders, decisions=world.decisions, workflow=world.workflow,
                             publish=lambda **message: published.append(message) or "message-1", now=NOW)
 
     new_link = world.order()["approvalLinkId"]

@@ -111,7 +111,8 @@ def test_an_unknown_order_is_not_found_and_a_deleted_one_says_what_happened():
 def resend(orders, decisions, published, now=NOW):
     return resend_approval_request(
         "01JORDER", approval_url="https://cb.example/", topic_arn="arn:topic", key=b"k", orders=orders,
-        decisions=decisions, publish=lambda **message: published.append(message) or "message-1", now=now)
+        decisions=decisions, workflow=Workflow(),
+        publish=lambda **message: published.append(message) or "message-1", now=now)
 
 
 def test_a_resend_makes_a_new_link_id_and_keeps_the_deadline():

@@ -32,6 +32,8 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, ru
 from shop.adapters.workflow import NotTaken, TaskGone
 from shop.domain.approval import Decision, parse_callback
 from shop.domain.errors import DeliveryUnknown, NotDelivered, ShopError
+from shop.domain.executions import Execution as ExecutionView
+from shop.domain.workflow_contract import ExecutionStatus
 from shop.error_answers import link_answer_for
 from shop.logic import approvals, owner
 from shop.logic.notifications import request_approval, resend_approval_request
@@ -248,6 +250,9 @@ class Execution:
         self.steps.pop(0)
         self.finished = not self.steps
 
+    def describe(self, name: str) -> ExecutionView:
+        return ExecutionView(name, ExecutionStatus(self.marks()[1]))
+
     def marks(self) -> tuple[dict[str, str], str]:
         """The owner's view of it: the states an execution history would mark, and its status."""
         marks = {"RequestApproval": "current" if self.waiting or self.needs_attempt else "passed"}
@@ -308,13 +313,13 @@ class ProtocolModel(RuleBasedStateMachine):
                 return None
             link = self._parse(notes[0 if first else -1]["links"][decision])
             if kind == "get":
-                return lambda: approvals.review(link, key=KEY, now=now, **shop)
+                return lambda: approvals.review(link, key=KEY, workflow=self.execution, now=now, **shop)
             return lambda: approvals.decide(link, key=KEY, workflow=self.execution, now=now, **shop)
         if kind == "console":
             if what == "resend":
                 return lambda: resend_approval_request(ORDER_ID, approval_url="https://cb.example/",
                                                        topic_arn="arn:topic", key=KEY, publish=self.publish,
-                                                       now=now, **shop)
+                                                       workflow=self.execution, now=now, **shop)
             if what == "deliver":
                 return lambda: approvals.deliver_as_owner(ORDER_ID, workflow=self.execution, now=now, **shop)
             return lambda: approvals.decide_as_owner(ORDER_ID, Decision(what), workflow=self.execution,

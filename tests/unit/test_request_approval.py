@@ -114,12 +114,13 @@ def test_a_link_opened_before_its_sending_was_confirmed_is_not_yet_usable():
         link = next(word for word in message["message"].split() if word.startswith("https://cb.example/"))
         request = parse_callback({k: v[0] for k, v in parse_qs(urlsplit(link).query).items()})
         with pytest.raises(NotReady, match="still being sent"):
-            approvals.review(request, key=KEY, orders=orders, decisions=decisions, now=NOW)
+            approvals.review(request, key=KEY, orders=orders, decisions=decisions, workflow=Workflow(), now=NOW)
         seen.append(request)
         return "m"
 
     ask(orders, publish)
-    review = approvals.review(seen[0], key=KEY, orders=orders, decisions=decisions, now=NOW)
+    review = approvals.review(seen[0], key=KEY, orders=orders, decisions=decisions, workflow=Workflow(),
+                              now=NOW)
     assert review.order["orderId"] == "01JORDER"
 
 
@@ -130,7 +131,7 @@ def test_a_resend_is_refused_while_the_notification_is_being_sent():
                      "pendingLinkId": "p" * 22, "approvalDeadline": "2026-11-24T13:00:00Z"})
     with pytest.raises(NotReady):
         resend_approval_request("01JORDER", approval_url="https://cb.example/", topic_arn="arn:topic",
-                                key=KEY, orders=orders, decisions=Decisions(), publish=lambda **m: "m",
-                                now=NOW)
+                                key=KEY, orders=orders, decisions=Decisions(), workflow=Workflow(),
+                                publish=lambda **m: "m", now=NOW)
     with pytest.raises(NotReady):
         approve_from_console(orders, Decisions(), Workflow())
