@@ -390,3 +390,27 @@ def test_an_order_whose_failure_could_not_be_recorded_shows_failed_everywhere_an
     assert all("already approved" in answer.text and "workflow ended" in answer.text and "(FAILED)" in answer.text
                for answer in answers)
     assert shop.stored_order(order_id)["approvalLinkId"] == stale["approvalLinkId"]  # the resend changed nothing
+
+
+def test_a_resend_whose_link_write_lost_its_answer_is_finished_and_its_new_links_decide(shop):
+    """Issue 18, item 4, in local mode: the write that makes the new link the only one takes effect
+    and its caller hears a 500 (the old links are dead from then on). The resend must not answer
+    "nothing was sent": it finishes (the SDK's retry, or the shop's own, meets its own write) and
+    the owner gets links that work."""
+    order_id = shop.place_ok()["orderId"]
+    old = shop.links(order_id)
+    shop.wait_for_status(order_id, "AWAITING_APPROVAL")
+
+    shop.shop.faults.arm("dynamodb.update_item", Fault.parse("lost:1"))
+    status, printed = _cli(shop, "approvals", "resend", order_id)
+
+    assert shop.shop.faults.injected["dynamodb.update_item"] == 1  # the lost answer was the link's write
+    assert status == 0, printed
+    assert "Nothing was sent" not in printed
+    notifications = poll(lambda: [e for e in shop.outbox() if e["channel"] == "sns" and order_id in e["subject"]][1:],
+                         what="the resent notification")
+    new_approve = next(line for line in notifications[0]["body"].split() if "result=approve" in line)
+    assert new_approve != old["approve"]
+    assert requests.post(old["approve"], timeout=10).status_code == 403  # replaced, as a resend does
+    assert requests.post(new_approve, timeout=10).status_code == 200
+    shop.wait_for_email(order_id, "is on its way")
