@@ -176,7 +176,9 @@ def _main(argv: list[str]) -> int:
     print(report.terminal(results))
     progress(f"done in {results['meta']['duration_seconds'] / 60:.1f} min; wrote "
              + ", ".join(_shown(p) for p in written))
-    return 0
+    for missed in report.failed_targets(results):
+        progress(f"FAILED: target not met: {missed['target']}: {missed['value']}")
+    return 1 if report.failed_targets(results) else 0
 
 
 def setup_only(argv: list[str]) -> int:

@@ -254,7 +254,17 @@ class LocalShop:
             self.functions.add(function)
         self.enforcer.load(self.stack.policies)
         self.enforcer.attach(OWNER, owner_policy(self.stack.outputs, self.stack_name))
+        self._warm_enforcement()
         self._exit.callback(self._stop_running_executions)
+
+    def _warm_enforcement(self) -> None:
+        """What the first calls of the stack's principals would otherwise load, all at once, in
+        every thread of a burst that needs it (issue 18, item 10): the request models of their
+        services and moto's backends of them (the enforcer has resolved the rest as it loaded)."""
+        from shop.local.patches import iam_enforcement, moto_backends
+
+        iam_enforcement.warm(self.enforcer.services)
+        moto_backends.warm(self.enforcer.services, account_id=ACCOUNT_ID, region=REGION)
 
     @property
     def stack_name(self) -> str:

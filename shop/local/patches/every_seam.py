@@ -13,6 +13,7 @@ from shop.local.patches import (
     dynamodb_lock,
     iam_enforcement,
     lambda_invoke,
+    moto_backends,
     moto_server_cors,
     outbox_capture,
     stepfunctions_clients,
@@ -40,4 +41,5 @@ def every_patch(*, invoke: Callable[[str, Any], Any], outbox: Outbox, ses: SesSa
         *stepfunctions_deletion.patches(),
         *dynamodb_lock.patches(),
         *moto_server_cors.patches(),
+        *moto_backends.patches(),
     ]
