@@ -4,7 +4,7 @@
   4. cold start proxy of each handler (fresh interpreters, before any load heats the machine)
   1. the order API under load, at each concurrency level
   2. the ceiling, at the same levels
-  3. workflow completion (500 orders), then 1,000 pending approvals
+  3. workflow completion (500 orders), then 3,000 pending approvals and the approvals listings' times
   6. set-up time: the first `make run` and `make test` from fresh clones, old set-up against new
      (10-20 minutes on its own: `python -m bench setup` runs only this one and rewrites only its
      section of BENCHMARKS.md)
@@ -72,7 +72,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--orders-per-client", type=int, default=50)
     parser.add_argument("--levels", default="1,8,32", help="concurrency levels (default 1,8,32)")
     parser.add_argument("--completion-orders", type=int, default=500)
-    parser.add_argument("--pending-orders", type=int, default=1000)
+    parser.add_argument("--pending-orders", type=int, default=3000,
+                        help="orders left waiting for approval, then the listings timed (default 3000)")
     parser.add_argument("--import-runs", type=int, default=7)
     parser.add_argument("--setup-old", default=None, metavar="COMMIT",
                         help="the old set-up to compare with (default: the last commit before uv)")
@@ -180,7 +181,9 @@ def _main(argv: list[str]) -> int:
     print(report.terminal(results))
     progress(f"done in {results['meta']['duration_seconds'] / 60:.1f} min; wrote "
              + ", ".join(_shown(p) for p in written))
-    return 0
+    for missed in report.failed_targets(results):
+        progress(f"FAILED: target not met: {missed['target']}: {missed['value']}")
+    return 1 if report.failed_targets(results) else 0
 
 
 def setup_only(argv: list[str]) -> int:

@@ -17,13 +17,16 @@ RSS and threads are read again. Per pending order: the difference divided by 1,0
 from __future__ import annotations
 
 import re
+import statistics
+import subprocess
+import sys
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from typing import Any
 
-from bench import STALL_LIMIT, ProgressDeadline, order_body, progress
+from bench import STALL_LIMIT, BenchFailed, ProgressDeadline, order_body, progress
 from bench.load import failed_orders, order_statuses
 from bench.shop_process import Sampler, ShopProcess, proc_status
 
@@ -159,7 +162,40 @@ def completion(orders: int = 500, clients: int = 32, shop_env: dict[str, str] | 
     return result
 
 
-def pending(orders: int = 1000, warmup: int = 20, clients: int = 16,
+LISTING_RUNS = 3
+
+
+def listing_times(shop: ShopProcess, runs: int = LISTING_RUNS) -> dict[str, float]:
+    """What the owner waits for with every order pending: the console's approvals page (a full GET,
+    as a tab opening it) and `shop approvals list` (a process of its own, as the owner runs it),
+    each the median of `runs`, in seconds. The goal is < 0.5 s at 3,000 waiting orders."""
+    import requests
+
+    def console() -> None:
+        response = requests.get(f"{shop.url}/console/approvals", timeout=300)
+        if response.status_code != 200:
+            raise BenchFailed(f"/console/approvals answered {response.status_code}: {response.text[:200]}")
+
+    def cli() -> None:
+        done = subprocess.run([sys.executable, "-c", "import sys; from shop.cli import main; sys.exit(main())",
+                               "approvals", "list", "--local", shop.url],
+                              capture_output=True, text=True, timeout=300, check=False)
+        if done.returncode != 0:
+            raise BenchFailed(f"shop approvals list exited {done.returncode}: {done.stderr[-300:]}")
+
+    def median_seconds(call: Any) -> float:
+        times = []
+        for _ in range(runs):
+            began = time.perf_counter()
+            call()
+            times.append(time.perf_counter() - began)
+        return statistics.median(times)
+
+    progress("pending: timing /console/approvals and `shop approvals list`")
+    return {"console_approvals_seconds": median_seconds(console), "cli_approvals_list_seconds": median_seconds(cli)}
+
+
+def pending(orders: int = 3000, warmup: int = 20, clients: int = 16,
             shop_env: dict[str, str] | None = None) -> dict[str, Any]:
     with ShopProcess("workflow-pending", extra_env=shop_env or {}) as shop:
         progress(f"pending: {warmup} warm-up orders (shop pid {shop.pid})")
@@ -179,6 +215,7 @@ def pending(orders: int = 1000, warmup: int = 20, clients: int = 16,
         _wait("the owner notifications", notified(warmup + orders), shop=shop, interval=3)
         time.sleep(3)  # let the last executions settle into their wait
         after = proc_status(shop.pid)
+        listing = listing_times(shop)
         log_errors = shop.log_errors()
     result = {
         "orders": orders,
@@ -189,6 +226,7 @@ def pending(orders: int = 1000, warmup: int = 20, clients: int = 16,
         "threads_after": after["Threads"],
         "kb_per_pending_order": (after["VmRSS"] - before["VmRSS"]) / orders,
         "threads_per_pending_order": (after["Threads"] - before["Threads"]) / orders,
+        **listing,
         "shop_log_errors": log_errors,
     }
     progress(f"pending: {result['kb_per_pending_order']:.0f} kB and "

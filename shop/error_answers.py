@@ -24,6 +24,7 @@ from shop.domain.errors import (
     NotReady,
     ResendUnfinished,
     ShopError,
+    TooBusy,
     UnprocessableOrder,
 )
 
@@ -38,6 +39,8 @@ class Answer:
 # Recorded, not delivered: a failed delivery gives its claim back at once, so the next click soon
 # delivers it. 503, since trying again is the remedy.
 _DELIVER_AGAIN_SECONDS = 10
+# Too many open workflows: orders leave the approval wait within the approval timeout at most.
+_BUSY_RETRY_SECONDS = 60
 
 ANSWERS: dict[type[ShopError], Answer] = {
     ShopError: Answer(400, "Cannot show that"),
@@ -47,6 +50,7 @@ ANSWERS: dict[type[ShopError], Answer] = {
     UnprocessableOrder: Answer(422, "Cannot take that order"),
     NotFound: Answer(404, "No such order"),
     InvalidCatalog: Answer(400, "Cannot load that catalog"),
+    TooBusy: Answer(503, "The shop is busy", _BUSY_RETRY_SECONDS),
     LinkRefused: Answer(400, "This link cannot be used"),
     LinkForged: Answer(403, "This link is not valid"),
     LinkExpired: Answer(410, "This link has expired"),

@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from shop import stack_outputs
+from shop.domain.orders import AWAITING_INDEX
 from shop.settings import STACK_NAME
 
 
@@ -28,6 +29,8 @@ def owner_policy(outputs: Mapping[str, str], stack_name: str = STACK_NAME) -> di
             {"Sid": "ReadAndDecideOrders", "Effect": "Allow",
              "Action": ["dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:UpdateItem", "dynamodb:PutItem"],
              "Resource": [table(stack_outputs.ORDERS_TABLE), table(stack_outputs.DECISIONS_TABLE)]},
+            {"Sid": "ListTheAwaitingOrders", "Effect": "Allow", "Action": "dynamodb:Query",
+             "Resource": f"{table(stack_outputs.ORDERS_TABLE)}/index/{AWAITING_INDEX}"},
             {"Sid": "LoadTheCatalog", "Effect": "Allow", "Action": "dynamodb:BatchWriteItem",
              "Resource": table(stack_outputs.PRODUCTS_TABLE)},
             {"Sid": "FollowTheWorkflows", "Effect": "Allow",

@@ -18,7 +18,7 @@ from typing import Any
 from shop.adapters.tables import DecisionConflict, IdempotencyConflict
 from shop.adapters.workflow import NotTaken, TaskGone
 from shop.domain.executions import Execution
-from shop.domain.orders import APPROVAL_FIELDS, StoredOrder
+from shop.domain.orders import APPROVAL_FIELDS, AWAITING_KEY, StoredOrder
 from shop.domain.status import OrderStatus
 from shop.domain.workflow_contract import ExecutionStatus
 
@@ -76,9 +76,16 @@ class Orders:
         if order is None or order.get("status") not in (OrderStatus.RECEIVED, OrderStatus.AWAITING_APPROVAL):
             return False
         order.update(status=OrderStatus.AWAITING_APPROVAL, approvalTaskToken=task_token, pendingLinkId=link_id,
-                     approvalDeadline=deadline)
+                     approvalDeadline=deadline, **{AWAITING_KEY: OrderStatus.AWAITING_APPROVAL})
         order.pop("approvalLinkId", None)
         return True
+
+    def awaiting(self, *, limit: int) -> list[StoredOrder]:
+        """The awaiting index: the orders carrying its key, the earliest deadline first."""
+        self.before("orders.awaiting")
+        found = sorted((item for item in self.items.values() if AWAITING_KEY in item),
+                       key=lambda item: item.get("approvalDeadline", ""))
+        return [StoredOrder.from_item(copy.deepcopy(item)) for item in found[:limit]]
 
     def confirm_links(self, order_id: str, *, link_id: str) -> bool:
         self.before("orders.confirm_links")

@@ -8,7 +8,7 @@ from typing import Any
 
 from shop.adapters.aws import client, error_code
 from shop.domain.catalog import Product
-from shop.domain.orders import APPROVAL_FIELDS, Order, StoredOrder
+from shop.domain.orders import APPROVAL_FIELDS, AWAITING_INDEX, AWAITING_KEY, Order, StoredOrder
 from shop.domain.status import OrderStatus
 
 _BATCH_GET_LIMIT = 100
@@ -118,7 +118,7 @@ class OrdersTable(_Table):
             TableName=self.table_name,
             Key={"orderId": {"S": order_id}},
             UpdateExpression="SET #status = :status, approvalTaskToken = :token, pendingLinkId = :link, "
-            "approvalDeadline = :deadline REMOVE approvalLinkId",
+            f"approvalDeadline = :deadline, {AWAITING_KEY} = :status REMOVE approvalLinkId",
             ConditionExpression="attribute_exists(orderId) AND #status IN (:received, :status)",
             ExpressionAttributeNames={"#status": "status"},
             ExpressionAttributeValues={
@@ -129,6 +129,16 @@ class OrdersTable(_Table):
                 ":deadline": {"S": deadline},
             },
         )
+
+    def awaiting(self, *, limit: int) -> list[StoredOrder]:
+        """The `limit` orders awaiting approval whose deadline comes first: one Query of the
+        awaiting index, which holds only them."""
+        response = self.dynamodb.query(
+            TableName=self.table_name, IndexName=AWAITING_INDEX, Limit=limit, ScanIndexForward=True,
+            KeyConditionExpression="#awaiting = :awaiting", ExpressionAttributeNames={"#awaiting": AWAITING_KEY},
+            ExpressionAttributeValues={":awaiting": {"S": OrderStatus.AWAITING_APPROVAL}},
+        )
+        return [StoredOrder.from_item(_plain(from_item(item))) for item in response.get("Items", [])]
 
     def confirm_links(self, order_id: str, *, link_id: str) -> bool:
         """The notification with these links went out: from now on they (and the owner's tools)

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from shop.adapters.aws import client, error_code
+from shop.domain.errors import TooBusy
 from shop.domain.executions import Execution, HistoryEvent
 from shop.domain.workflow_contract import ExecutionStatus
 
@@ -54,6 +55,9 @@ class Workflow:
         except Exception as error:
             if error_code(error) == "ExecutionAlreadyExists":
                 return self.execution_arn(name)
+            if error_code(error) == "ExecutionLimitExceeded":
+                raise TooBusy("The shop takes no new orders right now: too many orders are open. "
+                              "Please try again later.") from None
             raise
 
     def exists(self, name: str) -> bool:

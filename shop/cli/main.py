@@ -31,6 +31,7 @@ from shop.domain.errors import (
     NotReady,
     ResendUnfinished,
     ShopError,
+    TooBusy,
     UnprocessableOrder,
 )
 from shop.domain.text import printable
@@ -56,6 +57,7 @@ EXIT_KIND_FOR_ERROR: dict[type[ShopError], str] = {
     UnprocessableOrder: "invalid",
     InvalidCatalog: "invalid",
     NotFound: "not_found",
+    TooBusy: "failed",
     # Already decided, not awaiting approval, too late.
     LinkRefused: "conflict",
     LinkForged: "conflict",

@@ -30,6 +30,12 @@ class InvalidCatalog(ShopError):
     """A catalog file that cannot be loaded."""
 
 
+class TooBusy(ShopError):
+    """No new order now: the account has as many open workflows as Step Functions lets it
+    (ExecutionLimitExceeded; local mode sets that bound low, see the README). Trying later is the
+    remedy."""
+
+
 class LinkRefused(ShopError):
     """An approval link, or the owner's action, that cannot decide anything."""
 

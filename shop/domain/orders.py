@@ -39,7 +39,12 @@ _ONE_LINE_FIELDS = (
 # What an order holds only while its owner may decide it: the approval task's token, the id of the
 # links that decide (`approvalLinkId`) and of links not yet confirmed sent (`pendingLinkId`). Private:
 # no API answer, page or printout shows them, and every status past the approval removes them.
-APPROVAL_FIELDS = ("approvalTaskToken", "approvalLinkId", "pendingLinkId")
+# The orders awaiting the owner's decision, most urgent first, are an index of the orders table
+# (shop/infra/storage.py): its partition key is set only while the order awaits (one of the
+# approval's fields, removed with them whatever ends the wait), its sort key is the deadline.
+AWAITING_INDEX = "AwaitingApproval"
+AWAITING_KEY = "awaitingApproval"
+APPROVAL_FIELDS = ("approvalTaskToken", "approvalLinkId", "pendingLinkId", AWAITING_KEY)
 PRIVATE_ORDER_FIELDS = frozenset(APPROVAL_FIELDS)
 
 

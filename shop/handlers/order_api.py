@@ -77,9 +77,10 @@ def read_products() -> Response:
 
 @app.exception_handler(ShopError)
 def client_error(error: ShopError) -> Response:
-    status = answer_for(error).status
-    logger.info("request refused", status=status, field=error.field, reason=error.message)
-    return _json(status, {"message": error.message, "field": error.field})
+    answer = answer_for(error)
+    logger.info("request refused", status=answer.status, field=error.field, reason=error.message)
+    retry = {"Retry-After": str(answer.retry_after)} if answer.retry_after else None
+    return _json(answer.status, {"message": error.message, "field": error.field}, retry)
 
 
 @app.exception_handler(Exception)

@@ -10,6 +10,7 @@ from constructs import Construct
 
 from shop.infra import nag
 from shop.infra.lambda_bundle import ShopCode
+from shop.infra.storage import grant_items
 from shop.settings import Env
 
 
@@ -53,7 +54,7 @@ class ApprovalCallback(Construct):
                 Env.LINK_SIGNING_SECRET: self.signing_key.secret_arn,
             },
         )
-        orders.grant(self.function, "dynamodb:GetItem", "dynamodb:UpdateItem")
+        grant_items(orders, self.function, "dynamodb:GetItem", "dynamodb:UpdateItem")
         # Decisions are recorded (put), claimed and settled (update), never deleted: one that came too
         # late says so rather than disappearing (DynamoDB's TTL removes records in time).
         decisions.grant(self.function, "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem")

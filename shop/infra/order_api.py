@@ -15,6 +15,7 @@ from constructs import Construct
 from shop.infra import nag
 from shop.infra.lambda_bundle import ShopCode
 from shop.infra.naming import instance_name, retained_log_group, vended_log_group_name
+from shop.infra.storage import grant_items
 from shop.settings import DeployParameters, Env
 
 # One JSON line per request (HTTP API $context variables).
@@ -66,7 +67,7 @@ class OrderApi(Construct):
                 Env.FEEDBACK_DELAY: str(params.feedback_delay_seconds),
             },
         )
-        orders.grant(self.function, "dynamodb:PutItem", "dynamodb:GetItem")
+        grant_items(orders, self.function, "dynamodb:PutItem", "dynamodb:GetItem")
         products.grant(self.function, "dynamodb:BatchGetItem", "dynamodb:Scan")
         idempotency.grant(self.function, "dynamodb:GetItem", "dynamodb:PutItem")
         state_machine.grant_start_execution(self.function)

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import aws_cdk as cdk
 from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_iam as iam
 from constructs import Construct
+
+from shop.domain.orders import AWAITING_INDEX, AWAITING_KEY
 
 
 class Storage(Construct):
@@ -12,6 +15,14 @@ class Storage(Construct):
         super().__init__(scope, construct_id)
         # Orders are business records: keep them if the stack is deleted.
         self.orders = self._table("Orders", "orderId", removal=cdk.RemovalPolicy.RETAIN)
+        # The orders awaiting approval, most urgent first: the owner's listing reads one page of it
+        # with one Query, whatever the table holds (sparse: only awaiting orders carry the key).
+        self.orders.add_global_secondary_index(
+            index_name=AWAITING_INDEX,
+            partition_key=dynamodb.Attribute(name=AWAITING_KEY, type=dynamodb.AttributeType.STRING),
+            sort_key=dynamodb.Attribute(name="approvalDeadline", type=dynamodb.AttributeType.STRING),
+            projection_type=dynamodb.ProjectionType.ALL,
+        )
         # One item per decided order, kept after a rejected order is deleted, so a second click
         # can still say what was decided and when. Expires some time after the approval window.
         self.decisions = self._table("Decisions", "orderId", expires="expiresAt")
@@ -39,3 +50,10 @@ class Storage(Construct):
             ),
             removal_policy=removal,
         )
+
+
+def grant_items(table: dynamodb.ITable, grantee: iam.IGrantable, *actions: str) -> None:
+    """`actions` on the table's items only: Table.grant adds `table/index/*` once the table has an
+    index, which only the owner's listing reads (shop/owner_policy.py grants it that one index)."""
+    grantee.grant_principal.add_to_principal_policy(
+        iam.PolicyStatement(actions=list(actions), resources=[table.table_arn]))

@@ -33,6 +33,7 @@ from shop.domain.workflow_contract import CANCELLATION_ERROR, REJECTION_ERROR, T
 from shop.infra import nag
 from shop.infra.lambda_bundle import ShopCode
 from shop.infra.naming import retained_log_group, vended_log_group_name
+from shop.infra.storage import grant_items
 from shop.settings import Env
 
 ORDER_ID = sfn.JsonPath.string_at("$.order.orderId")
@@ -130,7 +131,7 @@ class OrderWorkflow(Construct):
                 Env.LINK_SIGNING_SECRET: signing_key.secret_arn,
             },
         )
-        orders.grant(self.approval_request, "dynamodb:UpdateItem")
+        grant_items(orders, self.approval_request, "dynamodb:UpdateItem")
         owner_topic.grant_publish(self.approval_request)
         self.approval_request.add_to_role_policy(  # read only: grant_read adds DescribeSecret
             iam.PolicyStatement(actions=["secretsmanager:GetSecretValue"], resources=[signing_key.secret_arn]))

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from shop.domain.workflow_contract import ExecutionStatus
+from shop.local.patches.stepfunctions_open_executions import DEFAULT_MAX_OPEN_EXECUTIONS
 from shop.local.template import ACCOUNT_ID, REGION
 from shop.samples import SAMPLE_CUSTOMER_EMAIL, place_order_curl, sample_order_body
 from shop.settings import (
@@ -35,6 +36,10 @@ DEFAULT_CATALOG = ROOT / "data" / "demo-catalog.json"
 HOST = "127.0.0.1"  # never another interface: the shop has no authentication locally
 # The shop's owner in local mode, whose calls (console, CLI) are checked against the owner's policy.
 OWNER = f"arn:aws:iam::{ACCOUNT_ID}:user/shop-owner"
+# werkzeug's servers keep an idle or stalled connection, and its thread, for good: 400 idle
+# connections held 400 threads (issue 18, item 9). Browsers and SDKs reconnect when a keep-alive
+# connection has been closed.
+IDLE_CONNECTION_TIMEOUT_SECONDS = 10.0
 # The credentials the printed AWS CLI commands carry, so that they run as printed on a machine with
 # no AWS configuration. Local mode did not issue them, so they are the developer's, the account's
 # administrator (shop/local/iam/principals.py): what `cdk deploy` and your own scripts would be.
@@ -87,13 +92,20 @@ class LocalConfig:
     # SES's sandbox, as a new AWS account has it: mail only to verified addresses (see README).
     ses_sandbox: bool = True
     ses_verified: tuple[str, ...] = ()  # customer addresses (or domains) verified besides the sample's
+    # Seconds a connection of either port may stay silent (idle between requests, or a request or
+    # answer stalled) before it is closed: each one holds a thread until then.
+    idle_timeout_seconds: float = IDLE_CONNECTION_TIMEOUT_SECONDS
+    # Executions running at once, beyond which an order is refused as at Step Functions' quota
+    # (shop/local/patches/stepfunctions_open_executions.py).
+    max_open_executions: int = DEFAULT_MAX_OPEN_EXECUTIONS
 
     @classmethod
     def from_environment(cls, environ: Mapping[str, str] | None = None) -> LocalConfig:
         """`PORT`, `AWS_PORT`, `APPROVAL_TIMEOUT`, `FEEDBACK_DELAY` (seconds), `CATALOG` (a catalog
         file to load instead of the demo one), `SHOP_TEMPLATE` (another synthesized template,
-        e.g. the one the test session built), `SES_SANDBOX` (`off` for production access) and
-        `SES_VERIFIED` (addresses or domains to verify, comma-separated)."""
+        e.g. the one the test session built), `SES_SANDBOX` (`off` for production access),
+        `SES_VERIFIED` (addresses or domains to verify, comma-separated) and `MAX_OPEN_EXECUTIONS`
+        (orders open at once, beyond which new ones are refused)."""
         env: Mapping[str, str] = os.environ if environ is None else environ
 
         def number(name: str, default: _Default) -> int | _Default:
@@ -113,6 +125,7 @@ class LocalConfig:
             catalog_path=Path(env.get("CATALOG") or DEFAULT_CATALOG),
             ses_sandbox=_switch(env, "SES_SANDBOX", default=True),
             ses_verified=tuple(filter(None, (a.strip() for a in env.get("SES_VERIFIED", "").split(",")))),
+            max_open_executions=number("MAX_OPEN_EXECUTIONS", DEFAULT_MAX_OPEN_EXECUTIONS),
         )
         from shop.local.patches.faults import Faults
 
@@ -120,6 +133,8 @@ class LocalConfig:
             config.faults = dict(Faults.parse(env.get("FAULTS", "")))
         except ValueError as error:
             raise SystemExit(f"FAULTS: {error}") from None
+        if config.max_open_executions < 1:
+            raise SystemExit("MAX_OPEN_EXECUTIONS must be at least 1")
         if config.approval_timeout_seconds < 1:
             raise SystemExit("APPROVAL_TIMEOUT must be at least 1 second")
         return config
@@ -200,7 +215,7 @@ class LocalShop:
                                  ses_identity=self.ses.identity_arn, ses_sandbox=self.ses.enabled)
         self._exit.enter_context(applied(every_patch(
             invoke=self.functions.invoke, outbox=self.outbox, ses=self.ses, faults=self.faults,
-            enforcer=self.enforcer,
+            enforcer=self.enforcer, max_open_executions=self.config.max_open_executions,
             credentials_for=lambda role: self.principals.issue(role).as_client_arguments(),
         )))
         self._exit.enter_context(environment.per_function())
@@ -220,14 +235,15 @@ class LocalShop:
         # The order API and the Function URLs are public on AWS; the rest of this port is local mode's.
         shop_guard = Guard(self.adapter, local_only=self.adapter.local_only)
         self.http = make_server(HOST, self.config.port, shop_guard, threaded=True,
-                                request_handler=QuerylessRequestHandler)
+                                request_handler=self._timing_out(QuerylessRequestHandler))
         shop_guard.port = self.http.server_port
         self._exit.callback(self.http.server_close)
         self.base_url = f"http://{HOST}:{self.http.server_port}"
         aws_port = self.config.aws_port if self.config.aws_port is not None else self.http.server_port + 1
         # What moto's ThreadedMotoServer builds, with the guard in front of moto's WSGI app.
         aws_guard = Guard(DomainDispatcherApplication(create_backend_app), aws_apis_only=True)
-        self.aws = make_server(HOST, aws_port, aws_guard, threaded=True, request_handler=MotoRequestHandler)
+        self.aws = make_server(HOST, aws_port, aws_guard, threaded=True,
+                               request_handler=self._timing_out(MotoRequestHandler))
         aws_guard.port = self.aws.server_port
         self._exit.callback(self.aws.server_close)
         thread = threading.Thread(target=self.aws.serve_forever, name="local-aws", daemon=True)
@@ -235,6 +251,10 @@ class LocalShop:
         self._exit.callback(thread.join)
         self._exit.callback(self.aws.shutdown)
         self.aws_endpoint = f"http://{HOST}:{self.aws.server_port}"
+
+    def _timing_out(self, handler: type[Any]) -> type[Any]:
+        """`handler` with the socket timeout socketserver applies to each connection (None: none)."""
+        return type(handler.__name__, (handler,), {"timeout": self.config.idle_timeout_seconds})
 
     def _deploy(self) -> None:
         import boto3
@@ -258,7 +278,17 @@ class LocalShop:
             self.functions.add(function)
         self.enforcer.load(self.stack.policies)
         self.enforcer.attach(OWNER, owner_policy(self.stack.outputs, self.stack_name))
+        self._warm_enforcement()
         self._exit.callback(self._stop_running_executions)
+
+    def _warm_enforcement(self) -> None:
+        """What the first calls of the stack's principals would otherwise load, all at once, in
+        every thread of a burst that needs it (issue 18, item 10): the request models of their
+        services and moto's backends of them (the enforcer has resolved the rest as it loaded)."""
+        from shop.local.patches import iam_enforcement, moto_backends
+
+        iam_enforcement.warm(self.enforcer.services)
+        moto_backends.warm(self.enforcer.services, account_id=ACCOUNT_ID, region=REGION)
 
     @property
     def stack_name(self) -> str:

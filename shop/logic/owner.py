@@ -74,6 +74,11 @@ def _summary(order: Mapping[str, Any], status: str, execution: Execution, *, not
     }
 
 
+def _awaiting_execution(order: StoredOrder) -> Execution:
+    """What an awaiting order's record says of its execution: running, waiting for the decision."""
+    return Execution(name=order.order_id, status=ExecutionStatus.RUNNING)
+
+
 def _notified(order: StoredOrder | None) -> bool:
     """Its approval's notification went out: only then can it be decided (until then its links are pending)."""
     return order is not None and bool(order.approval.link_id)
@@ -115,11 +120,17 @@ def list_orders(*, orders: OrdersTable, workflow: Workflow, status: str | None =
     return list(islice(summaries, limit))
 
 
+# How many awaiting orders one listing shows, the most urgent first.
+PENDING_PAGE = 100
+
+
 def pending_approvals(*, orders: OrdersTable, decisions: DecisionsTable, workflow: Workflow,
-                      now: datetime) -> list[dict[str, Any]]:
-    """Orders awaiting the owner's decision, the most urgent first; those with a decision recorded
-    and not yet delivered say which, since delivering it is what they await."""
-    pending = list_orders(orders=orders, workflow=workflow, status=OrderStatus.AWAITING_APPROVAL, limit=None)
+                      now: datetime, limit: int = PENDING_PAGE) -> list[dict[str, Any]]:
+    """The `limit` orders awaiting the owner's decision whose deadline comes first; those with a
+    decision recorded and not yet delivered say which, since delivering it is what they await.
+    Two calls whatever waits: one Query of the awaiting index, one BatchGetItem of the decisions."""
+    pending = [_summary(order.to_public(), order.status, _awaiting_execution(order), notified=_notified(order))
+               for order in orders.awaiting(limit=limit)]
     decided = decisions.get_many(order["orderId"] for order in pending) if pending else {}
     for order in pending:
         deadline = order.get("approvalDeadline")

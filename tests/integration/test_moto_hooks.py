@@ -336,3 +336,46 @@ def test_an_answer_after_the_execution_ended_is_task_timed_out_as_on_aws(shop):
         sfn.send_task_failure(taskToken=token, error="OrderRejected", cause="too late")
     with pytest.raises(sfn.exceptions.InvalidToken):  # a token no execution was ever given
         sfn.send_task_success(taskToken="AAAA" + token[4:][::-1], output="{}")
+
+
+def test_what_the_stacks_calls_need_is_loaded_when_it_deploys(shop):
+    from moto.backends import get_backend
+
+    from shop.local.patches import iam_enforcement
+    from shop.local.template import ACCOUNT_ID, REGION
+
+    assert {"dynamodb", "stepfunctions", "lambda", "sns", "ses", "xray"} <= set(shop.enforcer.services)
+    for service in shop.enforcer.services:
+        assert (service,) in iam_enforcement._service_model
+    # Nothing in the stack's deploy calls X-Ray; its functions' roles may: its backend exists already.
+    xray = get_backend("xray")
+    assert dict.__contains__(xray, ACCOUNT_ID) and dict.__contains__(dict.__getitem__(xray, ACCOUNT_ID), REGION)
+
+
+def test_an_existing_backend_is_found_while_another_thread_holds_motos_global_lock(shop):
+    import threading
+
+    from moto.backends import get_backend
+    from moto.core.base_backend import backend_lock
+
+    from shop.local.template import ACCOUNT_ID, REGION
+
+    held, release = threading.Event(), threading.Event()
+
+    def hold_the_lock() -> None:
+        with backend_lock:
+            held.set()
+            release.wait(timeout=60)
+
+    holder = threading.Thread(target=hold_the_lock, daemon=True)
+    holder.start()
+    found: list[object] = []
+    looker = threading.Thread(target=lambda: found.append(get_backend("dynamodb")[ACCOUNT_ID][REGION]), daemon=True)
+    try:
+        assert held.wait(timeout=30)
+        looker.start()
+        poll(lambda: found, timeout=20, what="the DynamoDB backend, looked up while moto's lock is held")
+    finally:
+        release.set()
+        holder.join(timeout=30)
+        looker.join(timeout=30)

@@ -15,11 +15,22 @@ from shop.adapters.tables import (
     IdempotencyKeys,
     OrdersTable,
 )
-from shop.domain.orders import StoredOrder
+from shop.domain.orders import AWAITING_INDEX, AWAITING_KEY, StoredOrder
 from tests import fakes
 
 AWAITING = fakes.stored(status="AWAITING_APPROVAL", approvalTaskToken="token-1", approvalLinkId="link-1",
                         approvalDeadline="2026-11-24T13:00:00Z")
+
+
+# The orders table's index of awaiting orders, as shop/infra/storage.py declares it.
+AWAITING_INDEX_OF_THE_STACK = {
+    "AttributeDefinitions": [{"AttributeName": AWAITING_KEY, "AttributeType": "S"},
+                             {"AttributeName": "approvalDeadline", "AttributeType": "S"}],
+    "GlobalSecondaryIndexUpdates": [{"Create": {
+        "IndexName": AWAITING_INDEX, "Projection": {"ProjectionType": "ALL"},
+        "KeySchema": [{"AttributeName": AWAITING_KEY, "KeyType": "HASH"},
+                      {"AttributeName": "approvalDeadline", "KeyType": "RANGE"}]}}],
+}
 
 
 def stored(**fields):
@@ -40,6 +51,7 @@ def tables(request):
             dynamodb.create_table(TableName=name, KeySchema=[{"AttributeName": "orderId", "KeyType": "HASH"}],
                                   AttributeDefinitions=[{"AttributeName": "orderId", "AttributeType": "S"}],
                                   BillingMode="PAY_PER_REQUEST")
+        dynamodb.update_table(TableName="orders", **AWAITING_INDEX_OF_THE_STACK)
         from shop.adapters.tables import to_item
 
         yield (OrdersTable("orders", dynamodb), DecisionsTable("decisions", dynamodb),
@@ -112,6 +124,20 @@ def test_the_token_leaves_even_when_the_workflow_moved_the_order_on_first(tables
     orders.set_decided("01JORDER", status="APPROVED", decided_at="T")
 
     assert orders.get("01JORDER") == stored(status="SHIPPED", approvalDeadline="2026-11-24T13:00:00Z")
+
+
+def test_the_awaiting_index_lists_the_orders_awaiting_approval_the_earliest_deadline_first(tables):
+    orders, _, put = tables
+    for order_id, deadline in [("01JLATE", "2026-11-24T15:00:00Z"), ("01JSOON", "2026-11-24T13:00:00Z"),
+                               ("01JNEXT", "2026-11-24T14:00:00Z"), ("01JDECIDED", "2026-11-24T12:00:00Z")]:
+        put(fakes.stored(orderId=order_id, status="RECEIVED"))
+        assert orders.mark_awaiting_approval(order_id, task_token=f"t-{order_id}", link_id="l", deadline=deadline)
+    put(fakes.stored(orderId="01JNOTYET", status="RECEIVED"))
+    orders.set_decided("01JDECIDED", status="APPROVED", decided_at="T")
+
+    assert [order.order_id for order in orders.awaiting(limit=10)] == ["01JSOON", "01JNEXT", "01JLATE"]
+    assert [order.order_id for order in orders.awaiting(limit=2)] == ["01JSOON", "01JNEXT"]
+    assert orders.awaiting(limit=1)[0] == orders.get("01JSOON")
 
 
 def test_a_resend_replaces_only_the_current_links(tables):

@@ -24,6 +24,7 @@ from shop.domain.errors import (
     NotReady,
     ResendUnfinished,
     ShopError,
+    TooBusy,
     UnprocessableOrder,
 )
 from shop.error_answers import ANSWERS, Answer, answer_for, link_answer_for
@@ -68,7 +69,7 @@ def test_a_domain_error_says_what_went_wrong_and_nothing_of_http(kind):
 # What each surface answered before the mapping was one table: kept, value for value.
 STATUS = {ShopError: 400, InvalidRequest: 400, UnprocessableOrder: 422, NotFound: 404, InvalidCatalog: 400,
           LinkRefused: 400, LinkForged: 403, LinkExpired: 410, AlreadyDecided: 409, NotReady: 409,
-          NotDelivered: 503, DeliveryUnknown: 503, ResendUnfinished: 503}
+          NotDelivered: 503, DeliveryUnknown: 503, ResendUnfinished: 503, TooBusy: 503}
 LINK_PAGE = {
     InvalidRequest: Answer(400, "This link is incomplete"),
     LinkRefused: Answer(400, "This link cannot be used"),
@@ -84,7 +85,7 @@ CONSOLE_PAGE = {NotFound: Answer(404, "No such order"), InvalidRequest: Answer(4
 EXIT_KIND = {ShopError: "invalid", InvalidRequest: "invalid", UnprocessableOrder: "invalid", InvalidCatalog: "invalid",
              NotFound: "not_found", LinkRefused: "conflict", LinkForged: "conflict", LinkExpired: "conflict",
              AlreadyDecided: "conflict", NotReady: "conflict", NotDelivered: "failed", DeliveryUnknown: "failed",
-             ResendUnfinished: "failed"}
+             ResendUnfinished: "failed", TooBusy: "failed"}
 
 
 @pytest.mark.parametrize("kind", DOMAIN_ERRORS, ids=lambda kind: kind.__name__)
@@ -92,6 +93,7 @@ def test_each_error_answers_as_it_always_did(kind):
     error = kind("x")
     assert answer_for(error).status == link_answer_for(error).status == STATUS[kind]
     assert (answer_for(error).retry_after == 10) is issubclass(kind, NotDelivered | ResendUnfinished)
+    assert (answer_for(error).retry_after == 60) is (kind is TooBusy)
     if kind in LINK_PAGE:
         assert link_answer_for(error) == LINK_PAGE[kind]
     if kind in CONSOLE_PAGE:

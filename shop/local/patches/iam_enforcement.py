@@ -5,13 +5,14 @@ policies are not done); ours evaluates all of them (shop/local/iam/)."""
 
 from __future__ import annotations
 
-import functools
 import warnings
+from collections.abc import Iterable
 from typing import Any
 
 from moto.core.exceptions import ServiceException
 from werkzeug.exceptions import HTTPException
 
+from shop.local.iam.actions import FilledOnce
 from shop.local.iam.enforcer import AccessDenied, Enforcer, access_denied_code
 from shop.local.iam.principals import DEVELOPER
 from shop.local.patches import Patch
@@ -27,12 +28,21 @@ class _Refused(HTTPException):
     exception's description as the body and its code as the status."""
 
 
-@functools.cache
-def _service_model(service: str) -> Any:
+def _load_service_model(service: str) -> Any:
     """moto reads the model from disk on every call (~50 ms); it never changes."""
     from moto.core.utils import get_service_model
 
     return get_service_model(service)
+
+
+_service_model = FilledOnce(_load_service_model)
+
+
+def warm(services: Iterable[str]) -> None:
+    """Load now the models that parsing these services' requests needs (the enforcer's services,
+    once the stack is deployed), not in the burst of requests that first needs them."""
+    for service in services:
+        _service_model(service)
 
 
 def _operation_and_params(response: Any) -> tuple[str, dict[str, Any]]:
