@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from shop.domain.approval import past_tense
+from shop.domain.orders import PENDING_PAGE
 from shop.domain.text import printable
 from shop.rendering import format_utc
 
@@ -48,9 +49,12 @@ def order_list(orders: list[dict[str, Any]]) -> str:
 def approvals_list(orders: list[dict[str, Any]]) -> str:
     if not orders:
         return "No orders are waiting for a decision."
-    return _table(["ORDER", "CUSTOMER", "TOTAL", "DECIDE BY", "LEFT", "NOTE"],
-                  [[o["orderId"], o["customerEmail"], _money(o), format_utc(o["approvalDeadline"] or ""),
-                    _left(o.get("secondsLeft")), _note(o)] for o in orders])
+    table = _table(["ORDER", "CUSTOMER", "TOTAL", "DECIDE BY", "LEFT", "NOTE"],
+                   [[o["orderId"], o["customerEmail"], _money(o), format_utc(o["approvalDeadline"] or ""),
+                     _left(o.get("secondsLeft")), _note(o)] for o in orders])
+    if len(orders) >= PENDING_PAGE:
+        table += f"\nThe {PENDING_PAGE} most urgent are shown; more may wait after them."
+    return table
 
 
 def _note(order: dict[str, Any]) -> str:

@@ -43,6 +43,8 @@ _ONE_LINE_FIELDS = (
 # (shop/infra/storage.py): its partition key is set only while the order awaits (one of the
 # approval's fields, removed with them whatever ends the wait), its sort key is the deadline.
 AWAITING_INDEX = "AwaitingApproval"
+# How many awaiting orders one listing shows (the console's, the CLI's), the most urgent first.
+PENDING_PAGE = 100
 AWAITING_KEY = "awaitingApproval"
 APPROVAL_FIELDS = ("approvalTaskToken", "approvalLinkId", "pendingLinkId", AWAITING_KEY)
 PRIVATE_ORDER_FIELDS = frozenset(APPROVAL_FIELDS)

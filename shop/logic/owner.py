@@ -23,7 +23,7 @@ from shop.domain.approval import Decision
 from shop.domain.errors import InvalidRequest, LinkExpired, LinkRefused, NotFound
 from shop.domain.executions import Execution, HistoryEvent, approval_timed_out
 from shop.domain.ids import is_ulid
-from shop.domain.orders import StoredOrder, without_private_fields
+from shop.domain.orders import PENDING_PAGE, StoredOrder, without_private_fields
 from shop.domain.status import EXECUTION_STATUS_OF, OrderStatus, status_of
 from shop.domain.workflow_contract import ExecutionStatus, State
 from shop.domain.workflow_graph import CURRENT, current_state, state_marks, workflow_graph
@@ -118,10 +118,6 @@ def list_orders(*, orders: OrdersTable, workflow: Workflow, status: str | None =
     summaries = (s for s in _summaries(executions, orders=orders, workflow=workflow)
                  if wanted is None or s["status"] == wanted)
     return list(islice(summaries, limit))
-
-
-# How many awaiting orders one listing shows, the most urgent first.
-PENDING_PAGE = 100
 
 
 def pending_approvals(*, orders: OrdersTable, decisions: DecisionsTable, workflow: Workflow,

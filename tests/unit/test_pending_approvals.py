@@ -44,3 +44,11 @@ def test_the_page_holds_the_most_urgent_first_with_their_time_left():
     assert deadlines == sorted(deadlines) and len(listed) == 5
     assert listed[0]["secondsLeft"] == 3600 and listed[0]["status"] == "AWAITING_APPROVAL"
     assert listed[0]["decision"] is None and listed[0]["execution"] == "RUNNING"
+
+
+def test_a_full_page_says_that_more_may_wait():
+    from shop.cli import render
+
+    listed, _ = _listed(owner.PENDING_PAGE + 5)
+    assert f"The {owner.PENDING_PAGE} most urgent are shown" in render.approvals_list(listed)
+    assert "most urgent are shown" not in render.approvals_list(listed[:3])

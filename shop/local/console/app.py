@@ -25,6 +25,7 @@ from werkzeug.wrappers import Request, Response
 from shop.adapters.stack import ShopResources
 from shop.domain.approval import Decision
 from shop.domain.errors import LinkRefused, ShopError
+from shop.domain.orders import PENDING_PAGE
 from shop.error_answers import answer_for
 from shop.local.guard import from_another_site
 from shop.local.outbox import Outbox
@@ -153,7 +154,7 @@ class Console:
         pending = owner.pending_approvals(orders=self.shop.orders, decisions=self.shop.decisions,
                                           workflow=self.shop.workflow, now=utc_now())
         return self._live(request, "console/approvals.html", "console/_approvals_live.html", pending=pending,
-                          poll_seconds=poll_seconds(len(pending)))
+                          page_size=PENDING_PAGE, poll_seconds=poll_seconds(len(pending)))
 
     def _order(self, request: Request, order_id: str, *, problem: str = "", status: int = 200) -> Response:
         detail = owner.order_detail(order_id, orders=self.shop.orders, decisions=self.shop.decisions,
