@@ -11,7 +11,7 @@ runs (an interleaving). The protocol's model (tests/unit/test_protocol_model.py)
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -219,6 +219,11 @@ class Workflow:
         if self.ended is None:
             return Execution(name, ExecutionStatus.RUNNING)
         return Execution(name, self.ended, stop_date=datetime(2026, 11, 24, 10, 5, tzinfo=UTC))
+
+    def executions(self, *, status: ExecutionStatus | None = None) -> Iterator[Execution]:
+        """No execution of another order: only `describe` knows this one (ListExecutions)."""
+        self.before("workflow.executions")
+        return iter(())
 
     def approve(self, token: str, output: dict[str, Any]) -> None:
         self._call("success", token, output.get("decision"))

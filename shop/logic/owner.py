@@ -124,9 +124,14 @@ def pending_approvals(*, orders: OrdersTable, decisions: DecisionsTable, workflo
                       now: datetime, limit: int = PENDING_PAGE) -> list[dict[str, Any]]:
     """The `limit` orders awaiting the owner's decision whose deadline comes first; those with a
     decision recorded and not yet delivered say which, since delivering it is what they await.
-    Two calls whatever waits: one Query of the awaiting index, one BatchGetItem of the decisions."""
+    Three calls whatever waits: one Query of the awaiting index, one BatchGetItem of the decisions,
+    and one ListExecutions of the failed executions (a page per thousand of them): an order whose
+    workflow failed while its record could not be written still carries the index's key, and no
+    longer awaits anything."""
+    awaiting = orders.awaiting(limit=limit)
+    failed = {execution.name for execution in workflow.executions(status=ExecutionStatus.FAILED)} if awaiting else set()
     pending = [_summary(order.to_public(), order.status, _awaiting_execution(order), notified=_notified(order))
-               for order in orders.awaiting(limit=limit)]
+               for order in awaiting if order.order_id not in failed]
     decided = decisions.get_many(order["orderId"] for order in pending) if pending else {}
     for order in pending:
         deadline = order.get("approvalDeadline")

@@ -34,7 +34,7 @@ def _listed(count: int, **page) -> tuple[list[dict], list[str]]:
 def test_the_calls_for_a_page_do_not_grow_with_the_orders_waiting():
     few, few_calls = _listed(3)
     many, many_calls = _listed(3000)
-    assert few_calls == many_calls == ["orders.awaiting", "decisions.get_many"]
+    assert few_calls == many_calls == ["orders.awaiting", "workflow.executions", "decisions.get_many"]
     assert len(few) == 3 and len(many) == owner.PENDING_PAGE
 
 

@@ -17,6 +17,7 @@ import pytest
 from shop.domain.approval import Decision, approval_links, parse_callback
 from shop.domain.errors import AlreadyDecided
 from shop.domain.executions import Execution, HistoryEvent
+from shop.domain.orders import AWAITING_KEY
 from shop.domain.status import OrderStatus, status_of
 from shop.domain.workflow_contract import ExecutionStatus
 from shop.error_answers import link_answer_for
@@ -92,7 +93,9 @@ def stuck(*, decided: bool) -> tuple[Orders, Decisions]:
     if decided:
         decisions.record(ORDER_ID, decision="approve", decided_at="2026-11-24T11:30:00Z", expires_at=0,
                          claim="the-click", claimed_until=0)
-    return Orders(awaiting(orderId=ORDER_ID, approvalLinkId=LINK_ID)), decisions
+    # As the real record: still carrying the awaiting index's key, which the approval's bookkeeping
+    # would have removed.
+    return Orders(awaiting(orderId=ORDER_ID, approvalLinkId=LINK_ID, **{AWAITING_KEY: "AWAITING_APPROVAL"})), decisions
 
 
 @pytest.mark.parametrize("decided", [False, True])
