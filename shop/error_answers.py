@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from shop.domain.errors import (
     AlreadyDecided,
+    DecisionUnconfirmed,
     DeliveryUnknown,
     InvalidCatalog,
     InvalidRequest,
@@ -53,6 +54,7 @@ ANSWERS: dict[type[ShopError], Answer] = {
     NotReady: Answer(409, "Not yet"),
     NotDelivered: Answer(503, "Your decision is recorded, not yet delivered", _DELIVER_AGAIN_SECONDS),
     DeliveryUnknown: Answer(503, "Your decision is recorded, its delivery not confirmed", _DELIVER_AGAIN_SECONDS),
+    DecisionUnconfirmed: Answer(503, "Your decision may be recorded", _DELIVER_AGAIN_SECONDS),
 }
 
 # On the approval link's page a malformed request is a link cut short (a mail client broke it).

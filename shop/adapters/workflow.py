@@ -9,6 +9,7 @@ from typing import Any
 from shop.adapters.aws import client, error_code
 from shop.domain.executions import Execution, HistoryEvent
 from shop.domain.workflow_contract import ExecutionStatus
+from shop.domain.workflow_graph import state_marks
 
 # What Step Functions answers when a token can no longer be used: already answered, timed out,
 # or never existed. moto says InvalidToken where AWS says TaskTimedOut; both mean the same here.
@@ -22,13 +23,20 @@ def execution_arn(state_machine_arn: str, name: str) -> str:
 
 
 class TaskGone(Exception):
-    """The approval task no longer accepts an answer."""
+    """The approval task no longer accepts an answer. `retried`: the SDK sent this answer more than
+    once (its own retries, after a 5xx, a timeout or a throttle), so an earlier attempt may be the
+    answer the task took: only the execution's history tells."""
+
+    def __init__(self, code: str, *, retried: bool = False):
+        super().__init__(code)
+        self.retried = retried
 
 
 class NotTaken(Exception):
-    """Step Functions refused the answer (throttling, a 4xx): the task certainly did not get it. Any
-    other failure (a 5xx, a timeout, a lost connection) leaves that unknown: the answer may have
-    arrived although the caller saw an error."""
+    """Step Functions refused the answer (throttling, a 4xx) at the first attempt: the task
+    certainly did not get it. Any other failure (a 5xx, a timeout, a lost connection, or a refusal
+    of the SDK's retry of an attempt whose response was lost) leaves that unknown: the answer may
+    have arrived although the caller saw an error."""
 
 
 class Workflow:
@@ -109,6 +117,14 @@ class Workflow:
                 return
             arguments["nextToken"] = page["nextToken"]
 
+    def progress(self, name: str) -> tuple[dict[str, str], ExecutionStatus] | None:
+        """Where the execution `name` stands, from its history: the states it reached (marked as
+        `workflow_graph.state_marks` does) and its status; None if there is no such execution."""
+        execution = self.describe(name)
+        if execution is None:
+            return None
+        return state_marks(self.history(name), execution.status), execution.status
+
     def definition(self) -> dict[str, Any]:
         """The state machine's definition as Step Functions runs it."""
         return json.loads(self.sfn.describe_state_machine(stateMachineArn=self.state_machine_arn)["definition"])
@@ -132,14 +148,19 @@ class Workflow:
 
     @staticmethod
     def _answer(call) -> None:
+        # The SDK retries a 5xx, a timeout and a throttle on its own. Its retry of an answer that
+        # arrived, its response lost, gets TaskTimedOut (the task took one answer already), or a
+        # throttle: so what the last attempt got says nothing certain about the first. Its own
+        # count of retries (ResponseMetadata.RetryAttempts) says whether there was one.
         try:
             call()
         except Exception as error:
+            metadata = (getattr(error, "response", None) or {}).get("ResponseMetadata", {})
+            retried = bool(metadata.get("RetryAttempts", 0))
             if error_code(error) in _TASK_GONE:
-                raise TaskGone(error_code(error)) from None
-            response = getattr(error, "response", None) or {}
-            status = response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
-            if error_code(error) and isinstance(status, int) and 400 <= status < 500:
+                raise TaskGone(error_code(error), retried=retried) from None
+            status = metadata.get("HTTPStatusCode", 0)
+            if error_code(error) and isinstance(status, int) and 400 <= status < 500 and not retried:
                 raise NotTaken(error_code(error)) from error
             raise
 

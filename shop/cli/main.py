@@ -20,6 +20,7 @@ from shop.cli import render
 from shop.domain.approval import Decision
 from shop.domain.errors import (
     AlreadyDecided,
+    DecisionUnconfirmed,
     DeliveryUnknown,
     InvalidCatalog,
     InvalidRequest,
@@ -64,6 +65,7 @@ EXIT_KIND_FOR_ERROR: dict[type[ShopError], str] = {
     # Recorded, not delivered: trying again (`approvals deliver`) delivers it.
     NotDelivered: "failed",
     DeliveryUnknown: "failed",
+    DecisionUnconfirmed: "failed",
 }
 # Killed by SIGPIPE, as `ls` and `git log` are when `| head` stops reading: the shell reports 128 + 13.
 EXIT_BROKEN_PIPE = 141
