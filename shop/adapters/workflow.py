@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Iterator
 from typing import Any
 
@@ -146,23 +147,50 @@ class Workflow:
             lambda: self.sfn.send_task_failure(taskToken=task_token, error=error, cause=cause)
         )
 
-    @staticmethod
-    def _answer(call) -> None:
+    def _answer(self, call) -> None:
         # The SDK retries a 5xx, a timeout and a throttle on its own. Its retry of an answer that
         # arrived, its response lost, gets TaskTimedOut (the task took one answer already), or a
-        # throttle: so what the last attempt got says nothing certain about the first. Its own
-        # count of retries (ResponseMetadata.RetryAttempts) says whether there was one.
+        # throttle: so what the last attempt got says nothing certain about the earlier ones. The
+        # SDK's needs-retry event shows each attempt as it ends; a client without one (a test's
+        # stub) is judged by its count of retries (ResponseMetadata.RetryAttempts).
+        noted = _note_attempts(self.sfn)
+        _attempts.may_have_landed = False
         try:
             call()
         except Exception as error:
             metadata = (getattr(error, "response", None) or {}).get("ResponseMetadata", {})
-            retried = bool(metadata.get("RetryAttempts", 0))
+            earlier = _attempts.may_have_landed if noted else bool(metadata.get("RetryAttempts", 0))
             if error_code(error) in _TASK_GONE:
-                raise TaskGone(error_code(error), retried=retried) from None
+                raise TaskGone(error_code(error), retried=earlier) from None
             status = metadata.get("HTTPStatusCode", 0)
-            if error_code(error) and isinstance(status, int) and 400 <= status < 500 and not retried:
+            if error_code(error) and isinstance(status, int) and 400 <= status < 500 and not earlier:
                 raise NotTaken(error_code(error)) from error
             raise
+
+
+# Per thread (a call and its retries run in the caller's thread): whether an attempt of the answer
+# being sent ended in a way that leaves its fate unknown (a 5xx, a timeout, a lost connection).
+_attempts = threading.local()
+_ANSWERS = ("SendTaskSuccess", "SendTaskFailure")
+
+
+def _note_attempt(response: Any = None, caught_exception: Exception | None = None, **_: Any) -> None:
+    status = getattr(response[0], "status_code", 0) if response else 0
+    if caught_exception is not None or status >= 500:
+        _attempts.may_have_landed = True
+    # None: the retry decision stays the SDK's own
+
+
+def _note_attempts(sfn: Any) -> bool:
+    """Watch the attempts of `sfn`'s answers (once per client); False for a client without events."""
+    events = getattr(getattr(sfn, "meta", None), "events", None)
+    if events is None:
+        return False
+    if not getattr(sfn, "_shop_notes_attempts", False):
+        for operation in _ANSWERS:
+            events.register(f"needs-retry.sfn.{operation}", _note_attempt, unique_id=f"shop-attempts-{operation}")
+        sfn._shop_notes_attempts = True
+    return True
 
 
 def _json(text: str | None) -> Any:
