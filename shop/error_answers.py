@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from shop.domain.errors import (
     AlreadyDecided,
+    DecisionUnconfirmed,
     DeliveryUnknown,
     InvalidCatalog,
     InvalidRequest,
@@ -60,6 +61,7 @@ ANSWERS: dict[type[ShopError], Answer] = {
     DeliveryUnknown: Answer(503, "Your decision is recorded, its delivery not confirmed", _DELIVER_AGAIN_SECONDS),
     # The old links may be dead and the new ones unsent: resending again is the remedy.
     ResendUnfinished: Answer(503, "New links not sent", _DELIVER_AGAIN_SECONDS),
+    DecisionUnconfirmed: Answer(503, "Your decision may be recorded", _DELIVER_AGAIN_SECONDS),
 }
 
 # On the approval link's page a malformed request is a link cut short (a mail client broke it).

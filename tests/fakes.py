@@ -5,7 +5,10 @@ both, in moto. No AWS, no clock: times are passed in, as the logic passes them.
 
 Every call first goes through `before(operation)`, which does nothing unless a test makes it: raise
 `Throttled` (an AWS fault: the call fails and changes nothing), or pause there while another request
-runs (an interleaving). The protocol's model (tests/unit/test_protocol_model.py) does both.
+runs (an interleaving). Then `sdk(operation, effect)` makes the call: `effect()` is what AWS does
+(the condition, the write, the result or the conditional failure). By default it simply runs it; the
+protocol's model (tests/unit/test_protocol_model.py) runs it as the SDK and the network would, with
+lost responses and the SDK's retries, or lets it land late.
 """
 
 from __future__ import annotations
@@ -23,10 +26,24 @@ from shop.domain.status import OrderStatus
 from shop.domain.workflow_contract import ExecutionStatus
 
 Before = Callable[[str], None]
+Sdk = Callable[[str, Callable[[], Any]], Any]
 
 
 def _nothing(operation: str) -> None:
     return None
+
+
+def _directly(operation: str, effect: Callable[[], Any]) -> Any:
+    return effect()
+
+
+class _Fake:
+    def __init__(self, before: Before = _nothing, sdk: Sdk = _directly):
+        self.before, self.sdk = before, sdk
+
+    def _call(self, operation: str, effect: Callable[[], Any]) -> Any:
+        self.before(operation)
+        return self.sdk(operation, effect)
 
 
 class Throttled(Exception):
@@ -53,32 +70,35 @@ def stored(**fields: Any) -> dict[str, Any]:
     return {**copy.deepcopy(STORED_ORDER), **fields}
 
 
-class Orders:
+class Orders(_Fake):
     """The orders table; `items` holds its items as the table does. An item given in part (the
     fields a test cares about) is completed from STORED_ORDER, as every stored order has them."""
 
-    def __init__(self, *orders: dict[str, Any], before: Before = _nothing):
+    def __init__(self, *orders: dict[str, Any], before: Before = _nothing, sdk: Sdk = _directly):
+        super().__init__(before, sdk)
         self.items = {order["orderId"]: stored(**copy.deepcopy(order)) for order in orders}
-        self.before = before
 
     def get(self, order_id: str) -> StoredOrder | None:
-        self.before("orders.get")
-        item = self.items.get(order_id)
-        return StoredOrder.from_item(copy.deepcopy(item)) if item is not None else None
+        def effect() -> Any:
+            item = self.items.get(order_id)
+            return StoredOrder.from_item(copy.deepcopy(item)) if item is not None else None
+        return self._call("orders.get", effect)
 
     def get_many(self, order_ids: Iterable[str]) -> dict[str, StoredOrder]:
-        self.before("orders.get_many")
-        return {key: StoredOrder.from_item(copy.deepcopy(self.items[key])) for key in order_ids if key in self.items}
+        def effect() -> Any:
+            return {key: StoredOrder.from_item(copy.deepcopy(self.items[key])) for key in order_ids if key in self.items}
+        return self._call("orders.get_many", effect)
 
     def mark_awaiting_approval(self, order_id: str, *, task_token: str, link_id: str, deadline: str) -> bool:
-        self.before("orders.mark_awaiting_approval")
-        order = self.items.get(order_id)
-        if order is None or order.get("status") not in (OrderStatus.RECEIVED, OrderStatus.AWAITING_APPROVAL):
-            return False
-        order.update(status=OrderStatus.AWAITING_APPROVAL, approvalTaskToken=task_token, pendingLinkId=link_id,
-                     approvalDeadline=deadline, **{AWAITING_KEY: OrderStatus.AWAITING_APPROVAL})
-        order.pop("approvalLinkId", None)
-        return True
+        def effect() -> Any:
+            order = self.items.get(order_id)
+            if order is None or order.get("status") not in (OrderStatus.RECEIVED, OrderStatus.AWAITING_APPROVAL):
+                return False
+            order.update(status=OrderStatus.AWAITING_APPROVAL, approvalTaskToken=task_token, pendingLinkId=link_id,
+                         approvalDeadline=deadline, **{AWAITING_KEY: OrderStatus.AWAITING_APPROVAL})
+            order.pop("approvalLinkId", None)
+            return True
+        return self._call("orders.mark_awaiting_approval", effect)
 
     def awaiting(self, *, limit: int) -> list[StoredOrder]:
         """The awaiting index: the orders carrying its key, the earliest deadline first."""
@@ -88,89 +108,99 @@ class Orders:
         return [StoredOrder.from_item(copy.deepcopy(item)) for item in found[:limit]]
 
     def confirm_links(self, order_id: str, *, link_id: str) -> bool:
-        self.before("orders.confirm_links")
-        order = self.items.get(order_id)
-        if order is None or order.get("pendingLinkId") != link_id:
-            return False
-        order["approvalLinkId"] = order.pop("pendingLinkId")
-        return True
+        def effect() -> Any:
+            order = self.items.get(order_id)
+            if order is None or order.get("pendingLinkId") != link_id:
+                return False
+            order["approvalLinkId"] = order.pop("pendingLinkId")
+            return True
+        return self._call("orders.confirm_links", effect)
 
     def replace_link(self, order_id: str, *, old_link_id: str, new_link_id: str) -> bool:
-        self.before("orders.replace_link")
-        order = self.items.get(order_id)
-        if (order is None or order.get("status") != OrderStatus.AWAITING_APPROVAL
-                or order.get("approvalLinkId") not in (old_link_id, new_link_id)):
-            return False
-        order["approvalLinkId"] = new_link_id
-        return True
+        def effect() -> Any:
+            order = self.items.get(order_id)
+            if (order is None or order.get("status") != OrderStatus.AWAITING_APPROVAL
+                    or order.get("approvalLinkId") not in (old_link_id, new_link_id)):
+                return False
+            order["approvalLinkId"] = new_link_id
+            return True
+        return self._call("orders.replace_link", effect)
 
     def set_decided(self, order_id: str, *, status: str, decided_at: str) -> None:
-        self.before("orders.set_decided")
-        order = self.items.get(order_id)
-        if order is None:
-            return
-        if order.get("status") == OrderStatus.AWAITING_APPROVAL:
-            order.update(status=status, decidedAt=decided_at)
-        for name in APPROVAL_FIELDS:
-            order.pop(name, None)
+        def effect() -> Any:
+            order = self.items.get(order_id)
+            if order is None:
+                return
+            if order.get("status") == OrderStatus.AWAITING_APPROVAL:
+                order.update(status=status, decidedAt=decided_at)
+            for name in APPROVAL_FIELDS:
+                order.pop(name, None)
+        return self._call("orders.set_decided", effect)
 
     # -- the state machine's own DynamoDB tasks (not adapter methods) ------------------------------
     def set_status(self, order_id: str, status: str) -> bool:
         """MarkShipped, MarkFeedbackRequested, RecordFailure: False when the condition failed."""
-        self.before("orders.set_status")
-        order = self.items.get(order_id)
-        if order is None:
-            return False
-        order["status"] = status
-        for name in APPROVAL_FIELDS:
-            order.pop(name, None)
-        return True
+        def effect() -> Any:
+            order = self.items.get(order_id)
+            if order is None:
+                return False
+            order["status"] = status
+            for name in APPROVAL_FIELDS:
+                order.pop(name, None)
+            return True
+        return self._call("orders.set_status", effect)
 
     def delete(self, order_id: str) -> None:
-        self.before("orders.delete")
-        self.items.pop(order_id, None)
+        def effect() -> Any:
+            self.items.pop(order_id, None)
+        return self._call("orders.delete", effect)
 
 
-class Decisions:
-    def __init__(self, before: Before = _nothing):
+class Decisions(_Fake):
+    def __init__(self, before: Before = _nothing, sdk: Sdk = _directly):
+        super().__init__(before, sdk)
         self.items: dict[str, dict[str, Any]] = {}
-        self.before = before
 
     def get(self, order_id: str) -> dict[str, Any] | None:
-        self.before("decisions.get")
-        return copy.deepcopy(self.items.get(order_id))
+        def effect() -> Any:
+            return copy.deepcopy(self.items.get(order_id))
+        return self._call("decisions.get", effect)
 
     def get_many(self, order_ids: Iterable[str]) -> dict[str, dict[str, Any]]:
-        self.before("decisions.get_many")
-        return {key: copy.deepcopy(self.items[key]) for key in order_ids if key in self.items}
+        def effect() -> Any:
+            return {key: copy.deepcopy(self.items[key]) for key in order_ids if key in self.items}
+        return self._call("decisions.get_many", effect)
 
     def record(self, order_id: str, *, decision: str, decided_at: str, expires_at: int, claim: str,
                claimed_until: int) -> None:
-        self.before("decisions.record")
-        if order_id in self.items:
-            raise DecisionConflict(order_id)
-        self.items[order_id] = {"orderId": order_id, "decision": decision, "decidedAt": decided_at,
-                                "delivered": False, "expiresAt": expires_at, "deliveryClaim": claim,
-                                "claimedUntil": claimed_until}
+        def effect() -> Any:
+            if order_id in self.items:
+                raise DecisionConflict(order_id)
+            self.items[order_id] = {"orderId": order_id, "decision": decision, "decidedAt": decided_at,
+                                    "delivered": False, "expiresAt": expires_at, "deliveryClaim": claim,
+                                    "claimedUntil": claimed_until}
+        return self._call("decisions.record", effect)
 
     def claim(self, order_id: str, *, decision: str, claim: str, now: int, claimed_until: int) -> str | None:
-        self.before("decisions.claim")
-        record = self.items.get(order_id)
-        if (record is None or record["decision"] != decision or record["delivered"] is not False
-                or "missed" in record or record.get("claimedUntil", now) > now):
-            return None
-        lapsed = record.get("deliveryClaim", "")
-        record.update(deliveryClaim=claim, claimedUntil=claimed_until)
-        return lapsed
+        def effect() -> Any:
+            record = self.items.get(order_id)
+            if (record is None or record["decision"] != decision or record["delivered"] is not False
+                    or "missed" in record or record.get("claimedUntil", now) > now):
+                return None
+            lapsed = record.get("deliveryClaim", "")
+            record.update(deliveryClaim=claim, claimedUntil=claimed_until)
+            return lapsed
+        return self._call("decisions.claim", effect)
 
     def release(self, order_id: str, *, claim: str, doubt: bool = False) -> None:
-        self.before("decisions.release")
-        record = self.items.get(order_id)
-        if record is not None and record.get("deliveryClaim") == claim:
-            if doubt:
-                record["claimedUntil"] = 0
-            else:
-                del record["deliveryClaim"], record["claimedUntil"]
+        def effect() -> Any:
+            record = self.items.get(order_id)
+            if record is not None and record.get("deliveryClaim") == claim:
+                if doubt:
+                    record["claimedUntil"] = 0
+                else:
+                    del record["deliveryClaim"], record["claimedUntil"]
+        return self._call("decisions.release", effect)
 
     def mark_delivered(self, order_id: str) -> None:
         self._settle("decisions.mark_delivered", order_id, "delivered")
@@ -179,34 +209,40 @@ class Decisions:
         self._settle("decisions.mark_missed", order_id, "missed")
 
     def _settle(self, operation: str, order_id: str, flag: str) -> None:
-        self.before(operation)
-        record = self.items.get(order_id)
-        if record is not None:
+        def effect() -> Any:
+            record = self.items.get(order_id)
+            if record is None or (flag == "missed" and record["delivered"] is True):
+                return  # a delivered decision is never marked missed
             record[flag] = True
             record.pop("deliveryClaim", None), record.pop("claimedUntil", None)
+            if flag == "delivered":
+                record.pop("missed", None)
+        return self._call(operation, effect)
 
 
-class IdempotencyKeys:
+class IdempotencyKeys(_Fake):
     """The idempotency table: a key whose `expiresAt` has passed is stored (TTL deletes it only
     within about two days) and counts as absent."""
 
-    def __init__(self, before: Before = _nothing):
+    def __init__(self, before: Before = _nothing, sdk: Sdk = _directly):
+        super().__init__(before, sdk)
         self.items: dict[str, dict[str, Any]] = {}
-        self.before = before
 
     def claim(self, key: str, *, order_id: str, request_hash: str, now: int, expires_at: int) -> None:
-        self.before("idempotency.claim")
-        held = self.items.get(key)
-        if held is not None and not held["expiresAt"] < now:
-            raise IdempotencyConflict(copy.deepcopy(held))
-        self.items[key] = {"idempotencyKey": key, "orderId": order_id, "requestHash": request_hash,
-                           "expiresAt": expires_at}
+        def effect() -> Any:
+            held = self.items.get(key)
+            if held is not None and not held["expiresAt"] < now:
+                raise IdempotencyConflict(copy.deepcopy(held))
+            self.items[key] = {"idempotencyKey": key, "orderId": order_id, "requestHash": request_hash,
+                               "expiresAt": expires_at}
+        return self._call("idempotency.claim", effect)
 
 
 class Workflow:
     """The approval task of one execution: it takes one answer for its token, then refuses any
-    (as Step Functions does: TaskTimedOut, InvalidToken). `gone` makes it refuse from the start;
-    `ended`, the execution's status, says it has ended (DescribeExecution)."""
+    (as Step Functions does: TaskTimedOut, InvalidToken). `gone` makes it refuse from the start:
+    its deadline passed, and its history shows the timeout (`progress`); `ended`, the execution's
+    status, says it has ended (DescribeExecution)."""
 
     def __init__(self, gone: bool = False, before: Before = _nothing, ended: ExecutionStatus | None = None):
         self.calls: list[tuple] = []
@@ -239,3 +275,17 @@ class Workflow:
         if self.gone or self.calls:
             raise TaskGone("TaskTimedOut")
         self.calls.append(call)
+
+    def progress(self, name: str) -> tuple[dict[str, str], str]:
+        """The states its history shows, and its status: still running."""
+        marks = {"RequestApproval": "passed" if self.gone or self.calls else "current"}
+        if self.calls:
+            kind, _, what = self.calls[0]
+            marks[_REACHED.get(what if kind == "failure" else "approve", "")] = "passed"
+        elif self.gone:
+            marks["TimedOut"] = "current"
+        return marks, "RUNNING"
+
+
+# The state each answer takes the workflow to (shop.domain.workflow_contract.State).
+_REACHED = {"approve": "MarkShipped", "OrderRejected": "Rejected", "OrderCancelled": "Cancelled"}

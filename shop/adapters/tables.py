@@ -272,19 +272,23 @@ class DecisionsTable(_Table):
         )
 
     def mark_delivered(self, order_id: str) -> None:
-        self._settle(order_id, "SET delivered = :yes REMOVE deliveryClaim, claimedUntil")
+        """The workflow took the decision (its history shows it): that stands over any earlier
+        `missed`, which only a guess could have written."""
+        self._settle(order_id, "SET delivered = :yes REMOVE deliveryClaim, claimedUntil, missed")
 
     def mark_missed(self, order_id: str) -> None:
-        """The workflow no longer waited when the decision reached it (its deadline had passed)."""
-        self._settle(order_id, "SET missed = :yes REMOVE deliveryClaim, claimedUntil")
+        """The workflow stopped waiting before the decision reached it (its history shows it).
+        Never over `delivered`: a late or retried answer does not undo what the workflow took."""
+        self._settle(order_id, "SET missed = :yes REMOVE deliveryClaim, claimedUntil",
+                     condition=" AND delivered <> :yes")
 
-    def _settle(self, order_id: str, expression: str) -> None:
+    def _settle(self, order_id: str, expression: str, *, condition: str = "") -> None:
         self._condition_held(  # a decision expired by DynamoDB's TTL is not brought back
             self.dynamodb.update_item,
             TableName=self.table_name,
             Key={"orderId": {"S": order_id}},
             UpdateExpression=expression,
-            ConditionExpression="attribute_exists(orderId)",
+            ConditionExpression="attribute_exists(orderId)" + condition,
             ExpressionAttributeValues={":yes": {"BOOL": True}},
         )
 

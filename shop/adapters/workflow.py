@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Iterator
 from typing import Any
 
@@ -10,6 +11,7 @@ from shop.adapters.aws import client, error_code
 from shop.domain.errors import TooBusy
 from shop.domain.executions import Execution, HistoryEvent
 from shop.domain.workflow_contract import ExecutionStatus
+from shop.domain.workflow_graph import state_marks
 
 # What Step Functions answers when a token can no longer be used: already answered, timed out, its
 # execution ended (all TaskTimedOut on AWS, and in local mode), or never existed (InvalidToken).
@@ -23,13 +25,20 @@ def execution_arn(state_machine_arn: str, name: str) -> str:
 
 
 class TaskGone(Exception):
-    """The approval task no longer accepts an answer."""
+    """The approval task no longer accepts an answer. `retried`: the SDK sent this answer more than
+    once (its own retries, after a 5xx, a timeout or a throttle), so an earlier attempt may be the
+    answer the task took: only the execution's history tells."""
+
+    def __init__(self, code: str, *, retried: bool = False):
+        super().__init__(code)
+        self.retried = retried
 
 
 class NotTaken(Exception):
-    """Step Functions refused the answer (throttling, a 4xx): the task certainly did not get it. Any
-    other failure (a 5xx, a timeout, a lost connection) leaves that unknown: the answer may have
-    arrived although the caller saw an error."""
+    """Step Functions refused the answer (throttling, a 4xx) at the first attempt: the task
+    certainly did not get it. Any other failure (a 5xx, a timeout, a lost connection, or a refusal
+    of the SDK's retry of an attempt whose response was lost) leaves that unknown: the answer may
+    have arrived although the caller saw an error."""
 
 
 class Workflow:
@@ -113,6 +122,14 @@ class Workflow:
                 return
             arguments["nextToken"] = page["nextToken"]
 
+    def progress(self, name: str) -> tuple[dict[str, str], ExecutionStatus] | None:
+        """Where the execution `name` stands, from its history: the states it reached (marked as
+        `workflow_graph.state_marks` does) and its status; None if there is no such execution."""
+        execution = self.describe(name)
+        if execution is None:
+            return None
+        return state_marks(self.history(name), execution.status), execution.status
+
     def definition(self) -> dict[str, Any]:
         """The state machine's definition as Step Functions runs it."""
         return json.loads(self.sfn.describe_state_machine(stateMachineArn=self.state_machine_arn)["definition"])
@@ -134,18 +151,50 @@ class Workflow:
             lambda: self.sfn.send_task_failure(taskToken=task_token, error=error, cause=cause)
         )
 
-    @staticmethod
-    def _answer(call) -> None:
+    def _answer(self, call) -> None:
+        # The SDK retries a 5xx, a timeout and a throttle on its own. Its retry of an answer that
+        # arrived, its response lost, gets TaskTimedOut (the task took one answer already), or a
+        # throttle: so what the last attempt got says nothing certain about the earlier ones. The
+        # SDK's needs-retry event shows each attempt as it ends; a client without one (a test's
+        # stub) is judged by its count of retries (ResponseMetadata.RetryAttempts).
+        noted = _note_attempts(self.sfn)
+        _attempts.may_have_landed = False
         try:
             call()
         except Exception as error:
+            metadata = (getattr(error, "response", None) or {}).get("ResponseMetadata", {})
+            earlier = _attempts.may_have_landed if noted else bool(metadata.get("RetryAttempts", 0))
             if error_code(error) in _TASK_GONE:
-                raise TaskGone(error_code(error)) from None
-            response = getattr(error, "response", None) or {}
-            status = response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
-            if error_code(error) and isinstance(status, int) and 400 <= status < 500:
+                raise TaskGone(error_code(error), retried=earlier) from None
+            status = metadata.get("HTTPStatusCode", 0)
+            if error_code(error) and isinstance(status, int) and 400 <= status < 500 and not earlier:
                 raise NotTaken(error_code(error)) from error
             raise
+
+
+# Per thread (a call and its retries run in the caller's thread): whether an attempt of the answer
+# being sent ended in a way that leaves its fate unknown (a 5xx, a timeout, a lost connection).
+_attempts = threading.local()
+_ANSWERS = ("SendTaskSuccess", "SendTaskFailure")
+
+
+def _note_attempt(response: Any = None, caught_exception: Exception | None = None, **_: Any) -> None:
+    status = getattr(response[0], "status_code", 0) if response else 0
+    if caught_exception is not None or status >= 500:
+        _attempts.may_have_landed = True
+    # None: the retry decision stays the SDK's own
+
+
+def _note_attempts(sfn: Any) -> bool:
+    """Watch the attempts of `sfn`'s answers (once per client); False for a client without events."""
+    events = getattr(getattr(sfn, "meta", None), "events", None)
+    if events is None:
+        return False
+    if not getattr(sfn, "_shop_notes_attempts", False):
+        for operation in _ANSWERS:
+            events.register(f"needs-retry.sfn.{operation}", _note_attempt, unique_id=f"shop-attempts-{operation}")
+        sfn._shop_notes_attempts = True
+    return True
 
 
 def _json(text: str | None) -> Any:

@@ -20,6 +20,7 @@ from shop.cli import render
 from shop.domain.approval import Decision
 from shop.domain.errors import (
     AlreadyDecided,
+    DecisionUnconfirmed,
     DeliveryUnknown,
     InvalidCatalog,
     InvalidRequest,
@@ -69,6 +70,7 @@ EXIT_KIND_FOR_ERROR: dict[type[ShopError], str] = {
     DeliveryUnknown: "failed",
     # The old links may be dead, the new ones unsent: `approvals resend` again sends working ones.
     ResendUnfinished: "failed",
+    DecisionUnconfirmed: "failed",
 }
 # Killed by SIGPIPE, as `ls` and `git log` are when `| head` stops reading: the shell reports 128 + 13.
 EXIT_BROKEN_PIPE = 141

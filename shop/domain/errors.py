@@ -71,3 +71,9 @@ class ResendUnfinished(LinkRefused):
 class DeliveryUnknown(NotDelivered):
     """The decision is recorded, and Step Functions was told, but its answer was lost (a timeout, a
     5xx): it may have taken the decision. The next click delivers it, or finds it was taken."""
+
+
+class DecisionUnconfirmed(LinkRefused):
+    """The conditional write that records the decision failed without saying whether it was
+    written (its response lost, a timeout), and the record could not show it: the decision may be
+    recorded. The next click shows it, or makes it."""

@@ -8,8 +8,10 @@ own container (`shop.container`): clients, settings and the signing key are that
 
 from __future__ import annotations
 
+import contextvars
 import importlib
 import os
+import threading
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -73,6 +75,19 @@ def lambda_environment(name: str, handler: str, variables: Mapping[str, str], *,
     return {**reserved, **sdk, **credentials, **variables}
 
 
+class FunctionTimedOut(Exception):
+    """The invocation ran past its function's `Timeout`. Lambda then ends it and answers its caller
+    with this error (a Function URL answers 502; a state machine's task fails with the error type).
+    Local mode cannot stop the handler's thread, so the rest of its run is abandoned: nothing waits
+    for it, and the shop must not count on it (as on AWS, where it never runs)."""
+
+    error_type = "Sandbox.Timedout"  # the errorType Lambda's Python runtimes report for a timeout
+
+    def __init__(self, function_name: str, request_id: str, seconds: int):
+        super().__init__(f"RequestId: {request_id} Error: Task timed out after {seconds:.2f} seconds")
+        self.function_name = function_name
+
+
 @dataclass
 class LocalLambdaContext:
     """The attributes of AWS's LambdaContext that Powertools and our handlers read."""
@@ -118,11 +133,30 @@ class Functions:
         return iter(self._by_name.values())
 
     def invoke(self, name: str, event: Any) -> Any:
+        """Run one invocation and answer its result, or FunctionTimedOut at the function's timeout."""
         function = self._by_name[name]
-        with container.running_as(name), environment.of_function(self._environments[name]):
-            handler = load_handler(function.handler)  # imported with the function's environment
-            return handler(event, LocalLambdaContext(function_name=name, memory_limit_in_mb=function.memory_mb,
-                                                  log_group_name=function.log_group_name))
+        context = LocalLambdaContext(function_name=name, memory_limit_in_mb=function.memory_mb,
+                                     log_group_name=function.log_group_name)
+        outcome: dict[str, Any] = {}
+
+        def run() -> None:
+            with container.running_as(name), environment.of_function(self._environments[name]):
+                try:
+                    handler = load_handler(function.handler)  # imported with the function's environment
+                    outcome["result"] = handler(event, context)
+                except BaseException as error:  # handed to the caller, as Lambda reports it
+                    outcome["error"] = error
+
+        # In a thread of its own, so that the caller hears of the timeout when Lambda would say it.
+        thread = threading.Thread(target=contextvars.copy_context().run, args=(run,), daemon=True,
+                                  name=f"lambda-{name}")
+        thread.start()
+        thread.join(function.timeout_seconds)
+        if thread.is_alive():
+            raise FunctionTimedOut(name, context.aws_request_id, function.timeout_seconds)
+        if "error" in outcome:
+            raise outcome["error"]
+        return outcome["result"]
 
     def cold_start(self) -> None:
         """New containers for every function: fresh caches and environments."""

@@ -22,7 +22,7 @@ from shop.local.console.app import PREFIX as CONSOLE
 from shop.local.console.app import Console, age, graph_json, time_left
 from shop.local.deployer import FunctionUrl, LocalStack, Route
 from shop.local.events import function_url_event, http_api_event, to_response
-from shop.local.functions import Functions
+from shop.local.functions import Functions, FunctionTimedOut
 from shop.local.iam.enforcer import AccessDenied, Enforcer
 from shop.local.outbox import Outbox
 from shop.local.patches.faults import Faults
@@ -170,7 +170,7 @@ class HttpAdapter:
                                 "lambda:InvokedViaFunctionUrl": "true"})
         except AccessDenied:
             return Response(json.dumps({"Message": "Forbidden"}), status=403, content_type="application/json")
-        return self._invoke(url.function_name, event)
+        return self._invoke(url.function_name, event, by_url=True)
 
     def _invoke_through_api(self, route, event: dict) -> Response:
         """API Gateway invokes as its service, for this API's route (the permission's SourceArn)."""
@@ -184,9 +184,14 @@ class HttpAdapter:
             return _internal_server_error()  # what API Gateway answers when it may not invoke
         return self._invoke(route.function_name, event)
 
-    def _invoke(self, function_name: str, event: dict) -> Response:
+    def _invoke(self, function_name: str, event: dict, *, by_url: bool = False) -> Response:
         try:
             return to_response(self._deployed()[1].invoke(function_name, event))
+        except FunctionTimedOut as error:
+            # A Function URL answers 502 for a function that timed out; API Gateway, 500 as for any
+            # function error.
+            logger.warning("function %s timed out: %s", function_name, error)
+            return _bad_gateway() if by_url else _internal_server_error()
         except Exception:
             # What API Gateway and Function URLs answer when the function itself fails.
             logger.exception("function %s failed", function_name)
@@ -244,6 +249,10 @@ def _too_large() -> Response:
 def _json(body: object, *, status: int = 200) -> Response:
     return Response(json.dumps(body, indent=2), status=status, content_type="application/json",
                     headers={"Cache-Control": "no-store"})
+
+
+def _bad_gateway() -> Response:
+    return Response(json.dumps({"message": "Internal Server Error"}), status=502, content_type="application/json")
 
 
 def _internal_server_error() -> Response:

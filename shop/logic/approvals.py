@@ -17,9 +17,13 @@ answer says so (503: recorded, not yet delivered), and the next click on the sam
 owner's "Deliver now", delivers the same decision; a different one is refused. A delivery that
 certainly failed (Step Functions refused it) gives its claim back; one whose fate is unknown (a
 5xx, a timeout, a crash) leaves it to lapse, so the next delivery knows it may have got through.
-If the workflow no longer waits when a decision arrives and no earlier delivery can have reached
-it, the record says it was missed (its deadline came first), and every later answer says so.
-Step Functions takes one answer per task, so nothing can act twice.
+A write whose response was lost may have been made: the SDK's retry of the put or the claim then
+finds the item its first attempt wrote, and a conditional failure whose stored claim is this
+request's own means this request recorded (or claimed) it, and goes on to deliver.
+If the workflow no longer takes the decision, only the execution's history says why: the decision
+reached it (an earlier attempt, or the SDK's retry of this one, delivered it), or it timed out or
+ended first, and the record says *missed*, and every later answer says so; anything else is "not
+confirmed". Step Functions takes one answer per task, so nothing can act twice.
 """
 
 from __future__ import annotations
@@ -37,6 +41,7 @@ from shop.adapters.workflow import NotTaken, TaskGone, Workflow
 from shop.domain.approval import TIME_RAN_OUT, CallbackRequest, Decision, past_tense, verify
 from shop.domain.errors import (
     AlreadyDecided,
+    DecisionUnconfirmed,
     DeliveryUnknown,
     LinkExpired,
     LinkForged,
@@ -48,12 +53,14 @@ from shop.domain.errors import (
 from shop.domain.executions import Execution
 from shop.domain.orders import StoredOrder
 from shop.domain.status import OrderStatus, status_of
-from shop.domain.workflow_contract import CANCELLATION_ERROR, REJECTION_ERROR
+from shop.domain.workflow_contract import CANCELLATION_ERROR, REJECTION_ERROR, ExecutionStatus, State
 from shop.logic.clock import iso, parse_iso
 from shop.rendering import format_utc
 
 _STATUS_FOR = {Decision.APPROVE: OrderStatus.APPROVED, Decision.REJECT: OrderStatus.REJECTED,
                Decision.CANCEL: OrderStatus.CANCELLED}
+# Where each decision takes the workflow: reaching it proves the decision was delivered.
+TAKES_TO = {Decision.APPROVE: State.MARK_SHIPPED, Decision.REJECT: State.REJECTED, Decision.CANCEL: State.CANCELLED}
 _CLOSED = "This order is closed: it was rejected, cancelled or not confirmed in time."
 
 
@@ -142,6 +149,20 @@ def not_delivered(record: dict[str, Any], *, certain: bool = True) -> NotDeliver
                            f"it arrived. {again} If it did arrive, that says so.")
 
 
+def delivered_perhaps_by_this_click(record: dict[str, Any]) -> AlreadyDecided:
+    """The workflow has the decision, and both this click (its answer sent twice by the SDK) and an
+    earlier one whose outcome was never known may be the one that delivered it."""
+    return AlreadyDecided(f"This order was already {past_tense(record['decision'])} at "
+                          f"{format_utc(record['decidedAt'])}, and the decision has reached the order's "
+                          "workflow: this click or an earlier one delivered it.")
+
+
+def unconfirmed_decision() -> DecisionUnconfirmed:
+    return DecisionUnconfirmed("The shop could not confirm that your decision was recorded: it may have "
+                               "been. Open the same link again in a minute (or see the order in the "
+                               "console): it then shows the decision, or lets you make it.")
+
+
 def not_pending(order: StoredOrder) -> LinkRefused:
     if order.status == OrderStatus.RECEIVED:
         return NotReady("This order is still being received; the owner is asked in a moment. "
@@ -172,7 +193,7 @@ def _still_running(order: StoredOrder, decided: dict[str, Any] | None, workflow:
     task token it holds is dead, and the record will never move on."""
     if order.status not in _WAITING:
         return
-    execution = workflow.describe(order.order_id)
+    execution = _quietly(workflow.describe, order.order_id)  # unreadable: cannot tell, go on as before
     if execution is not None and not execution.running:
         raise workflow_ended(execution, decided)
 
@@ -336,11 +357,16 @@ def _decide_once(order: StoredOrder, decided: dict[str, Any] | None, decision: D
         try:
             lapsed = decisions.claim(order_id, decision=decision.value, claim=claim, now=int(now.timestamp()),
                                      claimed_until=claimed_until)
-        except Exception as error:  # an AWS fault: the decision stands, recorded and undelivered
-            raise not_delivered(decided) from error
-        if lapsed is None:
-            raise refusal(_quietly(decisions.get, order_id) or decided, order, now=now)
-        uncertain = bool(lapsed)
+        except Exception as error:  # an AWS fault: the claim may have been taken all the same
+            if not _holds(stored := _quietly(decisions.get, order_id), claim):
+                raise not_delivered(decided) from error
+            lapsed = None
+        else:
+            if lapsed is None and not _holds(stored := _quietly(decisions.get, order_id), claim):
+                raise refusal(stored or decided, order, now=now)
+        # Taken, by this request; a claim the SDK took on a retry, its first response lost, took
+        # over one it never saw: as if lapsed.
+        uncertain = lapsed is None or bool(lapsed)
     else:
         if order.status != OrderStatus.AWAITING_APPROVAL:
             raise not_pending(order)
@@ -349,8 +375,13 @@ def _decide_once(order: StoredOrder, decided: dict[str, Any] | None, decision: D
             decisions.record(order_id, decision=decided["decision"], decided_at=decided["decidedAt"],
                              expires_at=expires + int(DECISION_RETENTION.total_seconds()), claim=claim,
                              claimed_until=claimed_until)
-        except DecisionConflict:
-            raise refusal(_quietly(decisions.get, order_id) or decided, order, now=now) from None
+        except DecisionConflict:  # decided first by another request, or by this one on an SDK retry
+            if not _holds(stored := _quietly(decisions.get, order_id), claim):
+                raise refusal(stored or decided, order, now=now) from None
+        except Exception as error:  # the put may have been made, its response lost
+            stored = _quietly(decisions.get, order_id)
+            if not _holds(stored, claim):
+                raise (refusal(stored, order, now=now) if stored else unconfirmed_decision()) from error
 
     # From here on the decision is recorded: no answer may say that nothing was decided. It goes to
     # the task token the order holds now (a link's own is the same for a first decision, checked
@@ -359,17 +390,24 @@ def _decide_once(order: StoredOrder, decided: dict[str, Any] | None, decision: D
         if order.approval.task_token is None:  # the workflow took it off meanwhile: it went on
             raise LookupError("the order holds no task token")
         _deliver(workflow, order.approval.task_token, decision, decided)
-    except TaskGone:
-        if not uncertain:
-            # Every earlier delivery certainly failed (refused, and its claim given back), and
-            # ours holds the claim: the workflow stopped waiting (its deadline) before any arrived.
+    except TaskGone as gone:
+        # The task takes no answer now. Only the execution's history says why: the decision
+        # reached it (delivered by an earlier attempt, or by the SDK's retry of this one, its first
+        # response lost), or the workflow stopped waiting first (its deadline, or its end).
+        fate = _fate(workflow, order_id, decision)
+        if fate == "missed":
             _quietly(decisions.mark_missed, order_id)
             raise refusal({**decided, "missed": True}) from None
-        # An earlier delivery never said how it ended: it may be the answer the task took, or the
-        # deadline came first. Only the execution's history knows (the console reads it). The
-        # doubt stays with the record for whoever comes next.
-        _quietly(decisions.release, order_id, claim=claim, doubt=True)
-        raise unknown_delivery(decided) from None
+        if fate != "arrived":  # not confirmed either way: the doubt stays for whoever comes next
+            _quietly(decisions.release, order_id, claim=claim, doubt=True)
+            raise unknown_delivery(decided) from None
+        if not gone.retried:  # this click's one attempt was refused: an earlier one delivered it
+            _settle_delivered(order, decided, decision, orders=orders, decisions=decisions)
+            raise refusal({**decided, "delivered": True}) from None
+        if uncertain:
+            _settle_delivered(order, decided, decision, orders=orders, decisions=decisions)
+            raise delivered_perhaps_by_this_click(decided) from None
+        # No earlier delivery can have arrived: the SDK's first attempt of this one did.
     except NotTaken as error:  # refused: Step Functions certainly did not take it
         _quietly(decisions.release, order_id, claim=claim, doubt=uncertain)
         raise not_delivered(decided) from error
@@ -378,8 +416,7 @@ def _decide_once(order: StoredOrder, decided: dict[str, Any] | None, decision: D
     # Delivered: the order is decided whatever happens to the bookkeeping below. A failure there is
     # settled later: the workflow's next status update removes the token, and the next click on
     # the link finds the task answered and marks the decision delivered.
-    _quietly(decisions.mark_delivered, order_id)
-    _quietly(orders.set_decided, order_id, status=_STATUS_FOR[decision], decided_at=decided["decidedAt"])
+    _settle_delivered(order, decided, decision, orders=orders, decisions=decisions)
     return {**order.to_public(), "status": _STATUS_FOR[decision], "decision": decided["decision"],
             "decidedAt": decided["decidedAt"]}
 
@@ -398,6 +435,32 @@ def _refuse_from_the_deadline(order: StoredOrder, decided: dict[str, Any] | None
     if not _awaiting_delivery(order, decided, decision):
         raise refusal(decided, order, now=now)
     raise too_late_to_deliver(decided, deadline)
+
+
+def _holds(stored: dict[str, Any] | None, claim: str) -> bool:
+    """Whether the record holds this request's claim: its own write, whatever its response said."""
+    return stored is not None and stored.get("deliveryClaim") == claim
+
+
+def _settle_delivered(order: StoredOrder, decided: dict[str, Any], decision: Decision, *, orders: OrdersTable,
+                      decisions: DecisionsTable) -> None:
+    _quietly(decisions.mark_delivered, order.order_id)
+    _quietly(orders.set_decided, order.order_id, status=_STATUS_FOR[decision], decided_at=decided["decidedAt"])
+
+
+def _fate(workflow: Workflow, order_id: str, decision: Decision) -> str | None:
+    """What the execution's history says of `decision`: "arrived" (the workflow went where it
+    leads), "missed" (the approval task timed out, or the execution ended, without it), or None
+    (it cannot tell: still waiting, or the history could not be read)."""
+    progress = _quietly(workflow.progress, order_id)
+    if progress is None:
+        return None
+    marks, status = progress
+    if TAKES_TO[decision] in marks:
+        return "arrived"
+    if State.TIMED_OUT in marks or status != ExecutionStatus.RUNNING:
+        return "missed"
+    return None
 
 
 def _quietly(call: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:

@@ -27,7 +27,7 @@ from shop.domain.orders import PENDING_PAGE, StoredOrder, without_private_fields
 from shop.domain.status import EXECUTION_STATUS_OF, OrderStatus, status_of
 from shop.domain.workflow_contract import ExecutionStatus, State
 from shop.domain.workflow_graph import CURRENT, current_state, state_marks, workflow_graph
-from shop.logic.approvals import decide_as_owner, deliver_as_owner, workflow_ended
+from shop.logic.approvals import TAKES_TO, decide_as_owner, deliver_as_owner, workflow_ended
 from shop.logic.clock import iso, parse_iso
 from shop.logic.notifications import resend_approval_request
 from shop.rendering import format_utc
@@ -142,7 +142,7 @@ def pending_approvals(*, orders: OrdersTable, decisions: DecisionsTable, workflo
 
 
 # Where each decision takes the workflow: reaching it proves the decision was delivered.
-_TAKES_TO = {Decision.APPROVE: State.MARK_SHIPPED, Decision.REJECT: State.REJECTED, Decision.CANCEL: State.CANCELLED}
+_TAKES_TO = TAKES_TO
 DELIVERED, NOT_YET_DELIVERED, MISSED = "delivered", "pending", "missed"
 
 

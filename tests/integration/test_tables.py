@@ -156,8 +156,8 @@ def test_a_resend_replaces_only_the_current_links(tables):
 # -- decisions ---------------------------------------------------------------------------------------
 
 
-def record(decisions, claimed_until=100):
-    decisions.record("01JORDER", decision="approve", decided_at="T", expires_at=999, claim="first",
+def record(decisions, claimed_until=100, order_id="01JORDER"):
+    decisions.record(order_id, decision="approve", decided_at="T", expires_at=999, claim="first",
                      claimed_until=claimed_until)
 
 
@@ -213,6 +213,21 @@ def test_a_settled_decision_is_never_claimed_again(tables, settle):
     assert stored["delivered"] is (settle == "mark_delivered")
     assert stored.get("missed", False) is (settle == "mark_missed")
     assert decisions.claim("01JORDER", decision="approve", claim="x", now=10**9, claimed_until=10**9) is None
+
+
+def test_a_delivered_decision_is_never_marked_missed_and_delivered_clears_a_missed_mark(tables):
+    # Issue 18, item 1: a late or retried answer's TaskTimedOut must not undo a delivery.
+    _, decisions, _ = tables
+    record(decisions)
+    decisions.mark_delivered("01JORDER")
+
+    decisions.mark_missed("01JORDER")
+
+    assert decisions.get("01JORDER")["delivered"] is True and "missed" not in decisions.get("01JORDER")
+    record(decisions, order_id="01JOTHER")
+    decisions.mark_missed("01JOTHER")
+    decisions.mark_delivered("01JOTHER")  # the history shows it arrived: that is what happened
+    assert decisions.get("01JOTHER")["delivered"] is True and "missed" not in decisions.get("01JOTHER")
 
 
 def test_only_the_recorded_decision_can_be_claimed_and_nothing_is_created(tables):

@@ -22,6 +22,7 @@ from shop.adapters.workflow import Workflow
 from shop.domain.approval import CallbackRequest, Decision, sign
 from shop.domain.errors import (
     AlreadyDecided,
+    DecisionUnconfirmed,
     DeliveryUnknown,
     LinkExpired,
     LinkForged,
@@ -74,6 +75,11 @@ APPROVED_PAST_DEADLINE = ("This order was already approved at 2026-11-24 12:00:0
                           "out at 2026-11-24 13:00:00 UTC: the shop passes no decision on to the order's workflow "
                           "after it. Unless an earlier attempt delivered it, the order was not confirmed in time and "
                           "is cancelled; the order's status (or the console) shows which. Nothing was changed.")
+APPROVED_AND_ARRIVED = ("This order was already approved at 2026-11-24 12:00:00 UTC, and the decision has reached "
+                        "the order's workflow: this click or an earlier one delivered it.")
+DECISION_UNCONFIRMED = ("The shop could not confirm that your decision was recorded: it may have been. Open the "
+                        "same link again in a minute (or see the order in the console): it then shows the "
+                        "decision, or lets you make it.")
 CLOSED = "This order is closed: it was rejected, cancelled or not confirmed in time."
 NOT_SENT_YET = ("The owner's notification for this order is still being sent; it can be decided in a moment. "
                 "Nothing was changed.")
@@ -91,25 +97,45 @@ class AwsError(Exception):
     tells a refusal (4xx: Step Functions certainly did not take the answer) from a fault whose
     outcome is unknown (5xx: it may have)."""
 
-    def __init__(self, code: str, status: int = 400):
+    def __init__(self, code: str, status: int = 400, *, retries: int = 0):
         super().__init__(code)
-        self.response = {"Error": {"Code": code, "Message": code}, "ResponseMetadata": {"HTTPStatusCode": status}}
+        self.response = {"Error": {"Code": code, "Message": code},
+                         "ResponseMetadata": {"HTTPStatusCode": status, "RetryAttempts": retries}}
 
 
 class StepFunctions:
     """A stub Step Functions client for one approval task: logs each answer with all its arguments,
     or raises `error`; after one answer it refuses any other, as AWS does. `seen` is the decision
-    record as it stood when Step Functions was told."""
+    record as it stood when Step Functions was told. Its execution's history has RequestApproval
+    entered, then the state the answer it took leads to, then the states in `history`; `status` is
+    the execution's (None: there is none)."""
 
     def __init__(self, world: World):
         self.world, self.calls, self.error, self.seen = world, [], None, None
+        self.history: list[str] = []
+        self.status: str | None = "RUNNING"
+        self.lost = False
+        self.status_on_answer: str | None = None
         self.ended: tuple[str, datetime] | None = None  # the execution's status and stop date, once it ended
 
     def describe_execution(self, *, executionArn: str) -> dict[str, Any]:
-        """A read, not logged: the protocol's writes are what the log follows."""
-        if self.ended is None:
-            return {"status": "RUNNING", "startDate": NOW}
-        return {"status": self.ended[0], "startDate": NOW, "stopDate": self.ended[1]}
+        """A read, not logged (the links' and the console's check that the workflow still runs makes
+        one on every open): the protocol's writes, and the history it reads after TaskGone, are
+        what the log follows."""
+        assert executionArn.endswith(f":execution:shop:{ORDER_ID}")
+        if self.status is None:
+            raise AwsError("ExecutionDoesNotExist")
+        if self.ended is not None:
+            return {"status": self.ended[0], "startDate": NOW, "stopDate": self.ended[1]}
+        return {"status": self.status, "startDate": NOW}
+
+    def get_execution_history(self, *, executionArn: str, maxResults: int) -> dict[str, Any]:
+        self.world.log.append("GetExecutionHistory")
+        reached = {"SendTaskSuccess": "MarkShipped", "OrderRejected": "Rejected", "OrderCancelled": "Cancelled"}
+        states = ["RequestApproval", *(reached[call[0] if call[0] == "SendTaskSuccess" else call[2]]
+                                       for call in self.calls), *self.history]
+        return {"events": [{"id": i, "type": "TaskStateEntered", "timestamp": NOW,
+                            "stateEnteredEventDetails": {"name": name}} for i, name in enumerate(states, 1)]}
 
     def send_task_success(self, *, taskToken: str, output: str) -> None:
         self._call("SendTaskSuccess", taskToken, json.loads(output))
@@ -120,11 +146,15 @@ class StepFunctions:
     def _call(self, *call: Any) -> None:
         self.world.log.append(call[0])
         self.seen = copy.deepcopy(self.world.decisions.items.get(ORDER_ID))
+        if self.status_on_answer is not None:  # the execution ended as the answer was sent
+            self.status = self.status_on_answer
         if self.error is not None:
             raise self.error
         if self.calls:  # a task takes one answer; AWS refuses any after it
             raise AwsError("TaskTimedOut")
         self.calls.append(call)
+        if self.lost:  # the answer arrived, its response did not; the SDK's retry then hears:
+            raise AwsError("TaskTimedOut", retries=1)
 
 
 class World:
@@ -566,26 +596,114 @@ def test_a_fault_while_claiming_says_the_decision_is_recorded_not_delivered():
 
     answer = refused(world.click, NotDelivered, 503, NOT_DELIVERED)
     assert isinstance(answer.__cause__, Throttled)
-    assert world.log == [*GETS, "decisions.claim"] and world.sfn.calls == []
+    # The claim may have been taken all the same: the record shows it was not.
+    assert world.log == [*GETS, "decisions.claim", "decisions.get"] and world.sfn.calls == []
 
 
-# -- the task gone: missed, or answered already ----------------------------------------------------------
+# -- a write whose response was lost (issue 18, item 2) ----------------------------------------------------
+
+class LostResponse(Exception):
+    """What botocore raises when the call's response was lost: a 500, its outcome unknown."""
+
+    def __init__(self) -> None:
+        super().__init__("InternalServerError")
+        self.response = {"Error": {"Code": "InternalServerError"}, "ResponseMetadata": {"HTTPStatusCode": 500}}
+
+
+def lost(operation: str, *, retried: bool, landed: bool = True):
+    """The fakes' SDK seam: `operation` takes effect (unless not `landed`) and its response is lost;
+    then the SDK's retry makes it again and answers that, or (not `retried`) the caller gets the 500."""
+    def sdk(called: str, effect):
+        if called != operation:
+            return effect()
+        if landed:
+            effect()
+        if retried:
+            return effect()
+        raise LostResponse()
+    return sdk
+
+
+@pytest.mark.parametrize("retried", [True, False], ids=["the SDK retried", "AWS_MAX_ATTEMPTS=1"])
+def test_a_put_whose_response_was_lost_is_this_clicks_own_and_it_delivers(retried):
+    world = World(awaiting())
+    world.decisions.sdk = lost("decisions.record", retried=retried)
+
+    done = world.click()
+
+    assert done == public(awaiting(), status="APPROVED", decision="approve", decidedAt="2026-11-24T12:00:00Z")
+    assert world.log == [*GETS, "decisions.record", "decisions.get", "SendTaskSuccess", "decisions.mark_delivered",
+                         "orders.set_decided"]
+    assert world.sfn.calls == [APPROVE_CALL] and world.record()["delivered"] is True
+
+
+def test_a_put_whose_outcome_is_unknown_and_not_found_never_says_nothing_changed():
+    world = World(awaiting())
+    world.decisions.sdk = lost("decisions.record", retried=False, landed=False)
+
+    answer = refused(world.click, DecisionUnconfirmed, 503, DECISION_UNCONFIRMED)
+
+    assert isinstance(answer.__cause__, LostResponse) and world.sfn.calls == []
+    assert answer_for(answer).retry_after == 10
+    assert world.log == [*GETS, "decisions.record", "decisions.get"]
+
+
+def test_a_put_whose_outcome_is_unknown_finding_anothers_decision_answers_with_it():
+    world = World(awaiting())
+
+    def sdk(called, effect):
+        if called == "decisions.record":
+            world.decisions.items[ORDER_ID] = {"orderId": ORDER_ID, "decision": "reject", "delivered": True,
+                                               "decidedAt": "2026-11-24T12:00:00Z"}
+            raise LostResponse()
+        return effect()
+    world.decisions.sdk = sdk
+
+    refused(world.click, AlreadyDecided, 409, ALREADY_REJECTED)
+    assert world.sfn.calls == []
+
+
+@pytest.mark.parametrize("retried", [True, False], ids=["the SDK retried", "AWS_MAX_ATTEMPTS=1"])
+def test_a_claim_whose_response_was_lost_is_this_clicks_own_and_it_delivers(retried):
+    world = World(awaiting(), record={})
+    world.decisions.sdk = lost("decisions.claim", retried=retried)
+
+    done = world.click()
+
+    assert done["status"] == "APPROVED" and world.sfn.calls == [APPROVE_CALL]
+    assert world.log == [*GETS, "decisions.claim", "decisions.get", "SendTaskSuccess", "decisions.mark_delivered",
+                         "orders.set_decided"]
+
+
+def test_a_claim_taken_on_a_retry_took_over_one_it_never_saw_so_a_task_gone_is_not_called_missed_unseen():
+    # The first attempt's answer (the lapsed claim it took over) was lost: an earlier delivery
+    # may have arrived, and only the history tells; here it cannot tell yet.
+    world = World(awaiting(), record={"deliveryClaim": "earlier", "claimedUntil": NOW_S})
+    world.decisions.sdk = lost("decisions.claim", retried=True)
+    world.sfn.error = AwsError("TaskTimedOut")
+
+    refused(world.click, AlreadyDecided, 409, APPROVED_EARLIER_OR_TOO_LATE)
+    assert "missed" not in world.record() and world.record()["claimedUntil"] == 0
+
+
+# -- the task gone: the execution's history says why (issue 18, item 1) -------------------------------------
 
 TASK_GONE = ["TaskTimedOut", "InvalidToken", "TaskDoesNotExist"]
+HISTORY = ["GetExecutionHistory"]  # with a DescribeExecution, a read the log leaves out
 
 
 @pytest.mark.parametrize("code", TASK_GONE)
 @pytest.mark.parametrize(("decision", "message"), [(Decision.APPROVE, APPROVED_TOO_LATE),
                                                    (Decision.REJECT, REJECTED_TOO_LATE)])
-def test_a_decision_recorded_now_for_a_task_that_stopped_waiting_is_marked_missed(code, decision, message):
+def test_a_decision_for_a_task_whose_history_shows_its_timeout_is_marked_missed(code, decision, message):
     world = World(awaiting())
-    world.sfn.error = AwsError(code)
+    world.sfn.error, world.sfn.history = AwsError(code), ["TimedOut"]
 
     answer = refused(lambda: world.click(decision), LinkExpired, 410, message)
 
     assert answer.__cause__ is None and answer.__suppress_context__
     told = "SendTaskSuccess" if decision is Decision.APPROVE else "SendTaskFailure"
-    assert world.log == [*GETS, "decisions.record", told, "decisions.mark_missed"]
+    assert world.log == [*GETS, "decisions.record", told, *HISTORY, "decisions.mark_missed"]
     assert world.record() == {"orderId": ORDER_ID, "decision": decision.value, "decidedAt": "2026-11-24T12:00:00Z",
                               "delivered": False, "expiresAt": EXPIRES + RETENTION, "missed": True}
     assert world.order() == awaiting()  # the workflow, cancelling it, changes the order; not this click
@@ -593,63 +711,129 @@ def test_a_decision_recorded_now_for_a_task_that_stopped_waiting_is_marked_misse
     refused(lambda: world.click(decision), LinkExpired, 410, message)  # and every later answer says so
 
 
-@pytest.mark.parametrize("code", TASK_GONE)
-def test_a_redelivery_after_refused_deliveries_that_finds_the_task_gone_marks_the_decision_missed(code):
-    world = World(awaiting(), record={})  # every earlier delivery was refused and gave its claim back
-    world.sfn.error = AwsError(code)
+@pytest.mark.parametrize("status", ["SUCCEEDED", "FAILED", "ABORTED", "TIMED_OUT"])
+def test_a_decision_for_an_execution_that_ended_without_it_is_marked_missed(status):
+    # The execution ends while the click delivers (opened while it still ran: an order whose
+    # execution had already ended is refused on opening, test_workflow_ended).
+    world = World(awaiting(), record={})
+    world.sfn.error, world.sfn.status_on_answer = AwsError("TaskTimedOut"), status
 
     refused(world.click, LinkExpired, 410, APPROVED_TOO_LATE)
 
-    assert world.log == [*GETS, "decisions.claim", "SendTaskSuccess", "decisions.mark_missed"]
+    assert world.log == [*GETS, "decisions.claim", "SendTaskSuccess", *HISTORY, "decisions.mark_missed"]
     assert world.record()["missed"] is True and world.record()["delivered"] is False
-    assert world.order() == awaiting()  # the workflow, cancelling it, changes the order; not this click
 
 
-@pytest.mark.parametrize("code", TASK_GONE)
-def test_a_redelivery_that_finds_the_task_gone_after_a_delivery_of_unknown_outcome_admits_it_cannot_tell(code):
-    # An earlier delivery's claim lapsed without saying how it ended: it may be the answer the
-    # task took, or the deadline came first.
-    world = World(awaiting(), record={"deliveryClaim": "earlier", "claimedUntil": NOW_S})
-    world.sfn.error = AwsError(code)
+@pytest.mark.parametrize("status", ["RUNNING", None], ids=["still waiting (a dead token)", "no execution"])
+@pytest.mark.parametrize("record", [None, {}, {"deliveryClaim": "earlier", "claimedUntil": NOW_S}],
+                         ids=["recorded now", "earlier deliveries refused", "an earlier delivery's outcome unknown"])
+def test_a_task_gone_that_the_history_does_not_explain_is_not_confirmed_and_never_called_missed(status, record):
+    world = World(awaiting(), record=record)
+    world.sfn.error, world.sfn.status = AwsError("InvalidToken"), status
 
     refused(world.click, AlreadyDecided, 409, APPROVED_EARLIER_OR_TOO_LATE)
 
-    assert world.log == [*GETS, "decisions.claim", "SendTaskSuccess", "decisions.release"]
-    record = world.record()
-    assert "missed" not in record and record["delivered"] is False
-    # The doubt stays with the record: the claim is ours now, lapsed at once, so the next
-    # delivery also knows an earlier one may have arrived.
-    assert CLAIM_ID.fullmatch(record["deliveryClaim"]) and record["claimedUntil"] == 0
+    told = "decisions.record" if record is None else "decisions.claim"
+    assert world.log == [*GETS, told, "SendTaskSuccess", *(HISTORY if status else []), "decisions.release"]
+    stored = world.record()
+    assert "missed" not in stored and stored["delivered"] is False
+    # The doubt stays with the record: the claim is ours, lapsed at once, so the next delivery
+    # knows an earlier one may have arrived.
+    assert CLAIM_ID.fullmatch(stored["deliveryClaim"]) and stored["claimedUntil"] == 0
     refused(world.click, AlreadyDecided, 409, APPROVED_EARLIER_OR_TOO_LATE)
     assert "missed" not in world.record()
 
 
-@pytest.mark.parametrize("seconds", [-60, -1])  # from the deadline on, no delivery is tried at all (below)
-@pytest.mark.parametrize(("record", "kind", "status", "message", "last"), [
-    ({}, LinkExpired, 410, APPROVED_TOO_LATE, "decisions.mark_missed"),
-    ({"deliveryClaim": "earlier", "claimedUntil": NOW_S}, AlreadyDecided, 409, APPROVED_EARLIER_OR_TOO_LATE,
-     "decisions.release"),
-], ids=["earlier deliveries refused", "an earlier delivery's outcome unknown"])
-def test_deliver_now_finding_the_task_gone_goes_by_what_earlier_deliveries_may_have_done_not_the_clock(
-        seconds, record, kind, status, message, last):
+def test_a_delivery_whose_response_was_lost_and_whose_retry_finds_the_task_answered_is_done():
+    # Issue 18, item 1: botocore retried the lost 500; the retry got TaskTimedOut, as the task had
+    # taken the first attempt's answer. That is this click's delivery, not a missed decision.
+    world = World(awaiting())
+    world.sfn.lost = True
+
+    done = world.click()
+
+    assert done == public(awaiting(), status="APPROVED", decision="approve", decidedAt="2026-11-24T12:00:00Z")
+    assert world.log == [*GETS, "decisions.record", "SendTaskSuccess", *HISTORY, "decisions.mark_delivered",
+                         "orders.set_decided"]
+    assert world.record()["delivered"] is True and "missed" not in world.record()
+    assert world.order()["status"] == "APPROVED"
+
+
+def test_a_retried_delivery_after_one_of_unknown_outcome_says_the_decision_arrived_not_that_nothing_changed():
+    world = World(awaiting(), record={"deliveryClaim": "earlier", "claimedUntil": NOW_S})
+    world.sfn.lost = True
+
+    refused(world.click, AlreadyDecided, 409, APPROVED_AND_ARRIVED)
+
+    assert world.record()["delivered"] is True and world.order()["status"] == "APPROVED"
+
+
+@pytest.mark.parametrize("record", [{}, {"deliveryClaim": "earlier", "claimedUntil": NOW_S}])
+def test_a_late_click_finding_its_decision_delivered_by_another_marks_it_delivered_never_missed(record):
+    # A slow first click's answer lands after a second click delivered: TaskTimedOut at its one
+    # attempt. The history shows the decision arrived.
     world = World(awaiting(), record=record)
-    world.sfn.error = AwsError("TaskTimedOut")
+    world.sfn.calls.append(APPROVE_CALL)
+
+    refused(world.click, AlreadyDecided, 409, ALREADY_APPROVED)
+
+    assert world.log == [*GETS, "decisions.claim", "SendTaskSuccess", *HISTORY, "decisions.mark_delivered",
+                         "orders.set_decided"]
+    assert world.record()["delivered"] is True and "missed" not in world.record()
+
+
+def test_a_refusal_of_the_sdks_retry_of_an_answer_is_not_a_certain_refusal():
+    # The first attempt's response may have been lost: a throttle on the retry says nothing of it.
+    world = World(awaiting())
+    world.sfn.error = AwsError("ThrottlingException", 400, retries=2)
+
+    refused(world.click, DeliveryUnknown, 503, DELIVERY_UNKNOWN)
+
+    assert world.log == [*GETS, "decisions.record", "SendTaskSuccess"]  # the claim is left to lapse
+    assert world.record()["claimedUntil"] == NOW_S + CLAIM
+
+
+@pytest.mark.parametrize("seconds", [-60, -1])  # from the deadline on, no delivery is tried at all (below)
+@pytest.mark.parametrize(("record", "history", "kind", "status", "message", "last"), [
+    ({}, ["TimedOut"], LinkExpired, 410, APPROVED_TOO_LATE, "decisions.mark_missed"),
+    ({"deliveryClaim": "earlier", "claimedUntil": NOW_S}, ["TimedOut"], LinkExpired, 410, APPROVED_TOO_LATE,
+     "decisions.mark_missed"),
+    ({}, [], AlreadyDecided, 409, APPROVED_EARLIER_OR_TOO_LATE, "decisions.release"),
+], ids=["timed out", "timed out after an unknown outcome", "not explained"])
+def test_deliver_now_finding_the_task_gone_goes_by_the_history_not_the_clock(
+        seconds, record, history, kind, status, message, last):
+    world = World(awaiting(), record=record)
+    world.sfn.error, world.sfn.history = AwsError("TaskTimedOut"), history
 
     refused(lambda: world.deliver_now(now=at(3600 + seconds)), kind, status, message)
 
-    assert world.log == [*GETS, "decisions.claim", "SendTaskSuccess", last]
+    assert world.log == [*GETS, "decisions.claim", "SendTaskSuccess", *HISTORY, last]
     assert world.record().get("missed", False) is (kind is LinkExpired) and world.record()["delivered"] is False
 
 
 def test_when_marking_a_decision_missed_fails_the_answer_still_says_it_came_too_late(caplog):
     world = World(awaiting())
-    world.sfn.error = AwsError("TaskTimedOut")
+    world.sfn.error, world.sfn.history = AwsError("TaskTimedOut"), ["TimedOut"]
     world.failing.add("decisions.mark_missed")
 
     with caplog.at_level(logging.WARNING, logger="shop.logic.approvals"):
         refused(world.click, LinkExpired, 410, APPROVED_TOO_LATE)
 
     assert [record.getMessage() for record in caplog.records] == ["approval bookkeeping failed: mark_missed"]
+    assert "missed" not in world.record()
+
+
+def test_when_the_history_cannot_be_read_a_task_gone_is_not_confirmed(caplog):
+    world = World(awaiting(), record={})
+    world.sfn.error, world.sfn.history = AwsError("TaskTimedOut"), ["TimedOut"]
+    world.sfn.describe_execution = lambda **_: (_ for _ in ()).throw(AwsError("ThrottlingException"))
+
+    with caplog.at_level(logging.WARNING, logger="shop.logic.approvals"):
+        refused(world.click, AlreadyDecided, 409, APPROVED_EARLIER_OR_TOO_LATE)
+
+    # The opening's check that the workflow runs could not tell either, and let the click go on.
+    assert [record.getMessage() for record in caplog.records] == ["approval bookkeeping failed: describe",
+                                                                  "approval bookkeeping failed: progress"]
     assert "missed" not in world.record()
 
 
@@ -678,12 +862,13 @@ def test_a_delivered_decision_stands_when_its_bookkeeping_fails_and_the_failure_
     ]
     assert all(isinstance(record.exc_info[1], Throttled) for record in caplog.records)
     # The record still holds the claim: a click meanwhile hears the decision is on its way; one
-    # after the claim lapsed finds the task gone, and cannot tell (from the tables) whether this
-    # delivery or the deadline ended it: it never calls the decision missed.
+    # after the claim lapsed finds the task gone, and the history shows the decision arrived: it
+    # settles the bookkeeping and never calls the decision missed.
     world.failing.clear()
     refused(world.click, AlreadyDecided, 409, APPROVED_BEING_PASSED)
-    refused(lambda: world.click(now=at(CLAIM)), AlreadyDecided, 409, APPROVED_EARLIER_OR_TOO_LATE)
-    assert "missed" not in world.record() and world.sfn.calls == [APPROVE_CALL]
+    refused(lambda: world.click(now=at(CLAIM)), AlreadyDecided, 409, ALREADY_APPROVED)
+    assert world.record()["delivered"] is True and world.sfn.calls == [APPROVE_CALL]
+    assert world.order()["status"] == "APPROVED"
 
 
 # -- the owner's console and CLI -------------------------------------------------------------------------

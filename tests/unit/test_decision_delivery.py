@@ -132,26 +132,33 @@ def test_an_undelivered_decision_past_the_deadline_is_refused_never_delivered():
     assert workflow.calls == [] and decisions.get("01JORDER")["delivered"] is False
 
 
-def test_a_task_gone_after_certain_failures_only_is_missed_after_an_unknown_one_it_is_not_guessed():
-    """A redelivery finds the task gone. If every earlier delivery was refused, none arrived: the
-    deadline came first. If one never said how it ended (its request died, or its response was
-    lost), it may be the answer the task took: the record guesses neither, the history tells."""
-    orders, decisions = Orders(awaiting()), Decisions()
-    with pytest.raises(NotDelivered):
-        click(orders, decisions, FailingOnce())  # refused: its claim given back
-    with pytest.raises(LinkExpired, match="before its deadline"):
-        click(orders, decisions, Workflow(gone=True))
-    assert decisions.get("01JORDER")["missed"] is True
+def test_a_task_gone_is_missed_only_when_the_history_shows_the_timeout_never_on_a_guess():
+    """A redelivery finds the task gone. Whatever earlier deliveries did, only the execution's
+    history says why: timed out, the decision is missed; not explained (a dead token), it is not
+    guessed, and whoever comes next still knows of an earlier delivery."""
+    for earlier in ({"claim": "died", "claimed_until": 0}, None):
+        orders, decisions = Orders(awaiting()), Decisions()
+        if earlier:
+            recorded(decisions, **earlier)  # its request never came back: the claim lapsed
+        else:
+            with pytest.raises(NotDelivered):
+                click(orders, decisions, FailingOnce())  # refused: its claim given back
+        with pytest.raises(LinkExpired, match="before its deadline"):
+            click(orders, decisions, Workflow(gone=True))
+        assert decisions.get("01JORDER")["missed"] is True
+
+    class DeadToken(Workflow):
+        def progress(self, name):
+            return {"RequestApproval": "current"}, "RUNNING"
 
     orders, decisions = Orders(awaiting()), Decisions()
-    recorded(decisions, claim="died", claimed_until=0)  # its request never came back: the claim lapsed
+    recorded(decisions, claim="died", claimed_until=0)
     with pytest.raises(AlreadyDecided, match="either an earlier attempt delivered it, or the time to decide"):
-        click(orders, decisions, Workflow(gone=True))
+        click(orders, decisions, DeadToken(gone=True))
     record = decisions.get("01JORDER")
     assert record["delivered"] is False and "missed" not in record
-    # ... and whoever comes next still knows of that earlier delivery: never "missed" on a guess.
     with pytest.raises(AlreadyDecided, match="either an earlier attempt delivered it"):
-        click(orders, decisions, Workflow(gone=True))
+        click(orders, decisions, DeadToken(gone=True))
     assert "missed" not in decisions.get("01JORDER")
 
 
@@ -167,9 +174,11 @@ def test_a_delivery_whose_response_was_lost_keeps_its_claim_until_it_lapses():
     assert decisions.get("01JORDER")["deliveryClaim"]  # not given back: it may have got through
 
     later = NOW + timedelta(seconds=approvals.CLAIM_SECONDS)
-    with pytest.raises(AlreadyDecided, match="either an earlier attempt delivered it"):
+    # The next click finds the task answered, and the history shows the decision arrived.
+    with pytest.raises(AlreadyDecided, match=r"already approved at .*\. Nothing was changed\.$"):
         click(orders, decisions, workflow, now=later)
     assert workflow.calls == [("success", "the-token", "approve")]
+    assert decisions.get("01JORDER")["delivered"] is True
 
 
 @pytest.mark.parametrize(("record", "marks", "execution", "state"), [

@@ -13,6 +13,7 @@ from shop.cli.main import EXIT, EXIT_KIND_FOR_ERROR, exit_kind
 from shop.domain import errors
 from shop.domain.errors import (
     AlreadyDecided,
+    DecisionUnconfirmed,
     DeliveryUnknown,
     InvalidCatalog,
     InvalidRequest,
@@ -69,7 +70,7 @@ def test_a_domain_error_says_what_went_wrong_and_nothing_of_http(kind):
 # What each surface answered before the mapping was one table: kept, value for value.
 STATUS = {ShopError: 400, InvalidRequest: 400, UnprocessableOrder: 422, NotFound: 404, InvalidCatalog: 400,
           LinkRefused: 400, LinkForged: 403, LinkExpired: 410, AlreadyDecided: 409, NotReady: 409,
-          NotDelivered: 503, DeliveryUnknown: 503, ResendUnfinished: 503, TooBusy: 503}
+          NotDelivered: 503, DeliveryUnknown: 503, ResendUnfinished: 503, TooBusy: 503, DecisionUnconfirmed: 503}
 LINK_PAGE = {
     InvalidRequest: Answer(400, "This link is incomplete"),
     LinkRefused: Answer(400, "This link cannot be used"),
@@ -80,19 +81,21 @@ LINK_PAGE = {
     NotDelivered: Answer(503, "Your decision is recorded, not yet delivered", 10),
     DeliveryUnknown: Answer(503, "Your decision is recorded, its delivery not confirmed", 10),
     ResendUnfinished: Answer(503, "New links not sent", 10),
+    DecisionUnconfirmed: Answer(503, "Your decision may be recorded", 10),
 }
 CONSOLE_PAGE = {NotFound: Answer(404, "No such order"), InvalidRequest: Answer(400, "Cannot show that")}
 EXIT_KIND = {ShopError: "invalid", InvalidRequest: "invalid", UnprocessableOrder: "invalid", InvalidCatalog: "invalid",
              NotFound: "not_found", LinkRefused: "conflict", LinkForged: "conflict", LinkExpired: "conflict",
              AlreadyDecided: "conflict", NotReady: "conflict", NotDelivered: "failed", DeliveryUnknown: "failed",
-             ResendUnfinished: "failed", TooBusy: "failed"}
+             ResendUnfinished: "failed", TooBusy: "failed", DecisionUnconfirmed: "failed"}
 
 
 @pytest.mark.parametrize("kind", DOMAIN_ERRORS, ids=lambda kind: kind.__name__)
 def test_each_error_answers_as_it_always_did(kind):
     error = kind("x")
     assert answer_for(error).status == link_answer_for(error).status == STATUS[kind]
-    assert (answer_for(error).retry_after == 10) is issubclass(kind, NotDelivered | ResendUnfinished)
+    # Trying again soon is the remedy: the decision is recorded (NotDelivered), or may be; the links resent.
+    assert (answer_for(error).retry_after == 10) is issubclass(kind, NotDelivered | DecisionUnconfirmed | ResendUnfinished)
     assert (answer_for(error).retry_after == 60) is (kind is TooBusy)
     if kind in LINK_PAGE:
         assert link_answer_for(error) == LINK_PAGE[kind]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import threading
 
@@ -9,7 +10,7 @@ import pytest
 
 from shop import container
 from shop.local import environment
-from shop.local.functions import Functions, LocalFunction, lambda_environment
+from shop.local.functions import Functions, FunctionTimedOut, LocalFunction, lambda_environment
 from shop.settings import Env, MissingSetting, RuntimeSettings, SettingsNeeding, runtime_settings
 
 
@@ -116,3 +117,58 @@ def test_lambda_gives_a_function_its_runtime_variables_and_credentials():
     assert variables["AWS_LAMBDA_FUNCTION_NAME"] == "Fn" and variables["AWS_LAMBDA_FUNCTION_MEMORY_SIZE"] == "256"
     assert variables["AWS_REGION"] == variables["AWS_DEFAULT_REGION"] == "us-east-1"
     assert variables["AWS_EXECUTION_ENV"] == "AWS_Lambda_python3.13"  # the function's Runtime
+
+
+def test_an_invocation_past_its_timeout_answers_lambdas_timeout_error_and_is_abandoned(monkeypatch):
+    # Issue 18, item 1: a delivery must not outlive its function, as it does not on AWS.
+    release, finished = threading.Event(), threading.Event()
+
+    def handler(event, context):
+        release.wait(timeout=30)  # a call slower than the function's timeout
+        finished.set()
+        return {"statusCode": 200}
+
+    monkeypatch.setattr("shop.local.functions.load_handler", lambda path: handler)
+    functions = Functions()
+    functions.add(LocalFunction(name="Slow", handler="shop.handlers.slow.lambda_handler", role_arn="arn:role",
+                                timeout_seconds=1))
+
+    with pytest.raises(FunctionTimedOut) as timed_out:
+        functions.invoke("Slow", {})
+
+    assert timed_out.value.error_type == "Sandbox.Timedout"
+    assert str(timed_out.value).endswith(" Error: Task timed out after 1.00 seconds")
+    assert not finished.is_set()  # the caller was answered at the deadline, not when the handler ended
+    release.set()
+
+
+def test_an_invocation_within_its_timeout_answers_its_result_or_its_error(monkeypatch):
+    answers = iter([{"statusCode": 200}, ValueError("bad")])
+
+    def handler(event, context):
+        answer = next(answers)
+        if isinstance(answer, Exception):
+            raise answer
+        return {**answer, "function": os.environ["AWS_LAMBDA_FUNCTION_NAME"]}
+
+    monkeypatch.setattr("shop.local.functions.load_handler", lambda path: handler)
+    functions = Functions()
+    functions.add(LocalFunction(name="Quick", handler="shop.handlers.quick.lambda_handler", role_arn="arn:role",
+                                environment={"AWS_LAMBDA_FUNCTION_NAME": "Quick"}))
+    with environment.per_function():
+        assert functions.invoke("Quick", {}) == {"statusCode": 200, "function": "Quick"}
+        with pytest.raises(ValueError, match="bad"):
+            functions.invoke("Quick", {})
+
+
+def test_a_timed_out_invocation_reaches_a_state_machine_as_lambdas_own_error_type():
+    from shop.local.patches import lambda_invoke
+
+    def invoke(name, event):
+        raise FunctionTimedOut(name, "req-1", 10)
+
+    wrap = lambda_invoke.patches(invoke)[0]
+    payload, errored, _ = wrap.wrap(None)(type("Fn", (), {"function_name": "Cb"})(), {})
+
+    assert errored and json.loads(payload)["errorType"] == "Sandbox.Timedout"
+    assert json.loads(payload)["errorMessage"] == "RequestId: req-1 Error: Task timed out after 10.00 seconds"

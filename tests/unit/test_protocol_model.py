@@ -13,10 +13,18 @@ one), the console's approve, reject, cancel, resend and deliver, a RequestApprov
 workflow's next step, run as up to three requests at once, switching between them at every AWS
 call in an order hypothesis draws ("concurrent" clicks); faults injected on any AWS call; the
 deadline passing. After every step the invariants the README promises must hold.
+
+The faults are what AWS really has, on every call: a throttle past the SDK's retries (the call
+fails and changes nothing); a lost response (the call took effect, its caller got a 500); a slow
+call (it lands later, in a later step, while its caller got a timeout). With the SDK's own retries
+(botocore's default, drawn per example against AWS_MAX_ATTEMPTS=1) a lost or timed-out call is sent
+again at once, and its caller hears the retry's answer: a conditional failure on the item its first
+attempt wrote, TaskTimedOut from the task its first attempt answered.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import threading
 from collections.abc import Callable
@@ -29,15 +37,28 @@ from hypothesis import HealthCheck, event, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
 
-from shop.adapters.workflow import NotTaken, TaskGone
+from shop.adapters.workflow import Workflow
 from shop.domain.approval import Decision, parse_callback
-from shop.domain.errors import DeliveryUnknown, NotDelivered, ShopError
+from shop.domain.errors import DeliveryUnknown, LinkExpired, NotDelivered, ShopError
 from shop.domain.executions import Execution as ExecutionView
 from shop.domain.workflow_contract import ExecutionStatus
 from shop.error_answers import link_answer_for
 from shop.logic import approvals, owner
 from shop.logic.notifications import request_approval, resend_approval_request
 from tests.fakes import Decisions, Orders, Throttled
+
+
+class AwsError(Exception):
+    """A botocore ClientError: its code, HTTP status and the SDK's count of retries."""
+
+    def __init__(self, code: str, status: int, *, retries: int = 0):
+        super().__init__(code)
+        self.response = {"Error": {"Code": code}, "ResponseMetadata": {"HTTPStatusCode": status,
+                                                                      "RetryAttempts": retries}}
+
+
+class ReadTimeout(Exception):
+    """What botocore raises when no response came in time (the call may land later)."""
 
 KEY = b"k" * 32
 START = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
@@ -48,22 +69,25 @@ ORDER = {"orderId": ORDER_ID, "status": "RECEIVED", "customerEmail": "ada@exampl
          "shippingAddress": {"streetAddress": "s", "city": "c", "county": "c", "country": "c"}}
 APPROVAL_ATTEMPTS = 4  # RequestApproval: the first try and 3 retries, as the state machine has it
 DECIDED = {"APPROVED", "REJECTED", "CANCELLED", "SHIPPED", "FEEDBACK_REQUESTED", "FAILED"}
-# Every AWS call the model can fail, as AWS throttling it past the SDK's retries would; the last
-# four (delivering a decision) are drawn three times as often, as the protocol turns on them.
-FAULTABLE = (
+# Every AWS call of the model. Each can be throttled past the SDK's retries (its name), lose its
+# response after it took effect (" (response lost)"), or land late (" (slow)").
+CALLS = (
     "orders.get", "orders.mark_awaiting_approval", "orders.confirm_links", "orders.replace_link",
     "orders.set_decided", "orders.set_status", "orders.delete",
     "decisions.get", "decisions.record", "decisions.claim", "decisions.release", "decisions.mark_delivered",
     "decisions.mark_missed", "sns.publish", "workflow.success", "workflow.failure",
-    # Step Functions took the answer, and the response was lost (a timeout, a 5xx): fate unknown.
-    "workflow.success (response lost)", "workflow.failure (response lost)",
 )
+LOST, SLOW = " (response lost)", " (slow)"
+FAULTABLE = (*CALLS, *(call + LOST for call in CALLS), *(call + SLOW for call in CALLS))
+# The writes of a decision and its delivery, on which the protocol turns: half the faults drawn.
+PIVOTAL = tuple(call + fault for call in ("decisions.record", "decisions.claim", "workflow.success",
+                                          "workflow.failure") for fault in ("", LOST, SLOW))
 FIRST_ATTEMPT_FAULTS = ("orders.mark_awaiting_approval", "orders.confirm_links", "sns.publish")
 OPERATIONS = (  # the first 11 are the owner's: any number of them may run at once
     "get approve", "get reject", "post approve", "post reject", "post approve (first email)",
     "post reject (first email)", "console approve", "console reject", "console cancel", "console resend",
     "console deliver", "request approval", "request approval", "workflow step", "workflow step",
-    "deadline passes", "a minute passes",
+    "deadline passes", "a minute passes", "late calls land",
 )
 DECIDING = tuple(op for op in OPERATIONS[:11] if op.startswith(("post", "console")) and "resend" not in op)
 # Where each answer to the approval task takes the workflow, and the customer's outcome email.
@@ -183,27 +207,38 @@ class Execution:
         self.failed = False
         self.finished = False
 
-    # -- what the approval callback and the owner's tools call (the Workflow adapter) -----------
-    def approve(self, token: str, output: dict[str, Any]) -> None:
-        self._answer(token, ("success", None))
+    # -- what the approval callback and the owner's tools call (through the Workflow adapter) ---
+    def send_task_success(self, *, taskToken: str, output: str) -> None:
+        self._answer(taskToken, ("success", None))
 
-    def reject(self, token: str, *, error: str, cause: str) -> None:
-        self._answer(token, ("failure", error))
+    def send_task_failure(self, *, taskToken: str, error: str, cause: str) -> None:
+        self._answer(taskToken, ("failure", error))
 
     def _answer(self, token: str, answer: tuple[str, str | None]) -> None:
         operation = f"workflow.{answer[0]}"
-        try:
-            self.world.calls.point(operation)
-        except Throttled as error:  # refused: what the adapter makes of it
-            raise NotTaken("ThrottlingException") from error
-        if not (self.waiting and token == self.token):
-            raise TaskGone("TaskTimedOut")
-        self.waiting, self.answered = False, answer
-        self.steps = list(_AFTER[answer])
-        self.world.delivered.append(answer)
-        self.world.deliverers.add(self.world.calls.who())
-        if self.world.calls.take(f"{operation} (response lost)"):
-            raise ConnectionError("the answer arrived; its response did not")
+        self.world.calls.point(operation)  # a throttle: ThrottlingException, as botocore raises it
+
+        def effect() -> None:
+            if not (self.waiting and token == self.token):
+                raise AwsError("TaskTimedOut", 400)
+            self.waiting, self.answered = False, answer
+            self.steps = list(_AFTER[answer])
+            self.world.delivered.append(answer)
+            self.world.deliverers.add(self.world.calls.who())
+
+        self.world.sdk(operation, effect)
+
+    def describe_execution(self, *, executionArn: str) -> dict[str, Any]:
+        return {"status": self.marks()[1]}
+
+    def get_execution_history(self, *, executionArn: str, maxResults: int) -> dict[str, Any]:
+        """The states `marks` shows, as the events of a history: entered, and exited if passed."""
+        events: list[dict[str, Any]] = [{"type": "ExecutionStarted"}]
+        for state, mark in self.marks()[0].items():
+            events.append({"type": "TaskStateEntered", "stateEnteredEventDetails": {"name": state}})
+            if mark == "passed":
+                events.append({"type": "TaskStateExited", "stateExitedEventDetails": {"name": state}})
+        return {"events": [{"id": i, "timestamp": START, **event} for i, event in enumerate(events, 1)]}
 
     # -- the state machine's own progress -------------------------------------------------------
     def attempt(self) -> None:
@@ -271,9 +306,13 @@ class ProtocolModel(RuleBasedStateMachine):
         super().__init__()
         self.calls = Interleaving()
         self.calls.on_call = self._observe
-        self.orders = Orders(ORDER, before=self.calls.point)
-        self.decisions = RecordingDecisions(before=self.calls.point, who=self.calls.who)
+        self.orders = Orders(ORDER, before=self.calls.point, sdk=self.sdk)
+        self.decisions = RecordingDecisions(before=self.calls.point, who=self.calls.who, sdk=self.sdk)
         self.execution = Execution(self)
+        self.workflow = Workflow("arn:aws:states:eu-west-1:123456789012:stateMachine:shop",
+                                 stepfunctions=self.execution)
+        self.sdk_retries = True  # botocore's default; False: AWS_MAX_ATTEMPTS=1
+        self.late: list[Callable[[], Any]] = []  # slow calls on their way, to land later
         self.now = START
         self.notifications: list[dict[str, Any]] = []  # what the owner received, oldest first
         self.emails: list[str] = ["received"]  # the customer's, after OrderReceivedEmail
@@ -284,19 +323,52 @@ class ProtocolModel(RuleBasedStateMachine):
         self.violations: list[str] = []
 
     # -- the world's plumbing -----------------------------------------------------------------------
+    def sdk(self, operation: str, effect: Callable[[], Any]) -> Any:
+        """One AWS call as the SDK makes it, with the faults armed for it: `effect` is what AWS does."""
+        if self.calls.take(operation + LOST):
+            with contextlib.suppress(Exception):  # its answer was lost with the response
+                effect()
+            if not self.sdk_retries:
+                raise AwsError("InternalServerError", 500)
+            return self._retried(effect)
+        if self.calls.take(operation + SLOW):
+            self.late.append(effect)
+            if not self.sdk_retries:
+                raise ReadTimeout(operation)
+            return self._retried(effect)
+        return effect()
+
+    @staticmethod
+    def _retried(effect: Callable[[], Any]) -> Any:
+        try:
+            return effect()
+        except AwsError as error:  # the SDK says it retried
+            error.response["ResponseMetadata"]["RetryAttempts"] = 1
+            raise
+
+    def _land(self) -> None:
+        """The slow calls arrive, after their callers gave up on them (their answers reach nobody)."""
+        while self.late:
+            with contextlib.suppress(Exception):
+                self.late.pop(0)()
+
     def _observe(self, operation: str) -> None:
         order = self.orders.items.get(ORDER_ID)
         self.statuses.append(order.get("status") if order else None)
 
     def publish(self, *, topic_arn: str, subject: str, message: str) -> str:
         self.calls.point("sns.publish")
-        order, decided = self.orders.items.get(ORDER_ID), self.decisions.items.get(ORDER_ID)
-        first = "replace the ones sent before" not in message
-        if first and (decided or not order or order.get("status") != "AWAITING_APPROVAL"):
-            self.violations.append(f"the owner was asked about a decided order: {order}, {decided}")
-        links = [word for word in message.split() if word.startswith("https://cb.example/")]
-        self.notifications.append({"links": {self._parse(link).decision.value: link for link in links}})
-        return f"message-{len(self.notifications)}"
+
+        def effect() -> str:
+            order, decided = self.orders.items.get(ORDER_ID), self.decisions.items.get(ORDER_ID)
+            first = "replace the ones sent before" not in message
+            if first and (decided or not order or order.get("status") != "AWAITING_APPROVAL"):
+                self.violations.append(f"the owner was asked about a decided order: {order}, {decided}")
+            links = [word for word in message.split() if word.startswith("https://cb.example/")]
+            self.notifications.append({"links": {self._parse(link).decision.value: link for link in links}})
+            return f"message-{len(self.notifications)}"
+
+        return self.sdk("sns.publish", effect)
 
     @staticmethod
     def _parse(link: str):
@@ -313,21 +385,23 @@ class ProtocolModel(RuleBasedStateMachine):
                 return None
             link = self._parse(notes[0 if first else -1]["links"][decision])
             if kind == "get":
-                return lambda: approvals.review(link, key=KEY, workflow=self.execution, now=now, **shop)
-            return lambda: approvals.decide(link, key=KEY, workflow=self.execution, now=now, **shop)
+                return lambda: approvals.review(link, key=KEY, workflow=self.workflow, now=now, **shop)
+            return lambda: approvals.decide(link, key=KEY, workflow=self.workflow, now=now, **shop)
         if kind == "console":
             if what == "resend":
                 return lambda: resend_approval_request(ORDER_ID, approval_url="https://cb.example/",
                                                        topic_arn="arn:topic", key=KEY, publish=self.publish,
-                                                       workflow=self.execution, now=now, **shop)
+                                                       workflow=self.workflow, now=now, **shop)
             if what == "deliver":
-                return lambda: approvals.deliver_as_owner(ORDER_ID, workflow=self.execution, now=now, **shop)
-            return lambda: approvals.decide_as_owner(ORDER_ID, Decision(what), workflow=self.execution,
+                return lambda: approvals.deliver_as_owner(ORDER_ID, workflow=self.workflow, now=now, **shop)
+            return lambda: approvals.decide_as_owner(ORDER_ID, Decision(what), workflow=self.workflow,
                                                      now=now, **shop)
         if operation == "request approval":
             return self.execution.attempt if self.execution.needs_attempt else None
         if operation == "deadline passes":
             return self._deadline_passes if self.execution.waiting else None
+        if operation == "late calls land":
+            return self._land if self.late else None
         if operation == "a minute passes":  # claims lapse (CLAIM_SECONDS), the deadline may come
             return lambda: self._time_passes(self.now + timedelta(minutes=1))
         return self.execution.step if self.execution.steps else None
@@ -343,15 +417,17 @@ class ProtocolModel(RuleBasedStateMachine):
             self.execution.time_out()
 
     # -- rules ----------------------------------------------------------------------------------------
-    @initialize(faults=st.dictionaries(st.sampled_from(FIRST_ATTEMPT_FAULTS), st.integers(1, 2), max_size=1))
-    def the_order_is_placed_and_the_owner_asked(self, faults):
+    @initialize(faults=st.dictionaries(st.sampled_from(FIRST_ATTEMPT_FAULTS), st.integers(1, 2), max_size=1),
+                sdk_retries=st.booleans())
+    def the_order_is_placed_and_the_owner_asked(self, faults, sdk_retries):
         """OrderReceivedEmail, then RequestApproval's first attempt (which a fault may fail)."""
+        self.sdk_retries = sdk_retries
         self._run(["request approval"], [], faults)
 
     @rule(operations=st.lists(st.sampled_from(OPERATIONS), min_size=1, max_size=3),
           choices=st.lists(st.integers(0, 3), max_size=12),
-          faults=st.dictionaries(st.sampled_from(FAULTABLE + FAULTABLE[-4:] * 2), st.integers(1, 2),
-                                 max_size=3))
+          faults=st.dictionaries(st.one_of(st.sampled_from(PIVOTAL), st.sampled_from(FAULTABLE)),
+                                 st.integers(1, 2), max_size=3))
     def requests(self, operations, choices, faults):
         """Up to three requests at once, switching at AWS calls as `choices` says, with faults armed."""
         self._run(operations, choices, faults)
@@ -381,12 +457,17 @@ class ProtocolModel(RuleBasedStateMachine):
             if answer.kind == "failed":
                 # The generic page says this click changed nothing: it recorded and delivered nothing.
                 assert index not in self.decisions.recorders | self.deliverers, (operation, answer)
+            if index in self.decisions.recorders and not isinstance(answer.value, LinkExpired):
+                # It made the decision: never "nothing changed" (unless it came too late, and says so).
+                assert "Nothing was changed" not in answer.message, (operation, answer.message)
             assert "Nothing was decided" not in answer.message, (operation, answer.message)
             if isinstance(answer.value, NotDelivered):  # "recorded, not yet delivered": it is recorded
                 assert self.decisions.items.get(ORDER_ID) is not None, operation
             if index in self.deliverers:
-                # The click that delivered says "done", or, its response lost, that it cannot confirm it.
-                assert answer.kind == "done" or isinstance(answer.value, DeliveryUnknown), (operation, answer)
+                # The click that delivered says "done", or, its response lost, that it cannot confirm
+                # it, or, an earlier click's outcome unknown too, that one of them delivered it.
+                assert (answer.kind == "done" or isinstance(answer.value, DeliveryUnknown)
+                        or "this click or an earlier one delivered it" in answer.message), (operation, answer)
                 self.done.append((operation, _DECISION_OF[self.delivered[-1]]))
             elif answer.kind == "done" and operation in DECIDING:
                 self.violations.append(f"{operation} answered done and delivered nothing")
@@ -455,16 +536,22 @@ class ProtocolModel(RuleBasedStateMachine):
 class RecordingDecisions(Decisions):
     """Notes which of the running requests recorded the decision."""
 
-    def __init__(self, before, who):
-        super().__init__(before=before)
+    def __init__(self, before, who, sdk):
+        super().__init__(before=before, sdk=sdk)
         self.who, self.recorders = who, set()
 
     def record(self, order_id, **kwargs):
-        super().record(order_id, **kwargs)
-        self.recorders.add(self.who())
+        """Whatever the call answered (a lost response, the SDK's retry refused): the record it
+        wrote holds its claim."""
+        try:
+            super().record(order_id, **kwargs)
+        finally:
+            if self.items.get(order_id, {}).get("deliveryClaim") == kwargs["claim"]:
+                self.recorders.add(self.who())
 
 
-# About 15 s on a busy core. To search harder (minutes): PROTOCOL_MODEL_EXAMPLES=2000
+# About 10 s on a busy core. To search harder (minutes): PROTOCOL_MODEL_EXAMPLES=2000. Without the
+# fixes of issue 18, items 1 and 2, it fails within the default examples (checked with seeds 1-4).
 ProtocolModel.TestCase.settings = settings(
     max_examples=int(os.environ.get("PROTOCOL_MODEL_EXAMPLES", "200")), stateful_step_count=25, deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],

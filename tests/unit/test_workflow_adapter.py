@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import json
 
-from shop.adapters.workflow import Workflow
+import pytest
+from botocore.exceptions import ClientError
+
+from shop.adapters.workflow import NotTaken, TaskGone, Workflow
 from shop.domain.workflow_contract import ExecutionStatus
 
 MACHINE = "arn:aws:states:us-east-1:123456789012:stateMachine:OrderShop-OrderWorkflow"
@@ -87,3 +90,54 @@ def test_an_answer_step_functions_refused_is_told_apart_from_one_whose_fate_is_u
         failing(client_error("InternalFailure", 500)).approve("t", {})
     with pytest.raises(ReadTimeoutError):  # no answer at all: unknown too
         failing(ReadTimeoutError(endpoint_url="https://states")).approve("t", {})
+
+
+def _sdk_client(*answers: tuple[int, str]):
+    """A real botocore Step Functions client (standard retries, 4 attempts) whose attempts of
+    SendTaskSuccess get `answers` in turn, as (HTTP status, error code), instead of going out."""
+    import boto3
+    from botocore.awsrequest import AWSResponse
+    from botocore.config import Config
+
+    sfn = boto3.client("stepfunctions", region_name="eu-west-1", aws_access_key_id="test",
+                       aws_secret_access_key="test", config=Config(retries={"mode": "standard", "max_attempts": 3}))
+    pending = list(answers)
+
+    class Body:
+        def __init__(self, body: bytes):
+            self.body = body
+
+        def stream(self, **_):
+            yield self.body
+
+    def send(request, **_):
+        status, code = pending.pop(0)
+        body = json.dumps({"__type": code, "message": code} if code else {}).encode()
+        return AWSResponse(request.url, status, {"Content-Type": "application/x-amz-json-1.0"}, Body(body))
+
+    sfn.meta.events.register("before-send.sfn.SendTaskSuccess", send)
+    return Workflow(MACHINE, stepfunctions=sfn), pending
+
+
+THROTTLED = (400, "ThrottlingException")
+
+
+@pytest.mark.parametrize(("answers", "outcome", "retried"), [
+    # Issue 18, item 1: the first attempt's response was lost (a 500) after the task took it.
+    ([(500, "InternalFailure"), (400, "TaskTimedOut")], TaskGone, True),
+    ([THROTTLED, (400, "TaskTimedOut")], TaskGone, False),
+    ([(400, "TaskTimedOut")], TaskGone, False),
+    ([THROTTLED] * 4, NotTaken, None),  # every attempt refused: certainly not taken
+    ([(500, "InternalFailure"), THROTTLED, THROTTLED, THROTTLED], ClientError, None),  # the first may have landed
+])
+def test_the_sdks_retries_of_an_answer_are_told_apart_by_what_each_attempt_got(answers, outcome, retried,
+                                                                              monkeypatch):
+    monkeypatch.setattr("botocore.endpoint.time.sleep", lambda seconds: None)  # the SDK's backoff
+    workflow, pending = _sdk_client(*answers)
+
+    with pytest.raises(outcome) as raised:
+        workflow.approve("token", {"decision": "approve"})
+
+    assert pending == []  # every attempt was made, by the SDK
+    if outcome is TaskGone:
+        assert raised.value.retried is retried

@@ -27,8 +27,8 @@ def patches(invoke: Callable[[str, Any], Any]) -> list[Patch]:
             except Exception as error:  # reported to the caller as a Lambda function error, as AWS does
                 # ...and written to the function's log, as Lambda's runtime writes it to CloudWatch.
                 logger.warning("function %s failed: %s: %s", self.function_name, type(error).__name__, error)
-                payload = {
-                    "errorType": type(error).__name__,
+                payload = {  # a timeout is Lambda's own error type, not a class of the handler's
+                    "errorType": getattr(error, "error_type", type(error).__name__),
                     "errorMessage": str(error),
                     "stackTrace": traceback.format_tb(error.__traceback__),
                 }
