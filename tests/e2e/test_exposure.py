@@ -406,7 +406,8 @@ def test_a_chunked_body_reaches_the_function_whole(shop, monkeypatch, which):
     body = json.dumps({"pad": "x" * 70_000}).encode()  # past the local pages' limit, within both fronts'
     events: list[dict] = []
     invoke = shop.shop.adapter._invoke
-    monkeypatch.setattr(shop.shop.adapter, "_invoke", lambda name, event: events.append(event) or invoke(name, event))
+    monkeypatch.setattr(shop.shop.adapter, "_invoke",
+                        lambda name, event, **how: events.append(event) or invoke(name, event, **how))
 
     response = _post_chunked(shop, path, body)
 
