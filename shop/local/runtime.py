@@ -98,14 +98,19 @@ class LocalConfig:
     # Executions running at once, beyond which an order is refused as at Step Functions' quota
     # (shop/local/patches/stepfunctions_open_executions.py).
     max_open_executions: int = DEFAULT_MAX_OPEN_EXECUTIONS
+    # Each invocation ends at its function's Timeout, as on AWS. Measured in wall time, which a
+    # burst inflates far beyond what a function's own container would see (every function, the
+    # engine and the emulator share this process): `LAMBDA_TIMEOUTS=off` for load tests (the bench).
+    lambda_timeouts: bool = True
 
     @classmethod
     def from_environment(cls, environ: Mapping[str, str] | None = None) -> LocalConfig:
         """`PORT`, `AWS_PORT`, `APPROVAL_TIMEOUT`, `FEEDBACK_DELAY` (seconds), `CATALOG` (a catalog
         file to load instead of the demo one), `SHOP_TEMPLATE` (another synthesized template,
         e.g. the one the test session built), `SES_SANDBOX` (`off` for production access),
-        `SES_VERIFIED` (addresses or domains to verify, comma-separated) and `MAX_OPEN_EXECUTIONS`
-        (orders open at once, beyond which new ones are refused)."""
+        `SES_VERIFIED` (addresses or domains to verify, comma-separated), `MAX_OPEN_EXECUTIONS`
+        (orders open at once, beyond which new ones are refused) and `LAMBDA_TIMEOUTS` (`off`: no
+        invocation ends at its function's Timeout)."""
         env: Mapping[str, str] = os.environ if environ is None else environ
 
         def number(name: str, default: _Default) -> int | _Default:
@@ -126,6 +131,7 @@ class LocalConfig:
             ses_sandbox=_switch(env, "SES_SANDBOX", default=True),
             ses_verified=tuple(filter(None, (a.strip() for a in env.get("SES_VERIFIED", "").split(",")))),
             max_open_executions=number("MAX_OPEN_EXECUTIONS", DEFAULT_MAX_OPEN_EXECUTIONS),
+            lambda_timeouts=_switch(env, "LAMBDA_TIMEOUTS", default=True),
         )
         from shop.local.patches.faults import Faults
 
@@ -153,7 +159,7 @@ class LocalShop:
 
         self.config = config
         self.outbox = Outbox()
-        self.functions = Functions()
+        self.functions = Functions(timeouts=config.lambda_timeouts)
         self.principals = Principals()
         self.faults = Faults()
         self.ses = SesSandbox(enabled=config.ses_sandbox)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import threading
+import time
 
 import pytest
 
@@ -12,6 +13,7 @@ from shop import container
 from shop.local import environment
 from shop.local.functions import Functions, FunctionTimedOut, LocalFunction, lambda_environment
 from shop.settings import Env, MissingSetting, RuntimeSettings, SettingsNeeding, runtime_settings
+from tests.support import poll
 
 
 @pytest.fixture
@@ -172,3 +174,37 @@ def test_a_timed_out_invocation_reaches_a_state_machine_as_lambdas_own_error_typ
 
     assert errored and json.loads(payload)["errorType"] == "Sandbox.Timedout"
     assert json.loads(payload)["errorMessage"] == "RequestId: req-1 Error: Task timed out after 10.00 seconds"
+
+
+def test_with_lambda_timeouts_off_an_invocation_past_its_timeout_runs_to_its_end(monkeypatch):
+    """`LAMBDA_TIMEOUTS=off` (the bench's bursts stretch wall time in one shared process)."""
+    started, release = threading.Event(), threading.Event()
+
+    def handler(event, context):
+        started.set()
+        release.wait(timeout=30)
+        return {"statusCode": 200}
+
+    monkeypatch.setattr("shop.local.functions.load_handler", lambda path: handler)
+    functions = Functions(timeouts=False)
+    functions.add(LocalFunction(name="Slow", handler="shop.handlers.slow.lambda_handler", role_arn="arn:role",
+                                timeout_seconds=1))
+    answers: list[object] = []
+    caller = threading.Thread(target=lambda: answers.append(functions.invoke("Slow", {})))
+    caller.start()
+    assert started.wait(timeout=30)
+    begun = time.monotonic()
+    # Past its 1 s timeout by the time the caller is checked: still waiting for the handler.
+    poll(lambda: caller.is_alive() and not answers and time.monotonic() - begun > 1.5, what="the timeout to pass")
+    release.set()
+    caller.join(timeout=30)
+    assert answers == [{"statusCode": 200}]
+
+
+def test_lambda_timeouts_is_a_switch_of_local_modes_configuration():
+    from shop.local.runtime import LocalConfig
+
+    assert LocalConfig.from_environment({}).lambda_timeouts is True
+    assert LocalConfig.from_environment({"LAMBDA_TIMEOUTS": "off"}).lambda_timeouts is False
+    with pytest.raises(SystemExit, match="LAMBDA_TIMEOUTS must be on or off"):
+        LocalConfig.from_environment({"LAMBDA_TIMEOUTS": "sometimes"})
