@@ -7,7 +7,7 @@ import threading
 from collections.abc import Iterator
 from typing import Any
 
-from shop.adapters.aws import client, error_code
+from shop.adapters.aws import client, error_code, refused
 from shop.domain.errors import TooBusy
 from shop.domain.executions import Execution, HistoryEvent
 from shop.domain.workflow_contract import ExecutionStatus
@@ -166,8 +166,7 @@ class Workflow:
             earlier = _attempts.may_have_landed if noted else bool(metadata.get("RetryAttempts", 0))
             if error_code(error) in _TASK_GONE:
                 raise TaskGone(error_code(error), retried=earlier) from None
-            status = metadata.get("HTTPStatusCode", 0)
-            if error_code(error) and isinstance(status, int) and 400 <= status < 500 and not earlier:
+            if refused(error) and not earlier:
                 raise NotTaken(error_code(error)) from error
             raise
 

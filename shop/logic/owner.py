@@ -141,8 +141,6 @@ def pending_approvals(*, orders: OrdersTable, decisions: DecisionsTable, workflo
     return sorted(pending, key=lambda order: order.get("approvalDeadline") or "")
 
 
-# Where each decision takes the workflow: reaching it proves the decision was delivered.
-_TAKES_TO = TAKES_TO
 DELIVERED, NOT_YET_DELIVERED, MISSED = "delivered", "pending", "missed"
 
 
@@ -153,7 +151,7 @@ def delivery(record: dict[str, Any], marks: dict[str, str], execution_status: st
     (Deliver now delivers it); or `missed`, the workflow went on without it (its deadline passed).
     `timed_out`: the history shows the approval task timed out unanswered (`approval_timed_out`),
     which no record saying "delivered" overrides: an answer that found the task closed was not taken."""
-    if _TAKES_TO.get(Decision(record["decision"])) in marks:
+    if TAKES_TO.get(Decision(record["decision"])) in marks:
         return DELIVERED
     if timed_out:
         return MISSED
